@@ -1,0 +1,179 @@
+# outpost — one non-recursive Makefile.
+#
+#   make [TARGET=x86_64|aarch64|armhf]   static, stripped build/<target>/outpost
+#   make test [TARGET=...]               unit and integration tests
+#   make defconfig|menuconfig|olddefconfig|savedefconfig|allnoconfig|allyesconfig
+#   make sizes                           stripped size of each built target
+#   make check-src                       banned functions, warnings as errors
+#
+# O= puts the configuration and objects elsewhere (CI builds allnoconfig and
+# allyesconfig side by side); dependencies always live in build/<target>/.
+
+VERSION  := 0.1.0
+TARGET   ?= x86_64
+O        ?= build/$(TARGET)
+PYTHON   := /usr/bin/python3
+
+ifeq ($(wildcard cross/$(TARGET).mk),)
+$(error TARGET=$(TARGET): no toolchain file cross/$(TARGET).mk)
+endif
+include cross/$(TARGET).mk
+
+SYSROOT  := build/$(TARGET)/sysroot
+DEPS     := $(SYSROOT)/VERSIONS
+CC       := $(SYSROOT)/bin/musl-gcc
+STRIP    := $(CROSS_COMPILE)strip
+KCONFIG  := KCONFIG_CONFIG=$(O)/.config $(PYTHON)
+BOOT     := $(O)/.bootstrapped
+
+# Tests: on x86_64 they run natively with ASan and UBSan against the host
+# build of the same dependencies; on ARM targets they are built static for
+# the target and run under qemu-user.
+ifeq ($(TARGET),x86_64)
+TSYSROOT := build/host/sysroot
+TCC      := gcc
+TFLAGS   := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+            -fno-sanitize-recover=all
+TLDFLAGS := -fsanitize=address,undefined
+else
+TSYSROOT := $(SYSROOT)
+TCC      := $(CC)
+TFLAGS   := -Os
+TLDFLAGS := -static
+endif
+TDEPS    := $(TSYSROOT)/VERSIONS
+T        := $(O)/test
+
+WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wpointer-arith -Wcast-qual -Wformat=2 -Wvla -Werror
+CPPFLAGS := -iquote $(O) -iquote agent -iquote platform -iquote storage -DCURL_STATICLIB
+CFLAGS   := -std=c11 -D_GNU_SOURCE $(WARN) -ffile-prefix-map=$(CURDIR)=.
+LIBS     := -lcurl -lmbedtls -lmbedx509 -lmbedcrypto -lsqlite3 -lyaml -lz \
+            -lpthread -lm
+
+# --- configuration -------------------------------------------------------
+
+-include $(O)/.config
+
+# Sources. A feature compiled out drops its file: src-$(CONFIG_X) += x.c
+src-y := \
+	agent/main.c \
+	platform/buf.c \
+	platform/error.c \
+	platform/log.c \
+	platform/mem.c \
+	platform/version.c \
+	storage/store.c
+
+SRC      := $(src-y)
+OBJ      := $(SRC:%.c=$(O)/obj/%.o)
+TOBJ     := $(SRC:%.c=$(T)/obj/%.o)
+TLIBOBJ  := $(filter-out $(T)/obj/agent/main.o,$(TOBJ))
+UNIT     := $(wildcard tests/unit/test_*.c)
+UNITBIN  := $(UNIT:tests/unit/%.c=$(T)/%)
+# Integration tests: scripts that drive the built binary (OUTPOST=path).
+ITEST    := $(sort $(wildcard tests/integration/*.sh))
+
+.PHONY: all test unit integration sizes check-src clean distclean deps bootstrap \
+        defconfig menuconfig olddefconfig savedefconfig allnoconfig allyesconfig
+
+all: $(O)/outpost
+
+$(BOOT):
+	@sh tests/bootstrap.sh
+	@mkdir -p $(@D) && touch $@
+
+bootstrap: $(BOOT)
+
+$(DEPS): | $(BOOT)
+	@sh cross/build-deps.sh build $(TARGET)
+
+build/host/sysroot/VERSIONS: | $(BOOT)
+	@sh cross/build-deps.sh build host
+
+deps: $(DEPS)
+
+$(O)/.config: Kconfig | $(BOOT)
+	@mkdir -p $(@D)
+	@$(KCONFIG) -m defconfig --kconfig Kconfig cross/configs/$(DEFCONFIG) >/dev/null
+
+$(O)/config.h: $(O)/.config
+	@$(KCONFIG) -m genconfig --header-path $@ Kconfig
+
+# Build facts for `outpost --version`: identical for identical inputs.
+GITREV := $(shell git describe --always --dirty --abbrev=12 2>/dev/null || echo unknown)
+$(O)/buildinfo.h: $(DEPS) $(O)/.config FORCE
+	@{ printf '#define OUTPOST_VERSION "%s"\n' '$(VERSION)'; \
+	   printf '#define OUTPOST_GITREV "%s"\n' '$(GITREV)'; \
+	   printf '#define OUTPOST_TARGET "%s"\n' '$(TARGET)'; \
+	   printf '#define OUTPOST_DEBIAN_SOURCES "'; \
+	   sed -n 's/^\([a-z0-9]*\) \([^ ]*\)$$/\1 \2, /p' $(DEPS) | tr -d '\n' | sed 's/, $$//'; \
+	   printf '"\n'; } > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+FORCE:
+
+defconfig: | $(BOOT)
+	@mkdir -p $(O)
+	$(KCONFIG) -m defconfig --kconfig Kconfig cross/configs/$(DEFCONFIG)
+menuconfig: $(O)/.config
+	$(KCONFIG) -m menuconfig Kconfig
+olddefconfig: $(O)/.config
+	$(KCONFIG) -m olddefconfig Kconfig
+savedefconfig: $(O)/.config
+	$(KCONFIG) -m savedefconfig --kconfig Kconfig --out cross/configs/$(DEFCONFIG)
+allnoconfig allyesconfig: | $(BOOT)
+	@mkdir -p $(O)
+	$(KCONFIG) -m $@ Kconfig
+
+# --- release build -------------------------------------------------------
+
+$(O)/obj/%.o: %.c $(O)/config.h $(O)/buildinfo.h $(DEPS)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -isystem $(SYSROOT)/include $(CFLAGS) -Os $(DEP_CFLAGS) \
+		-ffunction-sections -fdata-sections -MMD -MP -c $< -o $@
+
+$(O)/outpost: $(OBJ)
+	$(CC) -static -Wl,--gc-sections -Wl,--build-id=none -o $@.unstripped $(OBJ) \
+		-L$(SYSROOT)/lib $(LIBS)
+	$(STRIP) -o $@ $@.unstripped
+
+sizes:
+	@for t in x86_64 aarch64 armhf; do \
+		f=build/$$t/outpost; \
+		if [ -f $$f ]; then printf '%-8s %9d bytes  %s\n' $$t $$(stat -c %s $$f) $$f; \
+		else printf '%-8s %9s        (not built: make TARGET=%s)\n' $$t - $$t; fi; \
+	done
+
+# --- tests ---------------------------------------------------------------
+
+$(T)/obj/%.o: %.c $(O)/config.h $(O)/buildinfo.h $(TDEPS)
+	@mkdir -p $(@D)
+	$(TCC) $(CPPFLAGS) -iquote tests/unit -isystem $(TSYSROOT)/include $(CFLAGS) \
+		$(TFLAGS) -MMD -MP -c $< -o $@
+
+$(T)/test_%: $(T)/obj/tests/unit/test_%.o $(T)/obj/tests/unit/tap.o $(TLIBOBJ)
+	$(TCC) $(TLDFLAGS) -o $@ $^ -L$(TSYSROOT)/lib $(LIBS)
+
+unit: $(UNITBIN)
+	@sh tests/run $(if $(QEMU),--runner $(QEMU)) $(UNITBIN)
+
+integration: $(O)/outpost
+	@OUTPOST="$(if $(QEMU),$(QEMU) )$(CURDIR)/$(O)/outpost" sh tests/run $(ITEST)
+
+# One closing line for everything: unit tests, then integration tests.
+test: $(O)/outpost $(UNITBIN)
+	@OUTPOST="$(if $(QEMU),$(QEMU) )$(CURDIR)/$(O)/outpost" \
+		sh tests/run $(if $(QEMU),--runner $(QEMU)) $(UNITBIN) $(ITEST)
+
+# --- source checks ---------------------------------------------------------
+
+check-src: $(TOBJ)
+	@sh tests/check-src.sh
+
+clean:
+	rm -rf $(O)/obj $(T) $(O)/outpost $(O)/outpost.unstripped $(O)/*.h
+distclean:
+	rm -rf build
+
+.SECONDARY:
+-include $(OBJ:.o=.d) $(TOBJ:.o=.d) $(wildcard $(T)/obj/tests/unit/*.d)

@@ -1,0 +1,53 @@
+/* version — build facts and linked library versions. */
+#include <curl/curl.h>
+#include <mbedtls/version.h>
+#include <yaml.h>
+#include <zlib.h>
+
+#include "buildinfo.h"
+#include "features.h"
+#include "store.h"
+#include "version.h"
+
+/* Features, as Kconfig left them: name and whether compiled in. */
+static const struct {
+	const char *name;
+	int on;
+} features[] = {
+	{ "gzip", IS_ENABLED(CONFIG_GZIP) },
+	{ "tls-client-cert", IS_ENABLED(CONFIG_TLS_CLIENT_CERT) },
+	{ "http-probes", IS_ENABLED(CONFIG_HTTP_PROBES) },
+	{ "drift", IS_ENABLED(CONFIG_DRIFT) },
+	{ "reports", IS_ENABLED(CONFIG_REPORTS) },
+	{ "metrics", IS_ENABLED(CONFIG_METRICS) },
+};
+
+const char *version_short(void)
+{
+	return OUTPOST_VERSION " (" OUTPOST_GITREV ")";
+}
+
+int version_describe(struct buf *out)
+{
+	char mbed[32];
+	int rc;
+
+	mbedtls_version_get_string(mbed);
+	rc = buf_addf(out, "outpost %s\nrevision %s\ntarget %s\nfeatures",
+		      OUTPOST_VERSION, OUTPOST_GITREV, OUTPOST_TARGET);
+	for (size_t i = 0; !rc && i < sizeof(features) / sizeof(features[0]); i++)
+		rc = buf_addf(out, " %c%s", features[i].on ? '+' : '-',
+			      features[i].name);
+	if (!rc)
+		rc = buf_addf(out,
+			      "\nlimits state-dir=%s config=%s poll=%ds max-bundle=%dKiB"
+			      " api-connections=%d\n"
+			      "libraries curl %s, mbedtls %s, sqlite %s, libyaml %s, zlib %s\n"
+			      "debian-sources %s\n",
+			      CONFIG_STATE_DIR, CONFIG_CONFIG_PATH, CONFIG_POLL_INTERVAL,
+			      CONFIG_MAX_BUNDLE_KB, CONFIG_API_CONNECTIONS,
+			      curl_version_info(CURLVERSION_NOW)->version, mbed,
+			      store_library_version(), yaml_get_version_string(),
+			      zlibVersion(), OUTPOST_DEBIAN_SOURCES);
+	return rc;
+}

@@ -1,0 +1,80 @@
+/* tap — TAP output for the unit tests. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "tap.h"
+
+static int passed, failed;
+
+static int report(int ok, const char *file, int line, const char *expr)
+{
+	if (ok)
+		passed++;
+	else
+		failed++;
+	printf("%sok %d - %s\n", ok ? "" : "not ", passed + failed, expr);
+	if (!ok)
+		printf("#   at %s:%d\n", file, line);
+	fflush(stdout);
+	return ok;
+}
+
+int tap_check(int ok, const char *file, int line, const char *expr)
+{
+	return report(ok, file, line, expr);
+}
+
+int tap_check_int(long long a, const char *op, long long b,
+		  const char *file, int line, const char *expr)
+{
+	int ok = strcmp(op, "==") == 0 ? a == b :
+		 strcmp(op, "!=") == 0 ? a != b :
+		 strcmp(op, "<") == 0 ? a < b :
+		 strcmp(op, "<=") == 0 ? a <= b :
+		 strcmp(op, ">") == 0 ? a > b :
+		 strcmp(op, ">=") == 0 ? a >= b : 0;
+
+	if (!report(ok, file, line, expr))
+		printf("#   got %lld, want %s %lld\n", a, op, b);
+	return ok;
+}
+
+int tap_check_str(const char *a, const char *b, const char *file, int line,
+		  const char *expr)
+{
+	int ok = a && b ? strcmp(a, b) == 0 : a == b;
+
+	if (!report(ok, file, line, expr))
+		printf("#   got  \"%s\"\n#   want \"%s\"\n", a ? a : "(null)",
+		       b ? b : "(null)");
+	return ok;
+}
+
+int tap_check_mem(const void *a, size_t alen, const void *b, size_t blen,
+		  const char *file, int line, const char *expr)
+{
+	int ok = alen == blen && (alen == 0 || memcmp(a, b, alen) == 0);
+
+	if (!report(ok, file, line, expr))
+		printf("#   lengths %zu and %zu%s\n", alen, blen,
+		       alen == blen ? ", contents differ" : "");
+	return ok;
+}
+
+void tap_diag(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("# ", stdout);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	fputc('\n', stdout);
+}
+
+int tap_done(void)
+{
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed || !passed;
+}

@@ -1,0 +1,35 @@
+/*
+ * tap — the unit-test harness: TAP lines, checks that print both sides on
+ * failure, and a last line "N passed, N failed". No framework.
+ *
+ *   check(cond);                      ok N - cond
+ *   check_int(got, ==, want);         prints both numbers when false
+ *   check_str(got, want);             prints both strings when different
+ *   return tap_done();                exit status: 0 only if all passed
+ */
+#ifndef OUTPOST_TAP_H
+#define OUTPOST_TAP_H
+
+#include <stddef.h>
+
+int tap_check(int ok, const char *file, int line, const char *expr);
+int tap_check_int(long long a, const char *op, long long b,
+		  const char *file, int line, const char *expr);
+int tap_check_str(const char *a, const char *b, const char *file, int line,
+		  const char *expr);
+int tap_check_mem(const void *a, size_t alen, const void *b, size_t blen,
+		  const char *file, int line, const char *expr);
+/* A comment line "# ..." between checks. */
+void tap_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int tap_done(void);
+
+#define check(c) tap_check(!!(c), __FILE__, __LINE__, #c)
+/* Each side is evaluated once; op is one of == != < <= > >=. */
+#define check_int(a, op, b) \
+	tap_check_int((long long)(a), #op, (long long)(b), \
+		      __FILE__, __LINE__, #a " " #op " " #b)
+#define check_str(a, b) tap_check_str((a), (b), __FILE__, __LINE__, #a " == " #b)
+#define check_mem(a, alen, b, blen) \
+	tap_check_mem((a), (alen), (b), (blen), __FILE__, __LINE__, #a " == " #b)
+
+#endif
