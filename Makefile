@@ -5,6 +5,7 @@
 #   make defconfig|menuconfig|olddefconfig|savedefconfig|allnoconfig|allyesconfig
 #   make sizes                           stripped size of each built target
 #   make check-src                       banned functions, warnings as errors
+#   make V=1                             show the compiler command lines
 #
 # O= puts the configuration and objects elsewhere (CI builds allnoconfig and
 # allyesconfig side by side); dependencies always live in build/<target>/.
@@ -13,6 +14,9 @@ VERSION  := 0.1.0
 TARGET   ?= x86_64
 O        ?= build/$(TARGET)
 PYTHON   := /usr/bin/python3
+V        ?= 0
+Q        := $(if $(filter 1,$(V)),,@)
+say       = $(if $(Q),@printf '  %-6s %s\n' $(1) $(2))
 
 ifeq ($(wildcard cross/$(TARGET).mk),)
 $(error TARGET=$(TARGET): no toolchain file cross/$(TARGET).mk)
@@ -93,9 +97,12 @@ build/host/sysroot/VERSIONS: | $(BOOT)
 
 deps: $(DEPS)
 
+# A new Kconfig keeps the choices already made (olddefconfig); a missing
+# .config starts from the target's defconfig.
 $(O)/.config: Kconfig | $(BOOT)
 	@mkdir -p $(@D)
-	@$(KCONFIG) -m defconfig --kconfig Kconfig cross/configs/$(DEFCONFIG) >/dev/null
+	@if [ -f $@ ]; then $(KCONFIG) -m olddefconfig Kconfig >/dev/null; \
+	 else $(KCONFIG) -m defconfig --kconfig Kconfig cross/configs/$(DEFCONFIG) >/dev/null; fi
 
 $(O)/config.h: $(O)/.config
 	@$(KCONFIG) -m genconfig --header-path $@ Kconfig
@@ -128,14 +135,16 @@ allnoconfig allyesconfig: | $(BOOT)
 # --- release build -------------------------------------------------------
 
 $(O)/obj/%.o: %.c $(O)/config.h $(O)/buildinfo.h $(DEPS)
+	$(call say,CC,$<)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) -isystem $(SYSROOT)/include $(CFLAGS) -Os $(DEP_CFLAGS) \
+	$(Q)$(CC) $(CPPFLAGS) -isystem $(SYSROOT)/include $(CFLAGS) -Os $(DEP_CFLAGS) \
 		-ffunction-sections -fdata-sections -MMD -MP -c $< -o $@
 
 $(O)/outpost: $(OBJ)
-	$(CC) -static -Wl,--gc-sections -Wl,--build-id=none -o $@.unstripped $(OBJ) \
+	$(call say,LD,$@)
+	$(Q)$(CC) -static -Wl,--gc-sections -Wl,--build-id=none -o $@.unstripped $(OBJ) \
 		-L$(SYSROOT)/lib $(LIBS)
-	$(STRIP) -o $@ $@.unstripped
+	$(Q)$(STRIP) -o $@ $@.unstripped
 
 sizes:
 	@for t in x86_64 aarch64 armhf; do \
@@ -147,12 +156,14 @@ sizes:
 # --- tests ---------------------------------------------------------------
 
 $(T)/obj/%.o: %.c $(O)/config.h $(O)/buildinfo.h $(TDEPS)
+	$(call say,CC,$< [test])
 	@mkdir -p $(@D)
-	$(TCC) $(CPPFLAGS) -iquote tests/unit -isystem $(TSYSROOT)/include $(CFLAGS) \
+	$(Q)$(TCC) $(CPPFLAGS) -iquote tests/unit -isystem $(TSYSROOT)/include $(CFLAGS) \
 		$(TFLAGS) -MMD -MP -c $< -o $@
 
 $(T)/test_%: $(T)/obj/tests/unit/test_%.o $(T)/obj/tests/unit/tap.o $(TLIBOBJ)
-	$(TCC) $(TLDFLAGS) -o $@ $^ -L$(TSYSROOT)/lib $(LIBS)
+	$(call say,LD,$@)
+	$(Q)$(TCC) $(TLDFLAGS) -o $@ $^ -L$(TSYSROOT)/lib $(LIBS)
 
 unit: $(UNITBIN)
 	@sh tests/run $(if $(QEMU),--runner $(QEMU)) $(UNITBIN)
