@@ -62,12 +62,27 @@ LIBS     := -lcurl -lmbedtls -lmbedx509 -lmbedcrypto -lsqlite3 -lyaml -lz \
 # Sources. A feature compiled out drops its file: src-$(CONFIG_X) += x.c
 src-y := \
 	agent/main.c \
+	agent/bundle.c \
+	agent/cmd.c \
+	agent/cmd_publish.c \
+	agent/cmd_sign.c \
+	agent/meta.c \
+	agent/pointer.c \
+	agent/signer.c \
+	agent/trust.c \
 	platform/buf.c \
+	platform/crypto.c \
+	platform/doc.c \
 	platform/error.c \
+	platform/file.c \
 	platform/log.c \
+	platform/manifest.c \
 	platform/mem.c \
+	platform/sigfile.c \
+	platform/tar.c \
 	platform/version.c \
 	storage/store.c
+src-$(CONFIG_GZIP) += platform/gzip.c
 
 SRC      := $(src-y)
 OBJ      := $(SRC:%.c=$(O)/obj/%.o)

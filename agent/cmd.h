@@ -6,6 +6,8 @@
 #ifndef OUTPOST_CMD_H
 #define OUTPOST_CMD_H
 
+#include <stdio.h>
+
 struct cmd {
 	const char *name;
 	int (*run)(int argc, char **argv);
@@ -16,7 +18,38 @@ struct cmd {
 /* The table, ended by a zeroed entry. */
 extern const struct cmd cmds[];
 
+/* The command called name, or NULL. */
+const struct cmd *cmd_find(const char *name);
+
+/* The overview of `outpost --help`. */
+void cmd_print_help(FILE *f);
+
 /* Print "usage: outpost NAME USAGE" on stderr and return 2. */
 int cmd_usage(const char *name);
+
+/*
+ * When argv[*i] is option opt ("opt VALUE" or "opt=VALUE"), set *val,
+ * advance *i past the value and return 1; 0 when it is another argument;
+ * -1 when the value is missing.
+ */
+int cmd_opt(int argc, char **argv, int *i, const char *opt, const char **val);
+
+/* Log "CMD: why ARG" and the usage line of CMD; returns 2. */
+int cmd_bad_usage(const char *cmd, const char *why, const char *arg);
+
+/*
+ * agent/cmd_sign.c: signing keys and detached signatures. The usage strings
+ * live with the commands, which print them without the table in main.c.
+ */
+extern const char cmd_keygen_usage[], cmd_sign_usage[], cmd_verify_usage[];
+int cmd_keygen(int argc, char **argv);
+int cmd_sign(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+
+/* agent/cmd_publish.c: the release server's tools. */
+extern const char cmd_root_usage[], cmd_bundle_usage[], cmd_release_usage[];
+int cmd_root(int argc, char **argv);
+int cmd_bundle(int argc, char **argv);
+int cmd_release(int argc, char **argv);
 
 #endif

@@ -28,6 +28,7 @@ static const char *const msgs[] = {
 	[-E_STORE] = "state database error",
 	[-E_UNSUPPORTED] = "not supported by this build",
 	[-E_INTERNAL] = "internal error",
+	[-E_TRUNCATED] = "input is truncated",
 };
 
 const char *err_str(int e)

@@ -33,7 +33,8 @@ enum err {
 	E_STORE = -19,      /* the state database failed */
 	E_UNSUPPORTED = -20,/* compiled out or not supported */
 	E_INTERNAL = -21,   /* a broken invariant */
-	E_NERR = -22
+	E_TRUNCATED = -22, /* input ended before its format says it does */
+	E_NERR = -23
 };
 
 /* A sentence for an error code; never NULL. */

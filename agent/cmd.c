@@ -1,0 +1,115 @@
+/* cmd — the command table and what every command shares. */
+#include <stdio.h>
+#include <string.h>
+
+#include "buf.h"
+#include "cmd.h"
+#include "error.h"
+#include "log.h"
+#include "version.h"
+
+static int cmd_version(int argc, char **argv);
+static int cmd_help(int argc, char **argv);
+
+const struct cmd cmds[] = {
+	{ "help", cmd_help, "[COMMAND]", "show the commands, or one command's usage" },
+	{ "version", cmd_version, "", "show version, features and library versions" },
+	{ "keygen", cmd_keygen, cmd_keygen_usage,
+	  "create a P-256 signing key: NAME.key (mode 0600) and NAME.pub" },
+	{ "sign", cmd_sign, cmd_sign_usage,
+	  "sign FILE with a key, adding or replacing its line in FILE.sig" },
+	{ "verify", cmd_verify, cmd_verify_usage,
+	  "check that N of the given keys signed FILE" },
+	{ "root", cmd_root, cmd_root_usage, "create, sign, rotate and check trust roots" },
+	{ "bundle", cmd_bundle, cmd_bundle_usage, "pack, sign, verify and inspect release bundles" },
+	{ "release", cmd_release, cmd_release_usage, "create a channel's signed release pointer" },
+	{ NULL, NULL, NULL, NULL }
+};
+
+const struct cmd *cmd_find(const char *name)
+{
+	for (const struct cmd *c = cmds; c->name; c++)
+		if (strcmp(c->name, name) == 0)
+			return c;
+	return NULL;
+}
+
+int cmd_usage(const char *name)
+{
+	const struct cmd *c = cmd_find(name);
+
+	fprintf(stderr, "usage: outpost %s %s\n", name, c ? c->usage : "");
+	return 2;
+}
+
+int cmd_opt(int argc, char **argv, int *i, const char *opt, const char **val)
+{
+	size_t n = strlen(opt);
+
+	if (strncmp(argv[*i], opt, n) != 0)
+		return 0;
+	if (argv[*i][n] == '=') {
+		*val = argv[*i] + n + 1;
+		return 1;
+	}
+	if (argv[*i][n] != '\0')
+		return 0;
+	if (*i + 1 >= argc)
+		return -1;
+	*i += 1;
+	*val = argv[*i];
+	return 1;
+}
+
+int cmd_bad_usage(const char *cmd, const char *why, const char *arg)
+{
+	error(E_USAGE, "%s: %s%s%s", cmd, why, arg ? " " : "", arg ? arg : "");
+	return cmd_usage(cmd);
+}
+
+void cmd_print_help(FILE *f)
+{
+	fputs("usage: outpost [--log-level LEVEL] COMMAND [ARGS]\n"
+	      "       outpost --version | --help\n\n"
+	      "outpost is a pull-based GitOps agent for single-node k3s gateways:\n"
+	      "it fetches signed release bundles, applies them to the local\n"
+	      "cluster, checks their health and rolls back when they fail.\n\n"
+	      "commands:\n", f);
+	for (const struct cmd *c = cmds; c->name; c++)
+		fprintf(f, "  %-10s %s\n", c->name, c->summary);
+	fputs("\n'outpost help COMMAND' shows a command's usage.\n", f);
+}
+
+static int cmd_help(int argc, char **argv)
+{
+	const struct cmd *c;
+
+	if (argc < 2) {
+		cmd_print_help(stdout);
+		return 0;
+	}
+	if (argc > 2)
+		return cmd_usage(argv[0]);
+	c = cmd_find(argv[1]);
+	if (!c) {
+		error(E_USAGE, "help: no command '%s'", argv[1]);
+		return 2;
+	}
+	printf("usage: outpost %s %s\n\n%s\n", c->name, c->usage, c->summary);
+	return 0;
+}
+
+static int cmd_version(int argc, char **argv)
+{
+	struct buf out = BUF_INIT(8192);
+	int rc;
+
+	if (argc > 1)
+		return cmd_usage(argv[0]);
+	rc = version_describe(&out);
+	if (!rc)
+		fputs(out.data, stdout);
+	buf_free(&out);
+	return rc ? error(rc, "version: %s", err_str(rc)), 1 : 0;
+}
+

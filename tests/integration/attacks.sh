@@ -1,0 +1,254 @@
+#!/bin/bash
+# The attack corpus: each tampered, replayed, malformed or hostile input is
+# refused with its own specific error, and the release tools report nothing
+# verified. Bundles are crafted around outpost's own signing so that the
+# hostile part is *signed* where that matters (an attacker who holds a key
+# below the threshold, or a compromised build pipeline).
+. "$(dirname "$0")/lib.bash"
+
+py() { /usr/bin/python3 - "$@"; }
+
+# refused NAME PATTERN CMD...: CMD exits 1 and its error matches PATTERN.
+refused() {
+	local desc=$1 pattern=$2
+	shift 2
+	"$@" >out 2>err
+	local rc=$?
+	check "$desc: refused" test $rc -eq 1
+	check "$desc: says why" grep -qE "$pattern" err
+	check "$desc: nothing verified" test ! -s out
+	[ $rc -eq 1 ] && grep -qE "$pattern" err || sed 's/^/#   /' err out
+}
+
+# --- a publisher: two root keys (2 of 2), two release keys (1 of 2, or 2)
+for k in root1 root2 rel1 rel2 evil; do $OUTPOST keygen -o $k >/dev/null 2>&1; done
+$OUTPOST root init --key root1.key --key root2.key --threshold 2 \
+	--release-key rel1.pub --release-key rel2.pub -o root.yaml >/dev/null 2>&1
+$OUTPOST root init --key root1.key --key root2.key --threshold 2 \
+	--release-key rel1.pub --release-key rel2.pub --release-threshold 2 \
+	-o root2of2.yaml >/dev/null 2>&1
+mkdir -p app
+cat > app/web.yaml <<'YAML'
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: web
+  namespace: default
+data:
+  greeting: hello
+YAML
+pack() { # pack SEQ OUT [extra args]
+	local seq=$1 out=$2
+	shift 2
+	$OUTPOST bundle pack --app web --version "1.$seq" --sequence "$seq" app -o "$out" "$@" >/dev/null 2>&1
+}
+pack 5 good.bundle --key rel1.key
+check "the good bundle verifies" $OUTPOST bundle verify good.bundle --root root.yaml
+$OUTPOST release create --bundle good.bundle --url good.bundle -o release.yaml --key rel1.key >/dev/null 2>&1
+check "the good pointer verifies with its bundle" \
+	$OUTPOST release verify release.yaml --root root.yaml --bundle good.bundle
+
+# Unpack the good bundle, so that members can be changed and reassembled.
+mkdir -p parts && tar -xf good.bundle -C parts
+# assemble OUT MEMBER... (from parts/, in that order, ustar, as given)
+assemble() {
+	py "$@" <<'PY'
+import sys, tarfile
+out, names = sys.argv[1], sys.argv[2:]
+with tarfile.open(out, "w", format=tarfile.USTAR_FORMAT) as t:
+    for n in names:
+        t.add("parts/" + n, arcname=n)
+PY
+}
+# resign: sign parts/bundle.yaml with rel1 into a fresh parts/bundle.yaml.sig
+resign() { rm -f parts/bundle.yaml.sig; $OUTPOST sign parts/bundle.yaml --key "${1:-rel1.key}" >/dev/null 2>&1; }
+# list: rewrite parts/bundle.yaml's file list from the given parts, then resign
+relist() {
+	py "$@" <<'PY'
+import sys, hashlib, re
+meta = open("parts/bundle.yaml").read().split("files:\n")[0] + "files:\n"
+for n in sys.argv[1:]:
+    data = open("parts/" + n, "rb").read()
+    meta += '  - name: "%s"\n    size: %d\n    sha256: %s\n' % (n, len(data), hashlib.sha256(data).hexdigest())
+open("parts/bundle.yaml", "w").write(meta)
+PY
+	resign
+}
+M=manifests/web.yaml
+cp -r parts pristine
+restore() { rm -rf parts; cp -r pristine parts; }
+
+# 1. a manifest byte changed after signing
+restore; sed -i 's/hello/HELLO/' parts/$M
+assemble a1.bundle bundle.yaml bundle.yaml.sig $M
+refused "manifest byte changed" "does not match its sha256" $OUTPOST bundle verify a1.bundle --root root.yaml
+
+# 2. bundle.yaml changed after signing
+restore; sed -i 's/^version: .*/version: "9.9"/' parts/bundle.yaml
+assemble a2.bundle bundle.yaml bundle.yaml.sig $M
+refused "bundle.yaml changed" "0 valid signatures .*1 invalid" $OUTPOST bundle verify a2.bundle --root root.yaml
+
+# 3. signed by a key the root does not trust
+restore; resign evil.key; assemble a3.bundle bundle.yaml bundle.yaml.sig $M
+refused "untrusted key" "does not give the 'release' role" $OUTPOST bundle verify a3.bundle --root root.yaml
+
+# 4. below the threshold: one release signature where two are required
+refused "below threshold" "1 valid signature by 'release' keys, 2 required" \
+	$OUTPOST bundle verify good.bundle --root root2of2.yaml
+
+# 5. one key signing twice toward a threshold of two
+restore; line=$(grep -v '^#' parts/bundle.yaml.sig)
+printf '%s\n%s\n' "$line" "$line" > parts/bundle.yaml.sig
+assemble a5.bundle bundle.yaml bundle.yaml.sig $M
+refused "one key signing twice" "1 repeated by one key and counted once" \
+	$OUTPOST bundle verify a5.bundle --root root2of2.yaml
+
+# 6. an older sequence replayed after a newer one was accepted
+refused "older sequence replayed" "sequence 5 is older than 6" \
+	$OUTPOST bundle verify good.bundle --root root.yaml --min-sequence 6
+refused "older pointer replayed" "sequence 5 is older than 7" \
+	$OUTPOST release verify release.yaml --root root.yaml --min-sequence 7
+
+# 7. an expired pointer (made a year ago, valid for a day)
+SOURCE_DATE_EPOCH=$(( $(date +%s) - 365 * 86400 )) $OUTPOST release create \
+	--bundle good.bundle --url good.bundle --expires 1d -o old.yaml --key rel1.key >/dev/null 2>&1
+refused "expired pointer" "old.yaml: expired at" $OUTPOST release verify old.yaml --root root.yaml
+
+# 8. an expired root
+SOURCE_DATE_EPOCH=$(( $(date +%s) - 365 * 86400 )) $OUTPOST root init --key root1.key \
+	--expires 1d -o oldroot.yaml >/dev/null 2>&1
+refused "expired root" "oldroot.yaml: expired at" $OUTPOST root verify oldroot.yaml
+
+# 9. a root rotation not signed by the old root keys
+$OUTPOST keygen -o new1 >/dev/null 2>&1
+$OUTPOST root rotate --from root.yaml --remove-key "$(sed -n 's/^\([0-9a-f]*\) .*/\1/p' root.yaml.sig | head -1)" \
+	--add-key new1.pub --threshold 1 --key new1.key -o rotated.yaml >/dev/null 2>&1
+refused "rotation without the old keys" "not signed by a threshold of the current root" \
+	$OUTPOST root verify rotated.yaml --from root.yaml
+$OUTPOST root sign rotated.yaml --key root1.key >/dev/null 2>&1
+$OUTPOST root sign rotated.yaml --key root2.key >/dev/null 2>&1
+check "the same rotation signed by the old threshold is accepted" \
+	$OUTPOST root verify rotated.yaml --from root.yaml
+
+# 10. mix-and-match: a valid pointer paired with another valid bundle
+pack 5 other.bundle --key rel1.key --health-timeout 60
+refused "pointer hash differs from the bundle" "sha256 differs|bytes, the release pointer says" \
+	$OUTPOST release verify release.yaml --root root.yaml --bundle other.bundle
+
+# 11. endless data: a bundle larger than its pointer says
+cat good.bundle good.bundle > big.bundle
+refused "bundle larger than the pointer" "larger than [0-9]+ bytes" \
+	$OUTPOST release verify release.yaml --root root.yaml --bundle big.bundle
+
+# 12-16. hostile tar members (signed listing where it matters)
+evil_tar() { # OUT TYPE NAME
+	py "$@" <<'PY'
+import sys, tarfile, io
+out, kind, name = sys.argv[1:4]
+with tarfile.open(out, "w", format=tarfile.USTAR_FORMAT) as t:
+    for n in ("bundle.yaml", "bundle.yaml.sig"):
+        t.add("parts/" + n, arcname=n)
+    info = tarfile.TarInfo(name)
+    data = b"apiVersion: v1\n"
+    if kind == "file":
+        info.size = len(data); t.addfile(info, io.BytesIO(data))
+    elif kind == "symlink":
+        info.type = tarfile.SYMTYPE; info.linkname = "/etc/shadow"; t.addfile(info)
+    elif kind == "hardlink":
+        info.type = tarfile.LNKTYPE; info.linkname = "bundle.yaml"; t.addfile(info)
+    elif kind == "device":
+        info.type = tarfile.CHRTYPE; info.devmajor = 1; info.devminor = 3; t.addfile(info)
+    elif kind == "dup":
+        for _ in range(2):
+            info.size = len(data); t.addfile(info, io.BytesIO(data))
+PY
+}
+restore
+evil_tar a12.bundle file "../../etc/cron.d/x"
+refused "tar ../ path" "'\\.\\.'|\\.\\." $OUTPOST bundle verify a12.bundle --root root.yaml
+evil_tar a13.bundle file "/etc/cron.d/x"
+refused "tar absolute path" "absolute" $OUTPOST bundle verify a13.bundle --root root.yaml
+evil_tar a14.bundle symlink "$M"
+refused "tar symlink" "type '2'|symlink|symbolic" $OUTPOST bundle verify a14.bundle --root root.yaml
+evil_tar a15.bundle hardlink "$M"
+refused "tar hard link" "type '1'|hard link" $OUTPOST bundle verify a15.bundle --root root.yaml
+evil_tar a15b.bundle device "$M"
+refused "tar device" "type '3'|device" $OUTPOST bundle verify a15b.bundle --root root.yaml
+restore; printf 'apiVersion: v1\n' > parts/$M; relist $M; evil_tar a16.bundle dup "$M"
+refused "tar duplicate entry" "duplicate" $OUTPOST bundle verify a16.bundle --root root.yaml
+
+# 17-19. truncated tar, truncated gzip, gzip bomb
+head -c 1500 good.bundle > a17.bundle
+refused "truncated tar" "truncated|ends early" $OUTPOST bundle verify a17.bundle --root root.yaml
+pack 5 good.tgz --key rel1.key --gzip
+head -c $(( $(stat -c %s good.tgz) - 10 )) good.tgz > a18.bundle
+refused "truncated gzip" "truncated|ends early" $OUTPOST bundle verify a18.bundle --root root.yaml
+py <<'PY'
+import gzip, hashlib
+# 200 MiB of zeros inside a valid-looking tar member, a few hundred KB compressed
+with gzip.open("a19.bundle", "wb", 9) as g:
+    g.write(open("parts/bundle.yaml", "rb").read()[:0])
+    chunk = b"\0" * (1 << 20)
+    for _ in range(200):
+        g.write(chunk)
+PY
+refused "gzip bomb" "more than [0-9]+ bytes|larger than|limit" $OUTPOST bundle verify a19.bundle --root root.yaml
+
+# 20-24. hostile YAML inside correctly signed bundles
+yaml_attack() { # N DESC PATTERN CONTENT-GENERATOR
+	local n=$1 desc=$2 pattern=$3
+	restore
+	"$4" > parts/$M
+	relist $M
+	assemble a$n.bundle bundle.yaml bundle.yaml.sig $M
+	refused "$desc" "$pattern" $OUTPOST bundle verify a$n.bundle --root root.yaml
+}
+alias_bomb() {
+	echo 'a: &a ["x","x","x","x","x","x","x","x","x"]'
+	for i in b c d e f g h i j; do echo "$i: &$i [*${prev:-a},*${prev:-a},*${prev:-a},*${prev:-a},*${prev:-a},*${prev:-a},*${prev:-a},*${prev:-a},*${prev:-a}]"; prev=$i; done
+}
+deep() { printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata: '; head -c 10000 /dev/zero | tr '\0' '['; echo; }
+malformed() { printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n data: [\n'; }
+nokind() { printf 'apiVersion: v1\nmetadata:\n  name: x\n'; }
+noname() { printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  namespace: default\n'; }
+yaml_attack 20 "YAML alias bomb" "alias" alias_bomb
+yaml_attack 21 "YAML nested 10,000 deep" "deeper than|depth" deep
+yaml_attack 22 "malformed YAML" "web.yaml:[0-9]+:[0-9]+" malformed
+yaml_attack 23 "manifest without kind" "kind" nokind
+yaml_attack 23b "manifest without name" "metadata.name" noname
+
+# 24-25. a listed file missing, an unlisted file present
+restore; cp parts/$M parts/manifests/extra.yaml; relist $M manifests/extra.yaml
+assemble a24.bundle bundle.yaml bundle.yaml.sig $M
+refused "listed file missing" "listed file 'manifests/extra.yaml' is missing" \
+	$OUTPOST bundle verify a24.bundle --root root.yaml
+restore; cp parts/$M parts/manifests/extra.yaml
+assemble a25.bundle bundle.yaml bundle.yaml.sig $M manifests/extra.yaml
+refused "unlisted file" "'manifests/extra.yaml' is not listed" \
+	$OUTPOST bundle verify a25.bundle --root root.yaml
+
+# 26. a 100 MB single line (bigger than any bundle may be)
+restore; head -c 100000000 /dev/zero | tr '\0' 'a' > parts/$M
+assemble a26.bundle bundle.yaml bundle.yaml.sig $M
+refused "100 MB single line" "larger than|more than [0-9]+ bytes|limit" \
+	$OUTPOST bundle verify a26.bundle --root root.yaml
+rm -f a26.bundle parts/$M
+
+# 27. an empty bundle
+: > a27.bundle
+refused "empty bundle" "truncated|empty|missing" $OUTPOST bundle verify a27.bundle --root root.yaml
+
+# 28. bundle.yaml not first
+restore; assemble a28.bundle $M bundle.yaml bundle.yaml.sig
+refused "bundle.yaml not first" "where bundle.yaml must be" $OUTPOST bundle verify a28.bundle --root root.yaml
+
+# 29. a malformed signature file
+restore; printf 'nothex this-is-not-base64\n' > parts/bundle.yaml.sig
+assemble a29.bundle bundle.yaml bundle.yaml.sig $M
+refused "malformed signature file" "line 1" $OUTPOST bundle verify a29.bundle --root root.yaml
+
+# 30. a pointer whose signature is missing
+cp release.yaml nosig.yaml
+refused "unsigned pointer" "not signed" $OUTPOST release verify nosig.yaml --root root.yaml
+
+done_testing
