@@ -1,0 +1,1 @@
+"""kubesim: a test double of the Kubernetes API server (see ../README.md)."""

@@ -1,0 +1,250 @@
+"""Kubernetes REST routing: maps (method, path, query, body) to store calls.
+
+Independent of HTTP plumbing: the server hands in a Request and gets back a
+Reply (or an ApiError to render as a Status).
+"""
+
+import json
+from dataclasses import dataclass, field
+
+from . import errors
+from .catalog import KUBE_VERSION
+from .selector import make_filter
+from .store import WriteOptions
+
+JSON = "application/json"
+APPLY = "application/apply-patch+yaml"
+PATCH_TYPES = {
+    "application/merge-patch+json": "merge",
+    "application/strategic-merge-patch+json": "merge",
+    "application/json-patch+json": "json",
+}
+WATCH_TIMEOUT = 1800
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: dict                 # name -> last value
+    body: bytes = b""
+    content_type: str = ""
+    user_agent: str = ""
+
+    def flag(self, name):
+        return self.query.get(name, "").lower() in ("1", "true")
+
+
+@dataclass
+class Reply:
+    code: int
+    body: object = None         # JSON-serializable, or bytes
+    content_type: str = JSON
+    headers: dict = field(default_factory=dict)
+    stream: object = None       # iterator of watch events instead of body
+
+
+def version_info():
+    return {"major": "1", "minor": "32", "gitVersion": KUBE_VERSION,
+            "gitCommit": "0000000000000000000000000000000000000000",
+            "gitTreeState": "clean", "buildDate": "2025-01-01T00:00:00Z",
+            "goVersion": "go1.23.6", "compiler": "gc",
+            "platform": "linux/amd64"}
+
+
+class Api:
+    def __init__(self, catalog, store, stats):
+        self.catalog = catalog
+        self.store = store
+        self.stats = stats
+
+    def handle(self, req, should_stop=lambda: False):
+        path = req.path.rstrip("/") or "/"
+        if path in ("/healthz", "/readyz", "/livez"):
+            return Reply(200, b"ok", "text/plain; charset=utf-8")
+        if req.method != "GET" and not path.startswith(("/api/", "/apis/")):
+            raise errors.method_not_allowed(req.method)
+        if path == "/version":
+            return self._discovery(version_info())
+        if path == "/api":
+            return self._discovery(self.catalog.api_versions())
+        if path == "/apis":
+            return self._discovery(self.catalog.api_group_list())
+        if path.startswith("/openapi/"):
+            return self._openapi(path)
+        parts = path.strip("/").split("/")
+        if parts[0] == "api" and len(parts) >= 2 and parts[1] == "v1":
+            group, version, rest = "", "v1", parts[2:]
+        elif parts[0] == "apis" and len(parts) == 2:
+            return self._discovery(self.catalog.api_group(parts[1]))
+        elif parts[0] == "apis" and len(parts) >= 3:
+            group, version, rest = parts[1], parts[2], parts[3:]
+        else:
+            raise errors.no_route()
+        if not rest:
+            if req.method != "GET":
+                raise errors.method_not_allowed(req.method)
+            return self._discovery(
+                self.catalog.api_resource_list(group, version))
+        return self._resource(req, group, version, rest, should_stop)
+
+    def _discovery(self, document):
+        """Legacy discovery only: even when the client asks for aggregated
+        discovery, the plain JSON content type tells it to fall back."""
+        if document is None:
+            raise errors.no_route()
+        self.stats.count("discovery")
+        return Reply(200, document)
+
+    def _openapi(self, path):
+        self.stats.count("openapi")
+        if path == "/openapi/v3":
+            return Reply(200, self.catalog.openapi_index())
+        name = path[len("/openapi/v3/"):]
+        parts = name.split("/")
+        document = None
+        if parts[0] == "api" and len(parts) == 2:
+            document = self.catalog.openapi_doc("", parts[1])
+        elif parts[0] == "apis" and len(parts) == 3:
+            document = self.catalog.openapi_doc(parts[1], parts[2])
+        if document is None:     # includes /openapi/v2: not served
+            raise errors.no_route()
+        return Reply(200, document)
+
+    # Resources -------------------------------------------------------------
+
+    def _resource(self, req, group, version, rest, should_stop):
+        namespace = None
+        if rest[0] == "namespaces" and len(rest) >= 3:
+            scoped = self.catalog.lookup(group, version, rest[2])
+            if scoped is not None and scoped.namespaced:
+                namespace, rest = rest[1], rest[2:]
+        rtype = self.catalog.lookup(group, version, rest[0])
+        name = rest[1] if len(rest) > 1 else None
+        subresource = rest[2] if len(rest) > 2 else ""
+        if rtype is None or len(rest) > 3 or \
+                (subresource and not (subresource == "status"
+                                      and rtype.has_status)) or \
+                (rtype.namespaced and name is not None and namespace is None):
+            raise errors.no_route()
+        scope = namespace if rtype.namespaced else ""
+        if name is None:
+            return self._collection(req, rtype, namespace, should_stop)
+        return self._object(req, rtype, scope, name, subresource)
+
+    def _collection(self, req, rtype, namespace, should_stop):
+        match = make_filter(req.query.get("labelSelector", ""),
+                            req.query.get("fieldSelector", ""), rtype.kind)
+        if req.method == "GET" and req.flag("watch"):
+            self.stats.count("watch")
+            timeout = int(req.query.get("timeoutSeconds") or WATCH_TIMEOUT)
+            events = self.store.watch(
+                rtype, namespace, match, req.query.get("resourceVersion", ""),
+                timeout, req.flag("sendInitialEvents"), should_stop)
+            return Reply(200, stream=events)
+        if req.method == "GET":
+            self.stats.count("list")
+            limit = int(req.query.get("limit") or 0)
+            return Reply(200, self.store.list(rtype, namespace, match, limit,
+                                              req.query.get("continue", "")))
+        if req.method == "POST":
+            self.stats.count("create")
+            if namespace is None and rtype.namespaced:
+                raise errors.no_route()
+            obj = self.store.create(rtype, namespace or "", self._body(req),
+                                    self._options(req))
+            return Reply(201, obj)
+        if req.method == "DELETE":
+            self.stats.count("deletecollection")
+            return Reply(200, self.store.delete_collection(
+                rtype, namespace, match, self._delete_options(req),
+                req.query.get("dryRun") == "All"))
+        raise errors.method_not_allowed(req.method)
+
+    def _object(self, req, rtype, namespace, name, subresource):
+        store = self.store
+        if req.method == "GET":
+            self.stats.count("get")
+            return Reply(200, store.get(rtype, namespace, name))
+        if req.method == "PUT":
+            self.stats.count("update")
+            return Reply(200, store.replace(rtype, namespace, name,
+                                            self._body(req),
+                                            self._options(req), subresource))
+        if req.method == "DELETE":
+            self.stats.count("delete")
+            return Reply(200, store.delete(rtype, namespace, name,
+                                           self._delete_options(req),
+                                           req.query.get("dryRun") == "All"))
+        if req.method != "PATCH":
+            raise errors.method_not_allowed(req.method)
+        media = req.content_type.split(";")[0].strip().lower()
+        if media == APPLY:
+            return self._apply(req, rtype, namespace, name, subresource)
+        if media not in PATCH_TYPES:
+            raise errors.unsupported_media_type(
+                f"the body of the request was in an unknown format - accepted "
+                f"media types include: {', '.join(PATCH_TYPES)}, {APPLY}")
+        self.stats.count("patch")
+        body = self._parse(req.body)
+        return Reply(200, store.patch(rtype, namespace, name,
+                                      PATCH_TYPES[media], body,
+                                      self._options(req), subresource))
+
+    def _apply(self, req, rtype, namespace, name, subresource):
+        self.stats.count("apply")
+        manager = req.query.get("fieldManager", "")
+        if not manager:
+            raise errors.ApiError(
+                422, "Invalid",
+                'PatchOptions.meta.k8s.io "" is invalid: fieldManager: '
+                "Required value: is required for apply patch",
+                {"kind": "PatchOptions", "group": "meta.k8s.io", "causes": [
+                    {"reason": "FieldValueRequired",
+                     "message": "Required value: is required for apply patch",
+                     "field": "fieldManager"}]})
+        try:
+            body = json.loads(req.body or b"null")
+        except ValueError:
+            raise errors.unsupported_media_type(
+                "kubesim accepts apply patches (application/apply-patch+yaml) "
+                "in JSON only; send the object as JSON") from None
+        opts = WriteOptions(manager, req.query.get("dryRun") == "All",
+                            req.flag("force"))
+        obj, created, changed = self.store.apply(rtype, namespace, name, body,
+                                                 opts, subresource)
+        self.stats.count("applies_changed" if changed else "applies_unchanged")
+        return Reply(201 if created else 200, obj)
+
+    # Request helpers -------------------------------------------------------
+
+    @staticmethod
+    def _parse(raw):
+        try:
+            return json.loads(raw or b"null")
+        except ValueError as exc:
+            raise errors.bad_request(f"invalid JSON body: {exc}") from None
+
+    def _body(self, req):
+        media = req.content_type.split(";")[0].strip().lower()
+        if media not in ("", JSON):
+            raise errors.unsupported_media_type(
+                f"the body of the request was in an unknown format - "
+                f"accepted media types include: {JSON} (kubesim serves "
+                f"JSON only, not {media})")
+        return self._parse(req.body)
+
+    @staticmethod
+    def _options(req):
+        manager = req.query.get("fieldManager") or \
+            (req.user_agent.split("/")[0] or "unknown")
+        return WriteOptions(manager, req.query.get("dryRun") == "All",
+                            req.flag("force"))
+
+    def _delete_options(self, req):
+        options = self._parse(req.body) if req.body.strip() else {}
+        if not isinstance(options, dict):
+            raise errors.bad_request("DeleteOptions must be an object")
+        if req.query.get("propagationPolicy"):
+            options["propagationPolicy"] = req.query["propagationPolicy"]
+        return options

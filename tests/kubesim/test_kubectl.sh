@@ -1,0 +1,429 @@
+#!/usr/bin/env bash
+# Tests kubesim by driving it with the real kubectl (and curl).
+# Usage: bash tests/kubesim/test_kubectl.sh   (from anywhere)
+# Prints "ok N - ..." / "not ok N - ..." lines and "P passed, F failed";
+# exits non-zero when any check fails.
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+work=$(mktemp -d)
+sim="$work/sim"
+pid=""
+python=/usr/bin/python3
+[ -x "$python" ] || python=python3
+
+cleanup() {
+    if [ -n "$pid" ]; then
+        kill "$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null
+    fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+"$python" "$here/kubesim.py" --dir "$sim" >"$work/kubesim.log" 2>&1 &
+pid=$!
+for _ in $(seq 100); do
+    [ -f "$sim/ready" ] && break
+    sleep 0.1
+done
+if [ ! -f "$sim/ready" ]; then
+    echo "not ok 1 - kubesim did not start"
+    cat "$work/kubesim.log"
+    echo "0 passed, 1 failed"
+    exit 1
+fi
+port=$(cat "$sim/port")
+export KUBECONFIG="$sim/kubeconfig"
+export KUBECACHEDIR="$work/cache"
+
+k() { kubectl --request-timeout=10s "$@"; }
+url() { echo "https://127.0.0.1:$port$1"; }
+control() {
+    curl -sS --fail --cacert "$sim/ca.crt" -X POST -d "$1" \
+        "$(url /kubesim/control)" >/dev/null
+}
+authcurl() {
+    curl -sS --cacert "$sim/ca.crt" --cert "$sim/client.crt" \
+        --key "$sim/client.key" "$@"
+}
+jp() { k get "$@" -o "jsonpath={.metadata.resourceVersion}/{.metadata.generation}"; }
+
+passed=0
+failed=0
+check() {
+    local desc=$1
+    shift
+    if "$@" >"$work/out" 2>&1; then
+        passed=$((passed + 1))
+        echo "ok $((passed + failed)) - $desc"
+    else
+        failed=$((failed + 1))
+        echo "not ok $((passed + failed)) - $desc"
+        sed 's/^/#   /' "$work/out" | head -20
+    fi
+}
+
+# Manifests ------------------------------------------------------------------
+
+cat >"$work/app.yaml" <<'EOF'
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: demo
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: cfg
+  namespace: demo
+  labels: {app: "x"}
+data:
+  key: one
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+  namespace: demo
+  labels: {app: "x"}
+spec:
+  selector: {app: "x"}
+  ports: [{port: 80}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: x
+  namespace: demo
+  labels: {app: "x"}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: "x"}}
+  template:
+    metadata: {labels: {app: "x"}}
+    spec:
+      containers: [{name: c, image: nginx}]
+EOF
+
+cat >"$work/other.yaml" <<'EOF'
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: other
+  namespace: demo
+  labels: {app: "other"}
+data:
+  key: one
+EOF
+
+cat >"$work/slow.yaml" <<'EOF'
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: slow
+  namespace: demo
+  annotations:
+    kubesim.outpost.dev/behavior: progress-deadline
+    kubesim.outpost.dev/after-ms: "300"
+spec:
+  selector: {matchLabels: {app: slow}}
+  template:
+    metadata: {labels: {app: slow}}
+    spec:
+      containers: [{name: c, image: nginx}]
+EOF
+
+cat >"$work/workloads.yaml" <<'EOF'
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db, namespace: demo}
+spec:
+  serviceName: db
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db}}
+    spec:
+      containers: [{name: c, image: postgres}]
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent, namespace: demo}
+spec:
+  selector: {matchLabels: {app: agent}}
+  template:
+    metadata: {labels: {app: agent}}
+    spec:
+      containers: [{name: c, image: busybox}]
+---
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: broken
+  namespace: demo
+  annotations: {kubesim.outpost.dev/behavior: job-fail}
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{name: c, image: busybox}]
+---
+apiVersion: helm.cattle.io/v1
+kind: HelmChart
+metadata: {name: traefik, namespace: kube-system}
+spec:
+  chart: traefik
+  repo: https://example.invalid/charts
+EOF
+
+cat >"$work/crd.yaml" <<'EOF'
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: widgets.example.com
+spec:
+  group: example.com
+  scope: Namespaced
+  names: {plural: widgets, singular: widget, kind: Widget, shortNames: [wd]}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    subresources: {status: {}}
+    schema:
+      openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}
+EOF
+
+cat >"$work/cr.yaml" <<'EOF'
+apiVersion: example.com/v1
+kind: Widget
+metadata: {name: w1, namespace: demo}
+spec: {size: 3}
+EOF
+
+# Checks -----------------------------------------------------------------------
+
+t_version() {
+    k version -o json | grep -q '"gitVersion": "v1.32.*+k3s1"'
+}
+check "kubectl version reports a v1.32 k3s server" t_version
+
+t_api_resources() {
+    k api-resources >"$work/res" &&
+        grep -qE '^deployments +deploy +apps/v1 +true +Deployment' "$work/res" &&
+        grep -qE '^helmcharts +helm.cattle.io/v1 +true +HelmChart' "$work/res" &&
+        grep -qE '^namespaces +ns +v1 +false +Namespace' "$work/res"
+}
+check "kubectl api-resources lists deployments and helmcharts" t_api_resources
+
+t_aggregated_fallback() {
+    authcurl -D "$work/headers" -o "$work/body" \
+        -H 'Accept: application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json' \
+        "$(url /apis)" &&
+        grep -qi '^content-type: application/json' "$work/headers" &&
+        grep -q '"kind":"APIGroupList"' "$work/body"
+}
+check "aggregated discovery request gets legacy JSON" t_aggregated_fallback
+
+t_apply() {
+    k apply --server-side -f "$work/app.yaml" | tee "$work/applied" &&
+        [ "$(grep -c ' serverside-applied$' "$work/applied")" = 4 ]
+}
+check "apply --server-side of a multi-document manifest" t_apply
+
+t_noop_apply() {
+    local cm dep
+    cm=$(jp -n demo configmap/cfg) && dep=$(jp -n demo deployment/x) &&
+        k apply --server-side -f "$work/app.yaml" >/dev/null &&
+        [ "$(jp -n demo configmap/cfg)" = "$cm" ] &&
+        [ "$(jp -n demo deployment/x)" = "$dep" ] && [ "${dep#*/}" = 1 ]
+}
+check "identical re-apply keeps resourceVersion and generation" t_noop_apply
+
+t_changed_apply() {
+    local before after
+    before=$(jp -n demo deployment/x) &&
+        sed 's/replicas: 2/replicas: 3/' "$work/app.yaml" >"$work/app3.yaml" &&
+        k apply --server-side -f "$work/app3.yaml" >/dev/null &&
+        after=$(jp -n demo deployment/x) &&
+        [ "${after%/*}" -gt "${before%/*}" ] && [ "${after#*/}" = 2 ]
+}
+check "changed apply bumps resourceVersion and generation" t_changed_apply
+
+t_list_json() {
+    k apply --server-side -f "$work/other.yaml" >/dev/null &&
+        k get -n demo configmaps -o json >"$work/list" &&
+        grep -q '"kind": "List"' "$work/list" &&
+        [ "$(grep -c '"kind": "ConfigMap"' "$work/list")" = 2 ]
+}
+check "kubectl get -o json lists objects" t_list_json
+
+t_label_selector() {
+    [ "$(k get -n demo configmaps -l app=x -o name)" = configmap/cfg ] &&
+        [ "$(k get -n demo configmaps -l 'app notin (x)' -o name)" = configmap/other ] &&
+        [ "$(k get deployments -A -l app=x -o name)" = deployment.apps/x ]
+}
+check "label selectors filter lists" t_label_selector
+
+t_rollout_ok() {
+    k rollout status -n demo deployment/x --timeout=10s
+}
+check "rollout status succeeds for a ready deployment" t_rollout_ok
+
+t_rollout_deadline() {
+    k apply --server-side -f "$work/slow.yaml" >/dev/null || return 1
+    ! k rollout status -n demo deployment/slow --timeout=10s &&
+        grep -q "exceeded its progress deadline" "$work/out"
+}
+check "rollout status fails on ProgressDeadlineExceeded" t_rollout_deadline
+
+t_workloads() {
+    k apply --server-side -f "$work/workloads.yaml" >/dev/null &&
+        k rollout status -n demo statefulset/db --timeout=10s &&
+        k rollout status -n demo daemonset/agent --timeout=10s &&
+        k wait -n demo --for=condition=Failed job/broken --timeout=10s &&
+        k wait -n kube-system --for=condition=Complete \
+            job/helm-install-traefik --timeout=10s &&
+        [ "$(k get -n kube-system helmchart/traefik \
+            -o 'jsonpath={.status.jobName}')" = helm-install-traefik ]
+}
+check "statefulset/daemonset roll out, jobs fail/complete, helmchart installs" t_workloads
+
+t_crd() {
+    k apply --server-side -f "$work/crd.yaml" >/dev/null &&
+        k wait --for=condition=Established crd/widgets.example.com \
+            --timeout=10s &&
+        k apply --server-side -f "$work/cr.yaml" &&
+        [ "$(k get -n demo widgets -o name)" = widget.example.com/w1 ] &&
+        [ "$(k get wd -A -o 'jsonpath={.items[0].spec.size}')" = 3 ]
+}
+check "CRD becomes established and its custom resources apply and list" t_crd
+
+t_crd_delete() {
+    k delete crd widgets.example.com &&
+        [ "$(authcurl -o /dev/null -w '%{http_code}' \
+            "$(url /apis/example.com/v1/namespaces/demo/widgets/w1)")" = 404 ]
+}
+check "deleting a CRD removes its resources" t_crd_delete
+
+t_watch() {
+    timeout 5 kubectl get -n demo configmaps -w --output-watch-events \
+        >"$work/watch" 2>&1 &
+    local watcher=$! found=1
+    sleep 1
+    k patch -n demo configmap/other --type=merge -p '{"data":{"key":"two"}}' \
+        >/dev/null
+    for _ in $(seq 30); do
+        if grep -q '^MODIFIED *other' "$work/watch"; then
+            found=0
+            break
+        fi
+        sleep 0.1
+    done
+    kill "$watcher" 2>/dev/null
+    wait "$watcher" 2>/dev/null
+    cat "$work/watch"
+    return $found
+}
+check "kubectl get -w receives a MODIFIED event" t_watch
+
+t_conflict() {
+    sed 's/key: one/key: mine/' "$work/app.yaml" >"$work/bob.yaml"
+    ! k apply --server-side --field-manager=bob -f "$work/bob.yaml" &&
+        grep -q 'conflict with "kubectl"' "$work/out" &&
+        k apply --server-side --field-manager=bob --force-conflicts \
+            -f "$work/bob.yaml" &&
+        [ "$(k get -n demo configmap/cfg -o 'jsonpath={.data.key}')" = mine ]
+}
+check "apply conflicts with another manager; --force-conflicts wins" t_conflict
+
+t_dry_run() {
+    sed 's/name: other/name: dry/' "$work/other.yaml" >"$work/dry.yaml" &&
+        k apply --server-side --dry-run=server -f "$work/dry.yaml" &&
+        ! k get -n demo configmap/dry
+}
+check "apply --dry-run=server stores nothing" t_dry_run
+
+t_delete() {
+    k delete -n demo configmap/other &&
+        ! k get -n demo configmap/other && grep -q NotFound "$work/out"
+}
+check "kubectl delete removes an object" t_delete
+
+t_down_up() {
+    control '{"down": true}' || return 1
+    ! timeout 20 kubectl --request-timeout=1s get namespaces || return 1
+    control '{"down": false}' && k get namespace demo
+}
+check "down mode makes kubectl fail, up mode recovers" t_down_up
+
+t_injected_errors() {
+    control '{"error_rate": 1, "error_code": 500}' || return 1
+    ! k get --raw /api/v1/namespaces/default
+    local failed_ok=$?
+    control '{"error_rate": 0}' &&
+        [ $failed_ok = 0 ] && grep -q InternalError "$work/out"
+}
+check "error_rate injects 500 InternalError" t_injected_errors
+
+t_missing_field_manager() {
+    authcurl -X PATCH -H 'Content-Type: application/apply-patch+yaml' \
+        -d '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"z"}}' \
+        -w '\n%{http_code}\n' \
+        "$(url /api/v1/namespaces/demo/configmaps/z)" >"$work/resp" &&
+        grep -q '"kind":"Status"' "$work/resp" &&
+        grep -q '"reason":"Invalid"' "$work/resp" &&
+        [ "$(tail -1 "$work/resp")" = 422 ]
+}
+check "apply without fieldManager is a 422 Invalid Status" t_missing_field_manager
+
+t_unknown() {
+    ! k get foos && grep -q 'the server doesn.t have a resource type "foos"' "$work/out" &&
+        ! k get --raw /api/v1/foos && grep -q NotFound "$work/out" &&
+        ! k get -n nowhere configmap/x && grep -q NotFound "$work/out"
+}
+check "unknown resources and objects are NotFound" t_unknown
+
+t_missing_namespace() {
+    sed 's/namespace: demo/namespace: nowhere/' "$work/other.yaml" \
+        >"$work/lost.yaml"
+    ! k apply --server-side -f "$work/lost.yaml" &&
+        grep -q 'namespaces "nowhere" not found' "$work/out"
+}
+check "apply into a missing namespace is NotFound" t_missing_namespace
+
+t_namespace_delete() {
+    k delete namespace demo --timeout=10s &&
+        [ -z "$(k get deployments,configmaps -A -o name | grep demo)" ] &&
+        ! k get namespace demo
+}
+check "deleting a namespace deletes its contents" t_namespace_delete
+
+t_keepalive() {
+    authcurl -v "$(url /version)" "$(url /api)" 2>&1 >/dev/null |
+        grep -q 'Re-using existing connection'
+}
+check "curl reuses one keep-alive connection" t_keepalive
+
+t_resolve_name() {
+    curl -sS --cacert "$sim/ca.crt" --cert "$sim/client.crt" \
+        --key "$sim/client.key" --resolve "kubernetes:$port:127.0.0.1" \
+        "https://kubernetes:$port/version" | grep -q gitVersion &&
+        curl -sS --cacert "$sim/ca.crt" \
+            -H "Authorization: Bearer $(cat "$sim/token")" \
+            --resolve "kubernetes:$port:127.0.0.1" \
+            "https://kubernetes:$port/api/v1/namespaces/default" |
+        grep -q '"kind":"Namespace"'
+}
+check "server name 'kubernetes', client cert and bearer token work" t_resolve_name
+
+t_stats() {
+    curl -sS --cacert "$sim/ca.crt" "$(url /kubesim/stats)" >"$work/stats" &&
+        cat "$work/stats" &&
+        grep -q '"applies_unchanged":[1-9]' "$work/stats" &&
+        grep -q '"max_inflight":[1-9]' "$work/stats"
+}
+check "/kubesim/stats counts requests" t_stats
+
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
