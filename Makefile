@@ -62,10 +62,17 @@ LIBS     := -lcurl -lmbedtls -lmbedx509 -lmbedcrypto -lsqlite3 -lyaml -lz \
 # Sources. A feature compiled out drops its file: src-$(CONFIG_X) += x.c
 src-y := \
 	agent/main.c \
+	agent/agent.c \
+	agent/apply.c \
 	agent/bundle.c \
 	agent/cmd.c \
+	agent/cmd_agent.c \
+	agent/cmd_config.c \
+	agent/cmd_kube.c \
 	agent/cmd_publish.c \
 	agent/cmd_sign.c \
+	agent/config.c \
+	agent/health.c \
 	agent/meta.c \
 	agent/pointer.c \
 	agent/signer.c \
@@ -75,12 +82,20 @@ src-y := \
 	platform/doc.c \
 	platform/error.c \
 	platform/file.c \
+	platform/http.c \
+	platform/kube.c \
+	platform/kubeconfig.c \
 	platform/log.c \
 	platform/manifest.c \
 	platform/mem.c \
 	platform/sigfile.c \
 	platform/tar.c \
 	platform/version.c \
+	storage/content.c \
+	storage/outbox.c \
+	storage/release.c \
+	storage/schema.c \
+	storage/settings.c \
 	storage/store.c
 src-$(CONFIG_GZIP) += platform/gzip.c
 
@@ -91,7 +106,7 @@ TLIBOBJ  := $(filter-out $(T)/obj/agent/main.o,$(TOBJ))
 UNIT     := $(wildcard tests/unit/test_*.c)
 UNITBIN  := $(UNIT:tests/unit/%.c=$(T)/%)
 # Integration tests: scripts that drive the built binary (OUTPOST=path).
-ITEST    := $(sort $(wildcard tests/integration/*.sh))
+ITEST    := $(sort $(wildcard tests/integration/*.sh)) tests/kubesim/test_kubectl.sh
 
 .PHONY: all test unit integration sizes check-src clean distclean deps bootstrap \
         defconfig menuconfig olddefconfig savedefconfig allnoconfig allyesconfig
@@ -203,3 +218,54 @@ distclean:
 
 .SECONDARY:
 -include $(OBJ:.o=.d) $(TOBJ:.o=.d) $(wildcard $(T)/obj/tests/unit/*.d)
+
+# --- fuzzing (x86_64 host only; see tests/fuzz/README.md) -----------------
+#
+#   make fuzz [FUZZ_SECONDS=60] [FUZZ_JOBS=1] [FUZZ_TARGETS="tar doc"]
+#   make fuzz-build
+#
+# libFuzzer targets built with clang, ASan and UBSan, linked against the
+# library objects compiled with clang into build/fuzz/obj and the host
+# dependency build. Each target runs FUZZ_SECONDS on a working copy of its
+# committed seeds; one summary line each; exit 1 if any target crashed.
+
+FUZZ_SECONDS ?= 60
+FUZZ_JOBS    ?= 1
+FUZZ_NICE    ?= 0
+FUZZ_TARGETS ?= $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_CC      := clang
+FZ           := build/fuzz
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_CFLAGS  := -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN)
+FUZZ_LIBOBJ  := $(patsubst %.c,$(FZ)/obj/%.o,$(filter-out agent/main.c,$(SRC)))
+FUZZ_BIN     := $(FUZZ_TARGETS:%=$(FZ)/fuzz_%)
+
+.PHONY: fuzz fuzz-build
+
+$(FZ)/obj/tests/fuzz/%.o: tests/fuzz/%.c $(O)/config.h $(O)/buildinfo.h build/host/sysroot/VERSIONS
+	$(call say,CC,'$< [fuzz]')
+	@mkdir -p $(@D)
+	$(Q)$(FUZZ_CC) $(CPPFLAGS) -iquote tests/fuzz -isystem build/host/sysroot/include \
+		$(CFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer -MMD -MP -c $< -o $@
+
+$(FZ)/obj/%.o: %.c $(O)/config.h $(O)/buildinfo.h build/host/sysroot/VERSIONS
+	$(call say,CC,'$< [fuzz]')
+	@mkdir -p $(@D)
+	$(Q)$(FUZZ_CC) $(CPPFLAGS) -isystem build/host/sysroot/include $(CFLAGS) \
+		$(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+
+# An archive: each target links only the modules it reaches.
+$(FZ)/liboutpost.a: $(FUZZ_LIBOBJ)
+	$(call say,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(FZ)/fuzz_%: $(FZ)/obj/tests/fuzz/fuzz_%.o $(FZ)/liboutpost.a
+	$(call say,LD,$@)
+	$(Q)$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ -Lbuild/host/sysroot/lib $(LIBS)
+
+fuzz-build: $(FUZZ_BIN)
+
+fuzz: $(FUZZ_BIN)
+	@sh tests/fuzz/run.sh -t $(FUZZ_SECONDS) -j $(FUZZ_JOBS) -n $(FUZZ_NICE) $(FZ) $(FUZZ_TARGETS)
+
+-include $(wildcard $(FZ)/obj/*/*.d $(FZ)/obj/tests/fuzz/*.d)

@@ -278,9 +278,30 @@ int bundle_is_manifest(const char *name)
 {
 	size_t n = strlen(name);
 
+	if (strcmp(name, "bundle.yaml") == 0)   /* the bundle's own manifest */
+		return 0;
 	return (n > 5 && strcmp(name + n - 5, ".yaml") == 0) ||
 	       (n > 4 && strcmp(name + n - 4, ".yml") == 0) ||
 	       (n > 5 && strcmp(name + n - 5, ".json") == 0);
+}
+
+int bundle_parse(const char *name, const char *meta, size_t len, struct bundle **out)
+{
+	struct bundle *b = mem_zalloc(1, sizeof(*b));
+	int rc;
+
+	*out = NULL;
+	if (!b)
+		return E_NOMEM;
+	b->meta = mem_strndup(meta, len);
+	b->meta_len = len;
+	rc = b->meta ? parse_meta(b, name) : E_NOMEM;
+	if (rc) {
+		bundle_free(b);
+		return rc;
+	}
+	*out = b;
+	return 0;
 }
 
 /* Every manifest must split into Kubernetes objects. */

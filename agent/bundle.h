@@ -80,6 +80,12 @@ int bundle_read_file(const char *path, uint64_t max_size, const struct trust *t,
 void bundle_free(struct bundle *b);
 
 /*
+ * Parse bundle.yaml bytes already verified (kept in the state store) into
+ * a bundle without file data: its release, file list, health and policy.
+ */
+int bundle_parse(const char *name, const char *meta, size_t len, struct bundle **out);
+
+/*
  * Is b the bundle that p points at: the same size and sha256 as read, and
  * the same app and sequence inside? E_DIGEST / E_FORMAT (logged) when not,
  * so metadata of one release cannot be paired with another's bundle.

@@ -13,6 +13,12 @@ static int cmd_help(int argc, char **argv);
 
 const struct cmd cmds[] = {
 	{ "help", cmd_help, "[COMMAND]", "show the commands, or one command's usage" },
+	{ "run", cmd_run, cmd_run_usage, "run the agent: poll, apply, check health, roll back" },
+	{ "once", cmd_once, cmd_once_usage, "one cycle over every app; the exit code tells the result" },
+	{ "import", cmd_import, cmd_import_usage, "side-load a bundle (USB stick), verified, then apply it" },
+	{ "status", cmd_status, cmd_status_usage, "each app's current and newest release" },
+	{ "history", cmd_history, cmd_history_usage, "release transitions, newest first" },
+	{ "rollback", cmd_rollback, cmd_rollback_usage, "roll an app back by hand to a stored release" },
 	{ "version", cmd_version, "", "show version, features and library versions" },
 	{ "keygen", cmd_keygen, cmd_keygen_usage,
 	  "create a P-256 signing key: NAME.key (mode 0600) and NAME.pub" },
@@ -23,6 +29,9 @@ const struct cmd cmds[] = {
 	{ "root", cmd_root, cmd_root_usage, "create, sign, rotate and check trust roots" },
 	{ "bundle", cmd_bundle, cmd_bundle_usage, "pack, sign, verify and inspect release bundles" },
 	{ "release", cmd_release, cmd_release_usage, "create a channel's signed release pointer" },
+	{ "kube", cmd_kube, cmd_kube_usage, "a tiny kubectl: discover, apply, get, list, delete" },
+	{ "check-config", cmd_check_config, cmd_check_config_usage,
+	  "check the configuration file and the files it names" },
 	{ NULL, NULL, NULL, NULL }
 };
 
@@ -69,7 +78,7 @@ int cmd_bad_usage(const char *cmd, const char *why, const char *arg)
 
 void cmd_print_help(FILE *f)
 {
-	fputs("usage: outpost [--log-level LEVEL] COMMAND [ARGS]\n"
+	fputs("usage: outpost [--config FILE] [--log-level LEVEL] COMMAND [ARGS]\n"
 	      "       outpost --version | --help\n\n"
 	      "outpost is a pull-based GitOps agent for single-node k3s gateways:\n"
 	      "it fetches signed release bundles, applies them to the local\n"

@@ -52,4 +52,22 @@ int cmd_root(int argc, char **argv);
 int cmd_bundle(int argc, char **argv);
 int cmd_release(int argc, char **argv);
 
+/* agent/cmd_kube.c: the Kubernetes API client as a command (tests, operators). */
+extern const char cmd_kube_usage[];
+int cmd_kube(int argc, char **argv);
+
+/* agent/cmd_config.c: load and check the agent's configuration file. */
+extern const char cmd_check_config_usage[];
+int cmd_check_config(int argc, char **argv);
+
+/* agent/cmd_agent.c: the gateway's commands. */
+extern const char cmd_import_usage[], cmd_once_usage[], cmd_run_usage[],
+	cmd_status_usage[], cmd_history_usage[], cmd_rollback_usage[];
+int cmd_import(int argc, char **argv);
+int cmd_once(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_history(int argc, char **argv);
+int cmd_rollback(int argc, char **argv);
+
 #endif

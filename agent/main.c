@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "config.h"
 #include "error.h"
 #include "log.h"
 
@@ -19,6 +20,9 @@ int main(int argc, char **argv)
 		} else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
 			cmd_print_help(stdout);
 			return 0;
+		} else if (strcmp(a, "--config") == 0 && i + 1 < argc) {
+			config_set_path(argv[i + 1]);
+			i += 2;
 		} else if (strcmp(a, "--log-level") == 0 && i + 1 < argc) {
 			int level = log_level_parse(argv[i + 1]);
 

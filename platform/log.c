@@ -6,12 +6,19 @@
 #include "log.h"
 
 static enum log_level max_level = LOG_INFO;
-static int timestamps = 1;
+static int level_given, timestamps = 1;
 static const char *const names[] = { "error", "warn", "info", "debug" };
 
 void log_set_level(enum log_level level)
 {
 	max_level = level;
+	level_given = 1;
+}
+
+void log_set_default_level(enum log_level level)
+{
+	if (!level_given)
+		max_level = level;
 }
 
 int log_level_parse(const char *name)

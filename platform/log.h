@@ -9,10 +9,14 @@
 
 #include <stdarg.h>
 
-enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
+enum log_level { LOG_OFF = -1, LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
 
-/* Messages above level are dropped. Default LOG_INFO. */
+/* Messages above level are dropped. Default LOG_INFO; LOG_OFF drops even
+ * errors (only the fuzzers use it: their inputs fail on purpose). */
 void log_set_level(enum log_level level);
+
+/* The level from a config file: kept only if log_set_level() was not called. */
+void log_set_default_level(enum log_level level);
 
 /* Parse "error", "warn", "info" or "debug"; -1 when unknown. */
 int log_level_parse(const char *name);

@@ -34,3 +34,20 @@ done_testing() {
 	[ "$_fail" -eq 0 ] && [ "$_pass" -gt 0 ]
 	exit
 }
+
+# start_kubesim: the Kubernetes API test double on a free loopback port,
+# stopped when the test ends. Sets SIM (its directory), PORT and KC (the
+# kubeconfig); sim_control PATH [JSON] drives its control endpoint.
+start_kubesim() {
+	SIM=$TMP/sim
+	python3 "$ROOT/tests/kubesim/kubesim.py" --dir "$SIM" --port 0 "$@" >"$TMP/sim.log" 2>&1 &
+	SIMPID=$!
+	trap 'kill $SIMPID 2>/dev/null; wait $SIMPID 2>/dev/null; cd /; rm -rf "$TMP"' EXIT
+	for _ in $(seq 100); do [ -f "$SIM/ready" ] && break; sleep 0.1; done
+	PORT=$(cat "$SIM/port")
+	KC=$SIM/kubeconfig
+	[ -f "$SIM/ready" ]
+}
+sim_control() {
+	curl -s --cacert "$SIM/ca.crt" "https://localhost:$PORT/kubesim/$1" -d "${2:-{\}}" >/dev/null
+}

@@ -1,0 +1,838 @@
+/* agent — the release state machine of each app, on the state store. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "apply.h"
+#include "bundle.h"
+#include "error.h"
+#include "features.h"
+#include "file.h"
+#include "kube.h"
+#include "log.h"
+#include "mem.h"
+#include "meta.h"
+#include "store.h"
+#include "trust.h"
+
+#define HEALTH_POLL_MS 500
+
+struct agent {
+	const struct config *cfg;
+	struct store *st;
+	struct trust *trust;
+	struct kube *k;
+};
+
+/* "now" for expiry checks: the clock, never earlier than what was accepted. */
+static int64_t agent_now(struct agent *a)
+{
+	int64_t floor = 0, now = (int64_t)time(NULL);
+
+	store_clock_floor_get(a->st, &floor);
+	return now > floor ? now : floor;
+}
+
+static const struct config_app *app_config(struct agent *a, const char *app)
+{
+	for (size_t i = 0; i < a->cfg->napps; i++)
+		if (strcmp(a->cfg->apps[i].name, app) == 0 ||
+		    strcmp(a->cfg->apps[i].channel, app) == 0)
+			return &a->cfg->apps[i];
+	return NULL;
+}
+
+/* The trust root: the stored one, or the one on disk (first run, rotation). */
+static int load_trust(struct agent *a)
+{
+	struct buf sroot = BUF_INIT(ROOT_MAX_SIZE), ssig = BUF_INIT(SIG_MAX_SIZE);
+	struct buf droot = BUF_INIT(ROOT_MAX_SIZE), dsig = BUF_INIT(SIG_MAX_SIZE);
+	const char *path = a->cfg->trust.root;
+	int64_t version = 0, expires = 0, now = agent_now(a);
+	struct trust *stored = NULL, *disk = NULL;
+	int rc, have;
+
+	rc = store_root_get(a->st, &sroot, &ssig, &version, &expires);
+	have = rc == 0;
+	if (rc == E_NOTFOUND)
+		rc = 0;
+	/* the stored root was verified when it was accepted; it is kept even
+	 * expired, so releases already stored can still be rolled back to */
+	if (!rc && have && !trust_parse("stored root", sroot.data, sroot.len, &stored))
+		rc = trust_check(stored, ROLE_ROOT, "stored root", sroot.data, sroot.len,
+				 ssig.data, ssig.len);
+	if (!rc) {
+		rc = file_read(path, ROOT_MAX_SIZE, &droot);
+		if (!rc)
+			rc = file_read(a->cfg->trust.root_sig, SIG_MAX_SIZE, &dsig);
+		if (rc && have) {
+			rc = 0;         /* the stored root serves */
+			goto done;
+		}
+	}
+	if (!rc && !have)
+		rc = trust_load(path, droot.data, droot.len, dsig.data, dsig.len, now, &disk);
+	else if (!rc) {
+		struct trust *peek = NULL;
+
+		if (trust_parse(path, droot.data, droot.len, &peek) == 0 &&
+		    trust_version(peek) > trust_version(stored))
+			rc = trust_rotate(stored, path, droot.data, droot.len, dsig.data,
+					  dsig.len, now, &disk);
+		trust_free(peek);
+	}
+	if (!rc && disk) {
+		rc = store_root_put(a->st, trust_version(disk), trust_expires(disk),
+				    droot.data, droot.len, dsig.data, dsig.len);
+		if (!rc)
+			log_info("trust root version %lld accepted from %s",
+				 (long long)trust_version(disk), path);
+	}
+done:
+	if (!rc) {
+		a->trust = disk ? disk : stored;
+		trust_free(disk ? stored : NULL);
+	} else {
+		trust_free(stored);
+		trust_free(disk);
+	}
+	buf_free(&sroot);
+	buf_free(&ssig);
+	buf_free(&droot);
+	buf_free(&dsig);
+	return rc;
+}
+
+int agent_open(struct agent **out, const struct config *cfg)
+{
+	struct agent *a = mem_zalloc(1, sizeof(*a));
+	struct buf path = BUF_INIT(8192);
+	int rc;
+
+	*out = NULL;
+	if (!a)
+		return E_NOMEM;
+	a->cfg = cfg;
+	if (mkdir(cfg->state_dir, 0700) && errno != EEXIST) {
+		rc = error(E_IO, "%s: %s", cfg->state_dir, strerror(errno));
+		goto fail;
+	}
+	rc = buf_addf(&path, "%s/outpost.db", cfg->state_dir);
+	if (!rc)
+		rc = store_open(path.data, &a->st);
+	if (!rc && store_was_reset(a->st))
+		log_error("the state database was corrupt: moved aside to %s; starting "
+			  "afresh, releases will be fetched or imported again",
+			  store_reset_path(a->st));
+	if (!rc)
+		rc = load_trust(a);
+	if (rc)
+		goto fail;
+	buf_free(&path);
+	*out = a;
+	return 0;
+fail:
+	buf_free(&path);
+	agent_close(a);
+	return rc;
+}
+
+void agent_close(struct agent *a)
+{
+	if (!a)
+		return;
+	kube_close(a->k);
+	trust_free(a->trust);
+	store_close(a->st);
+	mem_free(a);
+}
+
+static int kube_ready(struct agent *a)
+{
+	struct kube_opts o = { 0 };
+
+	if (a->k)
+		return 0;
+	o.kubeconfig = a->cfg->kubernetes.kubeconfig;
+	o.parallel = a->cfg->kubernetes.parallel;
+	o.field_manager = a->cfg->kubernetes.field_manager;
+	return kube_open(&a->k, &o);
+}
+
+/* --- import --------------------------------------------------------------- */
+
+struct file_slot {
+	struct store_file *f;
+	char (*hex)[SHA256_HEX_LEN + 1];
+};
+
+int agent_import(struct agent *a, const char *path, int force, char app[64])
+{
+	struct verify_ctx ctx = { agent_now(a), 0, NULL };
+	uint64_t max = (uint64_t)a->cfg->limits.max_bundle_kb * 1024;
+	struct store_release old;
+	struct store_file *files = NULL;
+	char (*hex)[SHA256_HEX_LEN + 1] = NULL;
+	char digest[SHA256_HEX_LEN + 1];
+	struct bundle *b = NULL;
+	int64_t floor = 0, id;
+	int rc;
+
+	rc = bundle_read_file(path, max, a->trust, &ctx, &b);
+	if (rc)
+		return rc;
+	sha256_hex(b->digest, digest);
+	snprintf(app, 64, "%s", b->app);
+	if (!app_config(a, b->app)) {
+		rc = error(E_CONFIG, "%s: app '%s' is not configured on this gateway", path, b->app);
+		goto out;
+	}
+	rc = store_floor_get(a->st, b->app, &floor);
+	if (!rc && b->sequence < floor)
+		rc = error(E_ROLLBACK, "%s: sequence %lld is older than %lld, already accepted "
+			   "for '%s'", path, (long long)b->sequence, (long long)floor, b->app);
+	if (rc)
+		goto out;
+	rc = store_release_get(a->st, b->app, b->sequence, &old);
+	if (rc == 0) {
+		if (strcmp(old.digest, digest) != 0)
+			rc = error(E_STATE, "%s: %s sequence %lld is already stored with different"
+				   " content: a sequence names one bundle only", path, b->app,
+				   (long long)b->sequence);
+		else if (store_state_quarantined((int)old.state) && force)
+			rc = store_release_set_state(a->st, b->app, b->sequence, old.state,
+						     STORE_VERIFIED, "forced re-install");
+		else if (store_state_quarantined((int)old.state))
+			rc = error(E_STATE, "%s: %s sequence %lld failed before and is quarantined"
+				   " (use --force to install it again)", path, b->app,
+				   (long long)b->sequence);
+		else
+			log_info("%s: %s sequence %lld is already stored", path, b->app,
+				 (long long)b->sequence);
+		goto out;
+	}
+	if (rc != E_NOTFOUND)
+		goto out;
+	files = mem_zalloc(b->nfiles + 2, sizeof(*files));
+	hex = mem_zalloc(b->nfiles + 2, sizeof(*hex));
+	if (!files || !hex) {
+		rc = E_NOMEM;
+		goto out;
+	}
+	/* bundle.yaml and its signature go with the files: the store alone can
+	 * describe (and re-verify) the release */
+	files[0] = (struct store_file){ "bundle.yaml", b->meta, b->meta_len, hex[0] };
+	files[1] = (struct store_file){ "bundle.yaml.sig", b->sig, b->sig_len, hex[1] };
+	{
+		unsigned char d[SHA256_LEN];
+
+		sha256(b->meta, b->meta_len, d);
+		sha256_hex(d, hex[0]);
+		sha256(b->sig, b->sig_len, d);
+		sha256_hex(d, hex[1]);
+	}
+	for (size_t i = 0; i < b->nfiles; i++) {
+		sha256_hex(b->files[i].sha256, hex[i + 2]);
+		files[i + 2] = (struct store_file){ b->files[i].name, b->files[i].data,
+						     b->files[i].len, hex[i + 2] };
+	}
+	rc = store_begin(a->st);
+	if (rc)
+		goto out;
+	rc = store_release_add(a->st, b->app, b->sequence, b->version, digest, &id);
+	if (!rc)
+		rc = store_files_put(a->st, id, files, b->nfiles + 2);
+	if (!rc)
+		rc = store_release_set_state(a->st, b->app, b->sequence, STORE_FETCHED,
+					     STORE_VERIFIED, "verified");
+	if (!rc)
+		rc = store_floor_raise(a->st, b->app, b->sequence);
+	if (!rc)
+		rc = store_clock_floor_raise(a->st, b->created);
+	if (!rc)
+		rc = store_commit(a->st);
+	else
+		store_rollback(a->st);
+	if (!rc)
+		log_info("%s: %s %s (sequence %lld) verified and stored", path, b->app,
+			 b->version, (long long)b->sequence);
+out:
+	mem_free(files);
+	mem_free(hex);
+	bundle_free(b);
+	return rc;
+}
+
+/* --- releases from the store ------------------------------------------------ */
+
+struct loaded {
+	struct bundle *meta;            /* bundle.yaml, parsed */
+	size_t n;
+	struct release_file files[BUNDLE_FILES_MAX];
+	char *data[BUNDLE_FILES_MAX], *names[BUNDLE_FILES_MAX];
+};
+
+static int collect_file(void *ctx, const struct store_file *f)
+{
+	struct loaded *l = ctx;
+
+	if (!bundle_is_manifest(f->name) || l->n == BUNDLE_FILES_MAX)
+		return 0;
+	l->names[l->n] = mem_strdup(f->name);
+	l->data[l->n] = mem_strndup(f->data, f->size);
+	if (!l->names[l->n] || !l->data[l->n]) {
+		mem_free(l->names[l->n]);
+		mem_free(l->data[l->n]);
+		return E_NOMEM;
+	}
+	l->files[l->n] = (struct release_file){ l->names[l->n], l->data[l->n], f->size };
+	l->n++;
+	return 0;
+}
+
+static void loaded_free(struct loaded *l)
+{
+	if (!l)
+		return;
+	for (size_t i = 0; i < l->n; i++) {
+		mem_free(l->names[i]);
+		mem_free(l->data[i]);
+	}
+	bundle_free(l->meta);
+	mem_free(l);
+}
+
+/* The manifests and bundle.yaml of a stored release. */
+static int load_release(struct agent *a, const struct store_release *r, struct loaded **out)
+{
+	struct loaded *l = mem_zalloc(1, sizeof(*l));
+	struct buf meta = BUF_INIT(BUNDLE_META_MAX);
+	int rc;
+
+	*out = NULL;
+	if (!l)
+		return E_NOMEM;
+	rc = store_file_get(a->st, r->id, "bundle.yaml", &meta);
+	if (!rc)
+		rc = bundle_parse("stored bundle.yaml", meta.data, meta.len, &l->meta);
+	if (!rc)
+		rc = store_files_get(a->st, r->id, collect_file, l);
+	buf_free(&meta);
+	if (rc) {
+		loaded_free(l);
+		return error(rc, "%s sequence %lld: its stored content cannot be read", r->app,
+			     (long long)r->sequence);
+	}
+	*out = l;
+	return 0;
+}
+
+static int build_set(struct agent *a, const struct store_release *r, struct loaded *l,
+		     struct release_set **set)
+{
+	const struct config_app *app = app_config(a, r->app);
+
+	return release_set_build(a->k, r->app, r->sequence, app ? app->namespace : "default",
+				 l->files, l->n, set);
+}
+
+/* The inventory of a release as a set (for prune). */
+static int inventory_set(struct agent *a, int64_t id, const char *app, struct release_set **out)
+{
+	struct store_object *objs = NULL;
+	struct release_set *s = mem_zalloc(1, sizeof(*s));
+	size_t n = 0;
+	int rc = s ? store_inventory_get(a->st, id, &objs, &n) : E_NOMEM;
+
+	*out = NULL;
+	if (!rc) {
+		s->objs = mem_zalloc(n ? n : 1, sizeof(*s->objs));
+		rc = s->objs ? 0 : E_NOMEM;
+	}
+	for (size_t i = 0; !rc && i < n; i++) {
+		struct release_obj *o = &s->objs[i];
+
+		o->api_version = mem_strdup(objs[i].api_version);
+		o->kind = mem_strdup(objs[i].kind);
+		o->ns = mem_strdup(objs[i].ns);
+		o->name = mem_strdup(objs[i].name);
+		o->wave = apply_kind_wave(objs[i].kind);
+		s->n++;
+		if (!o->api_version || !o->kind || !o->ns || !o->name)
+			rc = E_NOMEM;
+	}
+	store_objects_free(objs, n);
+	if (rc) {
+		release_set_free(s);
+		return rc;
+	}
+	snprintf(s->app, sizeof(s->app), "%s", app);
+	*out = s;
+	return 0;
+}
+
+/* Record what the cluster holds of a set (objects that were applied). */
+static int inventory_save(struct agent *a, int64_t id, const struct release_set *s)
+{
+	struct store_object *objs = mem_zalloc(s->n ? s->n : 1, sizeof(*objs));
+	size_t n = 0;
+	int rc;
+
+	if (!objs)
+		return E_NOMEM;
+	for (size_t i = 0; i < s->n; i++) {
+		struct release_obj *o = &s->objs[i];
+
+		if (!*o->rv)
+			continue;
+		objs[n++] = (struct store_object){ o->api_version, o->kind, o->ns, o->name,
+						   o->uid, o->rv };
+	}
+	rc = store_inventory_put(a->st, id, objs, n);
+	mem_free(objs);
+	return rc;
+}
+
+/*
+ * Wait for a set to be healthy until deadline. 0 healthy; E_STATE failed
+ * (msg says why); E_UNAVAILABLE the API could not be reached long enough
+ * to judge.
+ */
+static int wait_healthy(struct agent *a, struct release_set *s, int64_t deadline,
+			struct buf *msg)
+{
+	for (;;) {
+		enum health h;
+
+		buf_reset(msg);
+		h = apply_health(a->k, s, msg);
+		if (h == HEALTH_CURRENT)
+			return 0;
+		if (h == HEALTH_FAILED)
+			return E_STATE;
+		if ((int64_t)time(NULL) >= deadline) {
+			if (h == HEALTH_UNKNOWN)
+				return E_UNAVAILABLE;   /* unknown is never failed */
+			return E_STATE;
+		}
+		usleep(HEALTH_POLL_MS * 1000);
+	}
+}
+
+static int64_t health_timeout(struct agent *a, const struct loaded *l)
+{
+	if (l->meta->health_timeout)
+		return l->meta->health_timeout;
+	return a->cfg->health.default_timeout;
+}
+
+/* --- rollback ---------------------------------------------------------------- */
+
+static int roll_back(struct agent *a, struct store_release *r)
+{
+	const struct config_app *app = app_config(a, r->app);
+	struct release_set *failed = NULL, *good = NULL;
+	struct store_release lkg;
+	struct loaded *l = NULL;
+	struct buf msg = BUF_INIT(2048), note = BUF_INIT(2048);
+	int64_t lkg_id = 0;
+	size_t changed = 0, deleted = 0;
+	int rc = 0;
+
+	if (r->state == STORE_FAILED) {
+		rc = store_release_set_state(a->st, r->app, r->sequence, STORE_FAILED,
+					     STORE_ROLLING_BACK, "rolling back");
+		if (rc)
+			return rc;
+		r->state = STORE_ROLLING_BACK;
+	}
+	rc = kube_ready(a);
+	if (!rc)
+		rc = inventory_set(a, r->id, r->app, &failed);
+	if (!rc && store_lkg_get(a->st, r->app, &lkg_id) == 0 && lkg_id &&
+	    store_release_get_id(a->st, lkg_id, &lkg) == 0) {
+		rc = load_release(a, &lkg, &l);
+		if (!rc)
+			rc = build_set(a, &lkg, l, &good);
+		if (!rc)
+			rc = apply_release(a->k, good, &changed);
+		if (!rc)
+			rc = inventory_save(a, lkg.id, good);
+		if (!rc)
+			rc = apply_prune(a->k, r->app, failed, good, &deleted);
+		if (!rc) {
+			rc = wait_healthy(a, good, (int64_t)time(NULL) + health_timeout(a, l), &msg);
+			if (rc == E_STATE)
+				log_error("%s: sequence %lld is back but not healthy: %s", r->app,
+					  (long long)lkg.sequence, msg.data);
+			rc = rc == E_STATE ? 0 : rc;
+		}
+		buf_addf(&note, "rolled back to sequence %lld (%s): %zu objects re-applied, "
+			 "%zu removed", (long long)lkg.sequence, lkg.version, changed, deleted);
+	} else if (!rc) {
+		int keep = app && app->on_first_install_failure == CFG_FIRST_FAILURE_KEEP;
+		struct loaded *mine = NULL;
+
+		if (app && app->on_first_install_failure == CFG_FIRST_FAILURE_BUNDLE &&
+		    load_release(a, r, &mine) == 0)
+			keep = mine->meta->keep_on_first_failure;
+		loaded_free(mine);
+		if (!keep)
+			rc = apply_prune(a->k, r->app, failed, NULL, &deleted);
+		buf_addf(&note, keep ? "first install failed: its objects were left in place" :
+			 "first install failed: its %zu objects were removed", deleted);
+	}
+	if (!rc)
+		rc = store_release_set_state(a->st, r->app, r->sequence, STORE_ROLLING_BACK,
+					     STORE_ROLLED_BACK, note.data);
+	if (!rc)
+		log_warn("%s: sequence %lld %s", r->app, (long long)r->sequence, note.data);
+	release_set_free(failed);
+	release_set_free(good);
+	loaded_free(l);
+	buf_free(&msg);
+	buf_free(&note);
+	return rc ? rc : E_STATE;
+}
+
+static int fail(struct agent *a, struct store_release *r, const char *why)
+{
+	int rc = store_release_set_state(a->st, r->app, r->sequence, r->state, STORE_FAILED, why);
+
+	if (rc)
+		return rc;
+	log_error("%s: sequence %lld failed: %s", r->app, (long long)r->sequence, why);
+	r->state = STORE_FAILED;
+	return roll_back(a, r);
+}
+
+/* --- deploy ------------------------------------------------------------------ */
+
+static int deploy(struct agent *a, struct store_release *r)
+{
+	struct release_set *set = NULL, *prev = NULL;
+	struct buf msg = BUF_INIT(2048);
+	struct loaded *l = NULL;
+	int64_t applied_at, prev_id = 0;
+	size_t changed = 0, deleted = 0;
+	int rc;
+
+	rc = load_release(a, r, &l);
+	if (!rc)
+		rc = kube_ready(a);
+	if (!rc)
+		rc = build_set(a, r, l, &set);
+	if (rc == E_UNAVAILABLE || rc == E_NOMEM || rc == E_STORE)
+		goto out;
+	if (rc) {
+		rc = fail(a, r, "its manifests cannot be applied (see the log)");
+		goto out;
+	}
+	if (r->state == STORE_VERIFIED) {
+		buf_addf(&msg, "applying %zu objects", set->n);
+		rc = store_release_set_state(a->st, r->app, r->sequence, STORE_VERIFIED,
+					     STORE_APPLYING, msg.data);
+		if (rc)
+			goto out;
+		r->state = STORE_APPLYING;
+	}
+	if (r->state == STORE_APPLYING) {
+		rc = apply_release(a->k, set, &changed);
+		if (inventory_save(a, r->id, set) && !rc)
+			rc = E_STORE;
+		if (rc == E_UNAVAILABLE || rc == E_STORE || rc == E_NOMEM)
+			goto out;
+		if (rc) {
+			rc = fail(a, r, "the Kubernetes API refused an object (see the log)");
+			goto out;
+		}
+		buf_reset(&msg);
+		buf_addf(&msg, "applied %zu objects (%zu created or changed)", set->n, changed);
+		rc = store_release_set_state(a->st, r->app, r->sequence, STORE_APPLYING,
+					     STORE_APPLIED, msg.data);
+		if (rc)
+			goto out;
+		r->state = STORE_APPLIED;
+		r->updated = (int64_t)time(NULL);
+		log_info("%s: sequence %lld %s", r->app, (long long)r->sequence, msg.data);
+	}
+	applied_at = r->updated;
+	rc = wait_healthy(a, set, applied_at + health_timeout(a, l), &msg);
+	if (rc == E_STATE) {
+		struct buf why = BUF_INIT(4096);
+
+		buf_addf(&why, "health check failed: %s", msg.data);
+		rc = fail(a, r, why.data);
+		buf_free(&why);
+		goto out;
+	}
+	if (rc)
+		goto out;
+	/* healthy: the new last-known-good, then what the previous one had and
+	 * this one has not goes */
+	store_lkg_get(a->st, r->app, &prev_id);
+	rc = store_begin(a->st);
+	if (!rc)
+		rc = store_release_set_state(a->st, r->app, r->sequence, STORE_APPLIED,
+					     STORE_HEALTHY, "healthy");
+	if (!rc)
+		rc = store_lkg_set(a->st, r->app, r->id);
+	if (!rc)
+		rc = store_commit(a->st);
+	else
+		store_rollback(a->st);
+	if (rc)
+		goto out;
+	log_info("%s: sequence %lld (%s) is healthy and the last-known-good", r->app,
+		 (long long)r->sequence, r->version);
+	if (prev_id && prev_id != r->id && l->meta->prune &&
+	    inventory_set(a, prev_id, r->app, &prev) == 0)
+		apply_prune(a->k, r->app, prev, set, &deleted);
+	rc = 0;
+out:
+	release_set_free(set);
+	release_set_free(prev);
+	loaded_free(l);
+	buf_free(&msg);
+	return rc;
+}
+
+int agent_step(struct agent *a, const char *app)
+{
+	struct store_release r;
+	int rc = store_release_latest(a->st, app, &r);
+
+	if (rc == E_NOTFOUND)
+		return 0;
+	if (rc)
+		return rc;
+	switch (r.state) {
+	case STORE_VERIFIED:
+	case STORE_APPLYING:
+	case STORE_APPLIED:
+		return deploy(a, &r);
+	case STORE_FAILED:
+	case STORE_ROLLING_BACK:
+		return roll_back(a, &r);
+	default:
+		return 0;
+	}
+}
+
+int agent_drift(struct agent *a, const char *app, size_t *corrected)
+{
+	struct release_set *set = NULL;
+	struct store_release r;
+	struct loaded *l = NULL;
+	int64_t id = 0;
+	int rc;
+
+	*corrected = 0;
+	rc = store_lkg_get(a->st, app, &id);
+	if (rc || !id)
+		return rc == E_NOTFOUND ? 0 : rc;
+	rc = store_release_get_id(a->st, id, &r);
+	if (!rc)
+		rc = load_release(a, &r, &l);
+	if (!rc)
+		rc = kube_ready(a);
+	if (!rc)
+		rc = build_set(a, &r, l, &set);
+	if (!rc)
+		rc = apply_observe(a->k, set);
+	if (!rc)
+		rc = apply_release(a->k, set, corrected);
+	if (!rc)
+		rc = inventory_save(a, id, set);
+	if (!rc && *corrected) {
+		char note[128];
+
+		snprintf(note, sizeof(note), "drift: %zu object%s corrected", *corrected,
+			 *corrected == 1 ? "" : "s");
+		store_release_set_state(a->st, app, r.sequence, r.state, r.state, note);
+		log_warn("%s: %s", app, note);
+	}
+	release_set_free(set);
+	loaded_free(l);
+	return rc;
+}
+
+/* --- manual rollback ------------------------------------------------------------ */
+
+struct pick {
+	int64_t below, want;
+	struct store_release found;
+	int ok;
+};
+
+static int pick_release(void *ctx, const struct store_release *r)
+{
+	struct pick *p = ctx;
+
+	if (p->ok)
+		return 0;
+	if ((p->want && r->sequence == p->want) ||
+	    (!p->want && r->sequence < p->below && r->state == STORE_HEALTHY)) {
+		p->found = *r;
+		p->ok = 1;
+	}
+	return 0;
+}
+
+int agent_rollback(struct agent *a, const char *app, int64_t sequence)
+{
+	struct release_set *set = NULL, *cur_set = NULL;
+	struct store_release cur;
+	struct pick p = { 0 };
+	struct loaded *l = NULL;
+	struct buf msg = BUF_INIT(2048);
+	int64_t cur_id = 0;
+	size_t changed = 0, deleted = 0;
+	int rc;
+
+	rc = store_lkg_get(a->st, app, &cur_id);
+	if (!rc && cur_id)
+		rc = store_release_get_id(a->st, cur_id, &cur);
+	if (rc || !cur_id)
+		return error(E_STATE, "rollback %s: no current release", app);
+	p.below = cur.sequence;
+	p.want = sequence;
+	rc = store_release_list(a->st, app, pick_release, &p);
+	if (!rc && !p.ok)
+		return error(E_NOTFOUND, sequence ? "rollback %s: sequence %lld is not stored" :
+			     "rollback %s: no healthy release before sequence %lld", app,
+			     (long long)(sequence ? sequence : cur.sequence));
+	if (!rc && p.found.id == cur.id)
+		return error(E_STATE, "rollback %s: sequence %lld is already current", app,
+			     (long long)p.found.sequence);
+	if (!rc && p.found.state != STORE_HEALTHY)
+		return error(E_STATE, "rollback %s: sequence %lld never became healthy (%s)",
+			     app, (long long)p.found.sequence, store_state_name(p.found.state));
+	if (!rc)
+		rc = load_release(a, &p.found, &l);
+	if (!rc)
+		rc = kube_ready(a);
+	if (!rc)
+		rc = build_set(a, &p.found, l, &set);
+	if (!rc)
+		rc = apply_release(a->k, set, &changed);
+	if (!rc)
+		rc = inventory_save(a, p.found.id, set);
+	if (!rc)
+		rc = wait_healthy(a, set, (int64_t)time(NULL) + health_timeout(a, l), &msg);
+	if (rc == E_STATE)
+		error(rc, "rollback %s: sequence %lld is not healthy: %s", app,
+		      (long long)p.found.sequence, msg.data);
+	if (!rc)
+		rc = store_lkg_set(a->st, app, p.found.id);
+	if (!rc && inventory_set(a, cur.id, app, &cur_set) == 0)
+		apply_prune(a->k, app, cur_set, set, &deleted);
+	if (!rc) {
+		buf_reset(&msg);
+		buf_addf(&msg, "manual rollback from sequence %lld", (long long)cur.sequence);
+		store_release_set_state(a->st, app, p.found.sequence, STORE_HEALTHY,
+					STORE_HEALTHY, msg.data);
+		log_info("%s: rolled back by hand to sequence %lld (%s)", app,
+			 (long long)p.found.sequence, p.found.version);
+	}
+	release_set_free(set);
+	release_set_free(cur_set);
+	loaded_free(l);
+	buf_free(&msg);
+	return rc;
+}
+
+/* --- status and history ------------------------------------------------------------ */
+
+static void json_str(struct buf *out, const char *s)
+{
+	buf_addch(out, '"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			buf_addf(out, "\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			buf_addf(out, "\\u%04x", *s);
+		else
+			buf_addch(out, *s);
+	}
+	buf_addch(out, '"');
+}
+
+int agent_status(struct agent *a, int json, struct buf *out)
+{
+	int rc = 0;
+
+	if (json)
+		buf_addstr(out, "{\"apps\":[");
+	for (size_t i = 0; !rc && i < a->cfg->napps; i++) {
+		const char *app = a->cfg->apps[i].name;
+		struct store_release latest, lkg;
+		int64_t lkg_id = 0;
+		int have = store_release_latest(a->st, app, &latest) == 0;
+		int good = store_lkg_get(a->st, app, &lkg_id) == 0 && lkg_id &&
+			   store_release_get_id(a->st, lkg_id, &lkg) == 0;
+
+		if (json) {
+			buf_addstr(out, i ? ",{\"app\":" : "{\"app\":");
+			json_str(out, app);
+			if (good)
+				buf_addf(out, ",\"current\":{\"sequence\":%lld,\"version\":",
+					 (long long)lkg.sequence), json_str(out, lkg.version),
+					buf_addch(out, '}');
+			if (have) {
+				buf_addf(out, ",\"latest\":{\"sequence\":%lld,\"version\":",
+					 (long long)latest.sequence);
+				json_str(out, latest.version);
+				buf_addstr(out, ",\"state\":");
+				json_str(out, store_state_name(latest.state));
+				buf_addf(out, ",\"attempts\":%d,\"error\":", latest.attempts);
+				json_str(out, latest.last_error);
+				buf_addch(out, '}');
+			}
+			buf_addch(out, '}');
+			continue;
+		}
+		buf_addf(out, "%s: ", app);
+		if (good)
+			buf_addf(out, "current sequence %lld (%s)", (long long)lkg.sequence,
+				 lkg.version);
+		else
+			buf_addstr(out, "no healthy release yet");
+		if (have && (!good || latest.id != lkg.id))
+			buf_addf(out, "; newest sequence %lld (%s) is %s%s%s",
+				 (long long)latest.sequence, latest.version,
+				 store_state_name(latest.state), *latest.last_error ? ": " : "",
+				 latest.last_error);
+		buf_addch(out, '\n');
+	}
+	if (json)
+		buf_addstr(out, "]}\n");
+	return rc;
+}
+
+struct hist_ctx {
+	struct buf *out;
+};
+
+static int print_history(void *ctx, const struct store_history *h)
+{
+	struct hist_ctx *c = ctx;
+	char when[META_TIME_LEN + 1];
+
+	meta_time_format(h->time, when);
+	buf_addf(c->out, "%s %s %lld %s -> %s%s%s\n", when, h->app, (long long)h->sequence,
+		 h->from < 0 ? "new" : store_state_name(h->from), store_state_name(h->to),
+		 h->message && *h->message ? ": " : "", h->message ? h->message : "");
+	return 0;
+}
+
+int agent_history(struct agent *a, const char *app, size_t limit, struct buf *out)
+{
+	struct hist_ctx c = { out };
+
+	return store_history_list(a->st, app, limit, print_history, &c);
+}

@@ -1,0 +1,73 @@
+/*
+ * agent — the release state machine of every app on this gateway, on top
+ * of the state store: verified bundles in, a cluster on a known release
+ * out, through crashes, outages and bad releases.
+ *
+ *   verified -> applying -> applied -> healthy (the last-known-good)
+ *   applying|applied -> failed -> rolling-back -> rolled-back
+ *
+ * Each transition is one transaction in the store, so a crash anywhere
+ * resumes from the stored state: agent_step() looks at an app's newest
+ * release and carries it on. An unreachable Kubernetes API is never a
+ * failure: the step returns E_UNAVAILABLE and the state stays where it was.
+ * A release that failed its health check (or its deadline) is rolled back
+ * to the last-known-good release, re-applied from the store alone (no
+ * network), and its sequence stays quarantined until a newer one arrives.
+ */
+#ifndef OUTPOST_AGENT_H
+#define OUTPOST_AGENT_H
+
+#include <stdint.h>
+
+#include "buf.h"
+#include "config.h"
+
+struct agent;
+
+/*
+ * Open the state store in cfg->state_dir (created 0700), load the trust
+ * root (the stored one; a newer root.yaml on disk is accepted only as a
+ * valid rotation), and connect lazily to the Kubernetes API. *out is the
+ * caller's (agent_close()).
+ */
+int agent_open(struct agent **out, const struct config *cfg);
+void agent_close(struct agent *a);
+
+/*
+ * Side-load a bundle (a USB stick): verify it fully against the trust root
+ * and the anti-rollback floor, store it, and make it the app's newest
+ * release. The app must be configured. A sequence that failed before is
+ * refused unless force. Nothing is stored when anything is wrong. app gets
+ * the bundle's app name.
+ */
+int agent_import(struct agent *a, const char *path, int force, char app[64]);
+
+/*
+ * Carry the app's newest release on through the state machine until it is
+ * healthy or rolled back. 0 when the app ends healthy or has nothing to
+ * do; E_UNAVAILABLE when the API could not be reached (try again later);
+ * E_STATE when the release failed and was rolled back (the rollback
+ * itself succeeded or was recorded).
+ */
+int agent_step(struct agent *a, const char *app);
+
+/*
+ * Drift: re-apply the app's last-known-good release; *corrected counts
+ * objects that had changed or were missing. E_UNAVAILABLE as above.
+ */
+int agent_drift(struct agent *a, const char *app, size_t *corrected);
+
+/*
+ * Roll the app back by hand to a stored release (sequence 0: the release
+ * before the current one that was healthy). The release becomes current
+ * again; the one it replaces is not quarantined.
+ */
+int agent_rollback(struct agent *a, const char *app, int64_t sequence);
+
+/* Append the status of every app (text, or JSON when json) to out. */
+int agent_status(struct agent *a, int json, struct buf *out);
+
+/* Append the history of app (every app when NULL), newest first. */
+int agent_history(struct agent *a, const char *app, size_t limit, struct buf *out);
+
+#endif

@@ -1,0 +1,514 @@
+/* apply — waves, server-side apply, inventory labels, prune, health. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "apply.h"
+#include "doc.h"
+#include "error.h"
+#include "log.h"
+#include "manifest.h"
+#include "mem.h"
+
+#define OBJECT_JSON_MAX (4 * 1024 * 1024)
+#define RELEASE_OBJECTS_MAX 10000
+#define CRD_WAIT_SECONDS 60
+
+static const struct {
+	const char *kind;
+	int wave;
+} kind_waves[] = {
+	{ "CustomResourceDefinition", 0 }, { "Namespace", 0 },
+	{ "StorageClass", 1 }, { "PriorityClass", 1 }, { "IngressClass", 1 },
+	{ "RuntimeClass", 1 }, { "ClusterRole", 1 }, { "ClusterRoleBinding", 1 },
+	{ "Role", 1 }, { "RoleBinding", 1 }, { "NetworkPolicy", 1 },
+	{ "ResourceQuota", 1 }, { "LimitRange", 1 }, { "PodSecurityPolicy", 1 },
+	{ "ConfigMap", 2 }, { "Secret", 2 }, { "ServiceAccount", 2 },
+	{ "PersistentVolume", 2 }, { "PersistentVolumeClaim", 2 },
+	{ "Service", 3 }, { "Endpoints", 3 }, { "EndpointSlice", 3 },
+	{ "Deployment", 4 }, { "StatefulSet", 4 }, { "DaemonSet", 4 },
+	{ "ReplicaSet", 4 }, { "Pod", 4 }, { "Job", 4 }, { "CronJob", 4 },
+	{ "HelmChart", 4 }, { "HorizontalPodAutoscaler", 4 },
+	{ "PodDisruptionBudget", 4 },
+};
+
+int apply_kind_wave(const char *kind)
+{
+	for (size_t i = 0; i < sizeof(kind_waves) / sizeof(kind_waves[0]); i++)
+		if (strcmp(kind_waves[i].kind, kind) == 0)
+			return kind_waves[i].wave;
+	return 5;
+}
+
+void release_set_free(struct release_set *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->n; i++) {
+		struct release_obj *o = &s->objs[i];
+
+		mem_free(o->api_version);
+		mem_free(o->kind);
+		mem_free(o->ns);
+		mem_free(o->name);
+		mem_free(o->json);
+	}
+	mem_free(s->objs);
+	mem_free(s);
+}
+
+/* The group of an apiVersion: "apps" of "apps/v1", "" of "v1". */
+static size_t group_len(const char *api_version)
+{
+	const char *slash = strchr(api_version, '/');
+
+	return slash ? (size_t)(slash - api_version) : 0;
+}
+
+/* The same object: group, kind, namespace and name (the version may move). */
+static int same_object(const struct release_obj *a, const struct release_obj *b)
+{
+	size_t ga = group_len(a->api_version), gb = group_len(b->api_version);
+
+	return ga == gb && strncmp(a->api_version, b->api_version, ga) == 0 &&
+	       strcmp(a->kind, b->kind) == 0 && strcmp(a->ns, b->ns) == 0 &&
+	       strcmp(a->name, b->name) == 0;
+}
+
+static int wave_cmp(const void *pa, const void *pb)
+{
+	const struct release_obj *a = pa, *b = pb;
+
+	if (a->wave != b->wave)
+		return a->wave < b->wave ? -1 : 1;
+	return a < b ? -1 : a > b;
+}
+
+/* Is (api_version, kind) a namespaced kind, as far as we can tell: from
+ * discovery, else from a CRD of this release. 1, 0, or a negative error. */
+static int is_namespaced(struct kube *k, struct manifest **ms, size_t nm,
+			 const struct manifest_object *o)
+{
+	const struct kube_type *t;
+	int rc = kube_resolve(k, o->api_version, o->kind, &t);
+
+	if (rc == 0)
+		return t->namespaced;
+	if (rc != E_NOTFOUND)
+		return rc;
+	for (size_t i = 0; i < nm; i++)
+		for (size_t j = 0; j < ms[i]->n; j++) {
+			const struct manifest_object *c = &ms[i]->objs[j];
+			const char *group = node_str(node_path(c->node, "spec.group"));
+			const char *kind = node_str(node_path(c->node, "spec.names.kind"));
+			const char *scope = node_str(node_path(c->node, "spec.scope"));
+			size_t g = group_len(o->api_version);
+
+			if (strcmp(c->kind, "CustomResourceDefinition") != 0 || !group ||
+			    !kind || !scope || strcmp(kind, o->kind) != 0 ||
+			    strlen(group) != g || strncmp(group, o->api_version, g) != 0)
+				continue;
+			return strcmp(scope, "Namespaced") == 0;
+		}
+	return error(E_API, "%s:%u: %s %s: no such kind in the cluster or in this release",
+		     o->file, o->line, o->api_version, o->kind);
+}
+
+static int obj_wave(struct manifest_object *o, int *wave, int *no_prune)
+{
+	const char *w = node_str(node_path(o->node, "metadata.annotations." ANNOTATION_WAVE));
+	const char *p = node_str(node_path(o->node, "metadata.annotations." ANNOTATION_PRUNE));
+	char *end;
+	long v;
+
+	*no_prune = p && strcmp(p, "disabled") == 0;
+	if (!w) {
+		*wave = apply_kind_wave(o->kind);
+		return 0;
+	}
+	v = strtol(w, &end, 10);
+	if (end == w || *end || v < -100 || v > 100)
+		return error(E_FORMAT, "%s:%u: annotation %s must be an integer from -100 to 100",
+			     o->file, o->line, ANNOTATION_WAVE);
+	*wave = (int)v;
+	return 0;
+}
+
+static int add_object(struct release_set *s, struct manifest *m, struct manifest_object *o,
+		      const char *ns, int wave, int no_prune)
+{
+	struct buf json = BUF_INIT(OBJECT_JSON_MAX);
+	struct release_obj *r;
+	int rc;
+
+	if (s->n == RELEASE_OBJECTS_MAX)
+		return error(E_LIMIT, "%s: more than %d objects", o->file, RELEASE_OBJECTS_MAX);
+	if (ns) {
+		struct node *meta = node_map_get(o->node, "metadata");
+		struct node *v = doc_new_str(m->doc, ns, strlen(ns));
+
+		if (!v || doc_map_set(m->doc, meta, "namespace", v))
+			return E_NOMEM;
+	}
+	rc = doc_to_json(o->node, &json);
+	if (rc) {
+		buf_free(&json);
+		return error(rc, "%s:%u: %s %s: %s", o->file, o->line, o->kind, o->name,
+			     err_str(rc));
+	}
+	r = &s->objs[s->n];
+	memset(r, 0, sizeof(*r));
+	r->api_version = mem_strdup(o->api_version);
+	r->kind = mem_strdup(o->kind);
+	r->ns = mem_strdup(ns ? ns : o->namespace ? o->namespace : "");
+	r->name = mem_strdup(o->name);
+	r->json = buf_detach(&json, &r->json_len);
+	r->wave = wave;
+	r->no_prune = no_prune;
+	s->n++;
+	if (!r->api_version || !r->kind || !r->ns || !r->name || !r->json)
+		return E_NOMEM;
+	for (size_t i = 0; i + 1 < s->n; i++)
+		if (same_object(&s->objs[i], r))
+			return error(E_FORMAT, "%s:%u: %s %s%s%s appears twice in the release",
+				     o->file, o->line, r->kind, r->ns, *r->ns ? "/" : "",
+				     r->name);
+	return 0;
+}
+
+int release_set_build(struct kube *k, const char *app, int64_t sequence,
+		      const char *default_ns, const struct release_file *files,
+		      size_t nfiles, struct release_set **out)
+{
+	struct manifest **ms = mem_zalloc(nfiles ? nfiles : 1, sizeof(*ms));
+	struct release_set *s = mem_zalloc(1, sizeof(*s));
+	size_t nm = 0, total = 0;
+	char seq[24];
+	int rc = 0;
+
+	*out = NULL;
+	if (!ms || !s) {
+		mem_free(ms);
+		mem_free(s);
+		return E_NOMEM;
+	}
+	snprintf(s->app, sizeof(s->app), "%s", app);
+	s->sequence = sequence;
+	snprintf(seq, sizeof(seq), "%lld", (long long)sequence);
+	for (size_t i = 0; !rc && i < nfiles; i++) {
+		rc = manifest_load(files[i].name, files[i].data, files[i].len, NULL, &ms[nm]);
+		if (!rc)
+			total += ms[nm++]->n;
+	}
+	if (!rc && total > RELEASE_OBJECTS_MAX)
+		rc = error(E_LIMIT, "release %s/%s: %zu objects, at most %d", app, seq, total,
+			   RELEASE_OBJECTS_MAX);
+	if (!rc) {
+		s->objs = mem_zalloc(total ? total : 1, sizeof(*s->objs));
+		if (!s->objs)
+			rc = E_NOMEM;
+	}
+	for (size_t i = 0; !rc && i < nm; i++)
+		for (size_t j = 0; !rc && j < ms[i]->n; j++) {
+			struct manifest_object *o = &ms[i]->objs[j];
+			const char *ns = NULL;
+			int wave = 0, no_prune = 0, namespaced;
+
+			rc = manifest_set_label(ms[i], o, LABEL_APP, app);
+			if (!rc)
+				rc = manifest_set_label(ms[i], o, LABEL_SEQUENCE, seq);
+			if (!rc)
+				rc = obj_wave(o, &wave, &no_prune);
+			if (!rc && !o->namespace) {
+				namespaced = is_namespaced(k, ms, nm, o);
+				if (namespaced < 0)
+					rc = namespaced;
+				else if (namespaced)
+					ns = default_ns;
+			}
+			if (!rc)
+				rc = add_object(s, ms[i], o, ns, wave, no_prune);
+		}
+	for (size_t i = 0; i < nm; i++)
+		manifest_free(ms[i]);
+	mem_free(ms);
+	if (rc) {
+		release_set_free(s);
+		return rc;
+	}
+	qsort(s->objs, s->n, sizeof(*s->objs), wave_cmp);
+	*out = s;
+	return 0;
+}
+
+static void to_kube(const struct release_obj *r, struct kube_object *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->api_version = r->api_version;
+	o->kind = r->kind;
+	o->namespace = *r->ns ? r->ns : NULL;
+	o->name = r->name;
+	o->json = r->json;
+	o->json_len = r->json_len;
+	o->prev_rv = *r->rv ? r->rv : NULL;
+}
+
+/* The status of condition type in an object's JSON: "True", "False", or NULL. */
+static const char *condition(const struct node *obj, const char *type)
+{
+	const struct node *conds = node_path(obj, "status.conditions");
+
+	for (size_t i = 0; conds && conds->type == NODE_SEQ && i < conds->len; i++) {
+		const char *t = node_str(node_map_get(conds->items[i], "type"));
+
+		if (t && strcmp(t, type) == 0)
+			return node_str(node_map_get(conds->items[i], "status"));
+	}
+	return NULL;
+}
+
+/* Wait until the CRDs of wave [a, b) are Established, then re-discover. */
+static int wait_crds(struct kube *k, struct release_set *s, size_t a, size_t b)
+{
+	time_t until = time(NULL) + CRD_WAIT_SECONDS;
+	int pending = 0, rc = 0;
+
+	do {
+		pending = 0;
+		for (size_t i = a; !rc && i < b; i++) {
+			struct buf body = BUF_INIT(OBJECT_JSON_MAX);
+			struct kube_object o;
+			struct doc *d = NULL;
+			const char *st;
+
+			if (strcmp(s->objs[i].kind, "CustomResourceDefinition") != 0)
+				continue;
+			to_kube(&s->objs[i], &o);
+			rc = kube_get(k, &o, &body);
+			if (!rc)
+				rc = doc_load("CRD", body.data, body.len, NULL, &d);
+			st = rc ? NULL : condition(doc_root(d, 0), "Established");
+			pending += !st || strcmp(st, "True") != 0;
+			doc_free(d);
+			buf_free(&body);
+		}
+		if (!rc && pending)
+			usleep(100 * 1000);
+	} while (!rc && pending && time(NULL) < until);
+	if (!rc && pending)
+		return error(E_API, "%d CustomResourceDefinition%s not Established after %d s",
+			     pending, pending == 1 ? "" : "s", CRD_WAIT_SECONDS);
+	return rc ? rc : kube_discover(k);
+}
+
+int apply_release(struct kube *k, struct release_set *s, size_t *changed)
+{
+	struct kube_object *objs = mem_zalloc(s->n ? s->n : 1, sizeof(*objs));
+	struct kube_result *res = mem_zalloc(s->n ? s->n : 1, sizeof(*res));
+	int rc = 0;
+
+	*changed = 0;
+	if (!objs || !res) {
+		mem_free(objs);
+		mem_free(res);
+		return E_NOMEM;
+	}
+	for (size_t a = 0, b; !rc && a < s->n; a = b) {
+		int crds = 0;
+
+		for (b = a; b < s->n && s->objs[b].wave == s->objs[a].wave; b++) {
+			to_kube(&s->objs[b], &objs[b]);
+			crds |= strcmp(s->objs[b].kind, "CustomResourceDefinition") == 0;
+		}
+		rc = kube_apply_batch(k, objs + a, b - a, 0, 0, res + a);
+		for (size_t i = a; i < b; i++) {
+			struct release_obj *r = &s->objs[i];
+
+			if (!res[i].err) {
+				snprintf(r->rv, sizeof(r->rv), "%s", res[i].rv);
+				snprintf(r->uid, sizeof(r->uid), "%s", res[i].uid);
+				r->changed = res[i].created || res[i].changed > 0;
+				*changed += r->changed;
+			}
+			kube_result_free(&res[i]);
+		}
+		if (!rc && crds)
+			rc = wait_crds(k, s, a, b);
+		if (!rc)
+			log_debug("%s/%lld: wave %d applied (%zu objects)", s->app,
+				  (long long)s->sequence, s->objs[a].wave, b - a);
+	}
+	mem_free(objs);
+	mem_free(res);
+	return rc;
+}
+
+int apply_observe(struct kube *k, struct release_set *s)
+{
+	struct kube_object *objs = mem_zalloc(s->n ? s->n : 1, sizeof(*objs));
+	struct kube_result *res = mem_zalloc(s->n ? s->n : 1, sizeof(*res));
+	int rc = E_NOMEM;
+
+	if (objs && res) {
+		for (size_t i = 0; i < s->n; i++)
+			to_kube(&s->objs[i], &objs[i]);
+		rc = kube_get_batch(k, objs, s->n, 0, res);
+		for (size_t i = 0; i < s->n; i++) {
+			snprintf(s->objs[i].rv, sizeof(s->objs[i].rv), "%s",
+				 res[i].err ? "" : res[i].rv);
+			kube_result_free(&res[i]);
+		}
+		if (rc == E_NOTFOUND || rc == E_API)
+			rc = 0;         /* missing objects are what drift recreates */
+	}
+	mem_free(objs);
+	mem_free(res);
+	return rc;
+}
+
+/* The label or annotation value of an object's JSON, or NULL. */
+static const char *meta_value(const struct node *obj, const char *map, const char *key)
+{
+	const struct node *m = node_path(obj, map);
+
+	return m ? node_str(node_map_get(m, key)) : NULL;
+}
+
+int apply_prune(struct kube *k, const char *app, const struct release_set *old,
+		const struct release_set *keep, size_t *deleted)
+{
+	size_t n = old ? old->n : 0;
+	struct kube_object *objs = mem_zalloc(n ? n : 1, sizeof(*objs));
+	struct kube_result *res = mem_zalloc(n ? n : 1, sizeof(*res));
+	size_t *pick = mem_zalloc(n ? n : 1, sizeof(*pick));
+	size_t m = 0;
+	int rc = 0;
+
+	*deleted = 0;
+	if (!objs || !res || !pick) {
+		rc = E_NOMEM;
+		goto out;
+	}
+	/* reverse order: the last wave first */
+	for (size_t i = n; i-- > 0;) {
+		int kept = 0;
+
+		for (size_t j = 0; keep && !kept && j < keep->n; j++)
+			kept = same_object(&old->objs[i], &keep->objs[j]);
+		if (!kept && !old->objs[i].no_prune)
+			pick[m++] = i;
+	}
+	for (size_t i = 0; i < m; i++)
+		to_kube(&old->objs[pick[i]], &objs[i]);
+	/* only what still carries our label: never delete what someone else owns */
+	rc = kube_get_batch(k, objs, m, 0, res);
+	if (rc == E_UNAVAILABLE)
+		goto out;
+	rc = 0;
+	for (size_t i = 0; i < m; i++) {
+		struct doc *d = NULL;
+		const char *owner = NULL, *prune = NULL;
+
+		if (!res[i].err && res[i].object &&
+		    doc_load("object", res[i].object, res[i].object_len, NULL, &d) == 0) {
+			owner = meta_value(doc_root(d, 0), "metadata.labels", LABEL_APP);
+			prune = meta_value(doc_root(d, 0), "metadata.annotations", ANNOTATION_PRUNE);
+		}
+		if (!owner || strcmp(owner, app) != 0 || (prune && strcmp(prune, "disabled") == 0))
+			objs[i].name = NULL;    /* gone, not ours, or kept on purpose */
+		doc_free(d);
+		kube_result_free(&res[i]);
+	}
+	for (size_t i = 0; !rc && i < m; i++) {
+		struct kube_result r;
+
+		if (!objs[i].name)
+			continue;
+		rc = kube_delete(k, &objs[i], &r);
+		if (!rc && !r.gone) {
+			(*deleted)++;
+			log_info("%s: pruned %s %s%s%s", app, objs[i].kind,
+				 objs[i].namespace ? objs[i].namespace : "",
+				 objs[i].namespace ? "/" : "", objs[i].name);
+		}
+		kube_result_free(&r);
+	}
+out:
+	mem_free(objs);
+	mem_free(res);
+	mem_free(pick);
+	return rc;
+}
+
+enum health apply_health(struct kube *k, struct release_set *s, struct buf *msg)
+{
+	struct kube_object *objs = mem_zalloc(s->n ? s->n : 1, sizeof(*objs));
+	struct kube_result *res = mem_zalloc(s->n ? s->n : 1, sizeof(*res));
+	enum health *v = mem_zalloc(s->n ? s->n : 1, sizeof(*v));
+	char **why = mem_zalloc(s->n ? s->n : 1, sizeof(*why));
+	enum health verdict = HEALTH_UNKNOWN;
+	size_t which = 0;
+	int rc;
+
+	if (!objs || !res || !v || !why)
+		goto out;
+	for (size_t i = 0; i < s->n; i++)
+		to_kube(&s->objs[i], &objs[i]);
+	rc = kube_get_batch(k, objs, s->n, 0, res);
+	for (size_t i = 0; i < s->n; i++) {
+		struct release_obj *r = &s->objs[i];
+		struct buf m = BUF_INIT(1024);
+		struct health_ref ref;
+		struct doc *d = NULL;
+
+		if (rc == E_UNAVAILABLE || res[i].err == E_UNAVAILABLE) {
+			v[i] = HEALTH_UNKNOWN;
+			buf_addf(&m, "%s %s: API unreachable", r->kind, r->name);
+		} else if (res[i].err) {
+			v[i] = HEALTH_IN_PROGRESS;        /* not there (yet) */
+			buf_addf(&m, "%s %s: %s", r->kind, r->name,
+				 res[i].err == E_NOTFOUND ? "not found" : err_str(res[i].err));
+		} else if (doc_load("object", res[i].object, res[i].object_len, NULL, &d)) {
+			v[i] = HEALTH_UNKNOWN;
+			buf_addf(&m, "%s %s: unreadable reply", r->kind, r->name);
+		} else {
+			v[i] = health_of(doc_root(d, 0), &m);
+			if (health_dependency(doc_root(d, 0), &ref)) {
+				/* a k3s HelmChart is as healthy as its install Job */
+				struct kube_object dep = { ref.api_version, ref.kind, ref.namespace,
+							   ref.name, NULL, 0, NULL };
+				struct buf body = BUF_INIT(OBJECT_JSON_MAX);
+				struct doc *dd = NULL;
+
+				buf_reset(&m);
+				if (kube_get(k, &dep, &body) == 0 &&
+				    doc_load("object", body.data, body.len, NULL, &dd) == 0) {
+					v[i] = health_of(doc_root(dd, 0), &m);
+				} else {
+					v[i] = HEALTH_IN_PROGRESS;
+					buf_addf(&m, "%s %s: waiting for %s %s", r->kind, r->name,
+						 ref.kind, ref.name);
+				}
+				doc_free(dd);
+				buf_free(&body);
+			}
+		}
+		r->health = v[i];
+		why[i] = buf_detach(&m, NULL);
+		doc_free(d);
+		kube_result_free(&res[i]);
+	}
+	verdict = health_combine(v, s->n, &which);
+	if (s->n && why[which])
+		buf_addstr(msg, why[which]);
+out:
+	for (size_t i = 0; why && i < s->n; i++)
+		mem_free(why[i]);
+	mem_free(why);
+	mem_free(v);
+	mem_free(objs);
+	mem_free(res);
+	return verdict;
+}

@@ -1,0 +1,116 @@
+/*
+ * apply — putting one release's objects into the cluster and judging them:
+ * the order (waves), server-side apply of each wave in parallel, the
+ * inventory labels, prune, and the health wait with one deadline.
+ *
+ * Order. Every object gets a wave: the annotation outpost.dev/wave (an
+ * integer from -100 to 100) when present, else its kind's class —
+ *   0 CustomResourceDefinition, Namespace
+ *   1 cluster-wide classes, RBAC, policies (StorageClass, PriorityClass,
+ *     IngressClass, RuntimeClass, ClusterRole(Binding), Role(Binding),
+ *     NetworkPolicy, ResourceQuota, LimitRange, PodSecurityPolicy)
+ *   2 config: ConfigMap, Secret, ServiceAccount, PersistentVolume(Claim)
+ *   3 Service, Endpoints, EndpointSlice
+ *   4 workloads: Deployment, StatefulSet, DaemonSet, ReplicaSet, Pod, Job,
+ *     CronJob, HelmChart (k3s), HorizontalPodAutoscaler, PodDisruptionBudget
+ *   5 everything else (Ingress, custom resources, ...)
+ * Waves run in ascending order; the objects of one wave are applied in
+ * parallel. After a wave with CRDs, the engine waits until they are
+ * Established and refreshes discovery, so custom resources of the same
+ * release resolve in later waves. Prune runs in the reverse order.
+ *
+ * Inventory. Every object applied carries the labels outpost.dev/app and
+ * outpost.dev/sequence, so orphans can be found from the cluster alone. An
+ * object annotated outpost.dev/prune: disabled is never deleted.
+ */
+#ifndef OUTPOST_APPLY_H
+#define OUTPOST_APPLY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "health.h"
+#include "kube.h"
+
+#define LABEL_APP "outpost.dev/app"
+#define LABEL_SEQUENCE "outpost.dev/sequence"
+#define ANNOTATION_WAVE "outpost.dev/wave"
+#define ANNOTATION_PRUNE "outpost.dev/prune"
+
+/* One object of a release, as applied and as recorded in the inventory. */
+struct release_obj {
+	char *api_version, *kind, *ns, *name;   /* ns "" for cluster-scoped */
+	int wave;
+	char *json;                             /* the body to apply */
+	size_t json_len;
+	char rv[64], uid[64];                   /* after apply */
+	int changed;                            /* apply changed it (drift, create) */
+	int no_prune;
+	enum health health;
+};
+
+struct release_set {
+	char app[64];
+	int64_t sequence;
+	size_t n;
+	struct release_obj *objs;               /* sorted by wave */
+};
+
+/* A manifest file of a release: name and bytes. */
+struct release_file {
+	const char *name;
+	const char *data;
+	size_t len;
+};
+
+/*
+ * Build the objects of a release from its manifest files: parse, stamp the
+ * inventory labels, give namespaced objects without a namespace
+ * default_ns (k resolves which kinds are namespaced; a kind it cannot
+ * resolve yet — a custom resource whose CRD comes in this release — keeps
+ * its namespace or gets default_ns), compute waves and sort. Errors name
+ * the file and object. *out is the caller's (release_set_free()).
+ */
+int release_set_build(struct kube *k, const char *app, int64_t sequence,
+		      const char *default_ns, const struct release_file *files,
+		      size_t nfiles, struct release_set **out);
+void release_set_free(struct release_set *s);
+
+/* The wave of a kind without an annotation (the table above). */
+int apply_kind_wave(const char *kind);
+
+/*
+ * Apply every object, wave by wave, each wave in parallel. Returns 0;
+ * E_UNAVAILABLE when the API could not be reached (nothing is judged: try
+ * again later); E_API when the API refused an object (the release is
+ * bad), with the reason logged. *changed counts objects the apply created
+ * or changed (for drift, a changed resourceVersion means drift corrected).
+ */
+int apply_release(struct kube *k, struct release_set *s, size_t *changed);
+
+/*
+ * Read the resourceVersion each object has in the cluster now (empty when
+ * it is missing), so that apply_release() can tell what it changed: an
+ * apply that changes nothing keeps the resourceVersion. 0 or E_UNAVAILABLE.
+ */
+int apply_observe(struct kube *k, struct release_set *s);
+
+/*
+ * Delete, in reverse wave order, the objects of old that are not in keep
+ * (keep may be NULL: delete all of old), and only those that still carry
+ * LABEL_APP = app in the cluster and are not annotated prune: disabled.
+ * 0, or E_UNAVAILABLE / E_API. *deleted counts deletions.
+ */
+int apply_prune(struct kube *k, const char *app, const struct release_set *old,
+		const struct release_set *keep, size_t *deleted);
+
+/*
+ * Judge the release once: fetch every object and combine the verdicts
+ * (a HelmChart is judged by its install Job). Returns the verdict; an
+ * unreachable API gives HEALTH_UNKNOWN. msg gets the first object that is
+ * not Current, with its reason.
+ */
+enum health apply_health(struct kube *k, struct release_set *s, struct buf *msg);
+
+#endif

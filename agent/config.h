@@ -1,0 +1,144 @@
+/*
+ * config — the agent's configuration file (/etc/outpost/config.yaml by
+ * default; docs/config.md is its reference).
+ *
+ * config_load() reads the file (at most CFG_FILE_MAX bytes), checks every
+ * key and value, fills in the defaults of this build (Kconfig), and keeps
+ * the parsed YAML document alive inside struct config: every string of the
+ * struct points into it (or at a constant), so one config_free() releases
+ * everything. Unknown keys, bad values and keys of features this build does
+ * not have are refused, each logged once as "file:line:column: why"; the
+ * parser goes on after an error, so one run names every problem it can.
+ *
+ * Note: the build's generated Kconfig header is also called config.h. From
+ * agent/ "config.h" finds this file (the including file's directory comes
+ * first); from elsewhere include it by its path ("../../agent/config.h").
+ */
+#ifndef OUTPOST_AGENT_CONFIG_H
+#define OUTPOST_AGENT_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CFG_FILE_MAX (256 * 1024)  /* bytes of config.yaml */
+#define CFG_APPS_MAX 32
+#define CFG_LABELS_MAX 32
+#define CFG_URL_MAX 2048
+#define CFG_PATH_MAX 4095
+#define CFG_DEVICE_ID_MAX 128
+#define CFG_PEM_MAX (64 * 1024)    /* inline tls.ca */
+#define CFG_INTERVAL_MIN 10        /* seconds, for every poll bound */
+#define CFG_INTERVAL_MAX 86400
+#define CFG_MACHINE_ID "/etc/machine-id"
+#define CFG_CA_DEFAULT "/etc/ssl/certs/ca-certificates.crt"
+#define CFG_INSECURE_ENV "OUTPOST_TEST_INSECURE"
+
+/* apps[].on_first_install_failure: unset leaves it to the bundle's policy. */
+enum cfg_first_failure {
+	CFG_FIRST_FAILURE_BUNDLE = 0,
+	CFG_FIRST_FAILURE_PRUNE,
+	CFG_FIRST_FAILURE_KEEP,
+};
+
+struct config_app {
+	const char *name;           /* DNS label, unique */
+	const char *channel;        /* DNS label, unique; default: name */
+	const char *namespace;      /* DNS label; default "default" */
+	enum cfg_first_failure on_first_install_failure;
+};
+
+struct config_label {
+	const char *key, *value;
+};
+
+/*
+ * Everything the file says, with defaults filled in. Field names follow the
+ * YAML keys. Optional things that are absent are NULL (or 0 where noted).
+ */
+struct config {
+	const char *path;           /* the file, as named in messages */
+	const char *server;         /* http(s) base URL, always ending in '/' */
+	struct {
+		const char *id;     /* device.id, else /etc/machine-id */
+		size_t nlabels;
+		struct config_label labels[CFG_LABELS_MAX];
+	} device;
+	struct {
+		const char *root;   /* absolute path of root.yaml */
+		const char *root_sig; /* root + ".sig" */
+	} trust;
+	size_t napps;               /* 1..CFG_APPS_MAX */
+	struct config_app apps[CFG_APPS_MAX];
+	struct {
+		const char *kubeconfig;
+		unsigned parallel;  /* 1..32 */
+		const char *field_manager;
+	} kubernetes;
+	const char *state_dir;
+	struct {
+		unsigned min_interval, max_interval, default_interval;
+	} poll;
+	struct {
+		unsigned interval;  /* seconds; 0 = off (always 0 without CONFIG_DRIFT) */
+	} drift;
+	struct {
+		unsigned default_timeout;
+	} health;
+	struct {
+		const char *url;    /* NULL: reports are not posted */
+	} reports;
+	struct {
+		const char *ca;     /* a PEM file; NULL when ca_pem is set */
+		const char *ca_pem; /* inline PEM text, or NULL */
+		size_t ca_pem_len;
+		const char *client_cert, *client_key;  /* both or neither */
+		int insecure_skip_verify;  /* tests only: see docs/config.md */
+	} tls;
+	struct {
+		unsigned max_bundle_kb;
+	} limits;
+	struct {
+		const char *path;   /* NULL: no metrics file */
+	} metrics;
+	int log_level;              /* enum log_level */
+
+	unsigned errors;            /* problems the last load found (kept on failure) */
+	struct doc *doc;            /* owns the strings above */
+};
+
+/*
+ * What a load takes from the system, injectable for tests: the file that
+ * gives the default device id, and whether OUTPOST_TEST_INSECURE=1 is set.
+ */
+struct config_env {
+	const char *machine_id_path;    /* NULL: CFG_MACHINE_ID */
+	int allow_insecure;
+};
+
+/*
+ * Load the configuration at path (NULL: the path given to config_set_path(),
+ * else CONFIG_CONFIG_PATH) into *c, with the real environment. 0, or
+ * E_CONFIG (each problem logged, c->errors counts them), E_NOTFOUND /
+ * E_IO / E_LIMIT (the file; logged), E_NOMEM. On failure *c holds nothing
+ * to free but c->errors; on success free it with config_free().
+ */
+int config_load(const char *path, struct config *c);
+
+/*
+ * The same from text data[0..len) named name (for messages), with env
+ * (NULL: the real environment, as config_load() uses).
+ */
+int config_parse(const char *name, const char *data, size_t len,
+		 const struct config_env *env, struct config *c);
+
+/* Release what a load made and zero *c. A zeroed or failed *c is fine. */
+void config_free(struct config *c);
+
+/*
+ * The path config_load(NULL, ...) uses (the global --config option sets
+ * it); NULL restores CONFIG_CONFIG_PATH. path is not copied.
+ */
+void config_set_path(const char *path);
+const char *config_path(void);
+
+#endif

@@ -1,0 +1,136 @@
+#!/bin/bash
+# The agent end to end, with no release server at all (side-loaded
+# bundles) against kubesim: install, upgrade with prune, a release that
+# fails its health check rolled back to the last-known-good, quarantine,
+# anti-rollback, two apps failing independently, drift correction, an API
+# outage that is "unknown" and never "failed", and a manual rollback.
+. "$(dirname "$0")/lib.bash"
+
+start_kubesim --ready-ms 200
+check "kubesim is ready" test -f "$SIM/ready"
+kctl() { kubectl --kubeconfig "$KC" --request-timeout=10s "$@"; }
+
+# --- a publisher ------------------------------------------------------------
+$OUTPOST keygen -o signer >/dev/null 2>&1
+$OUTPOST root init --key signer.key -o root.yaml >/dev/null 2>&1
+
+# release NAME SEQ: pack app/NAME-SEQ (written by the caller) as a bundle
+release() {
+	$OUTPOST bundle pack --app "$1" --version "$1-v$2" --sequence "$2" "src/$1-$2" \
+		-o "$1-$2.bundle" --key signer.key --health-timeout "${3:-20}" >/dev/null 2>&1
+}
+deployment() { # NAME IMAGE [BEHAVIOR]
+	cat <<YAML
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: $1
+  annotations:
+    kubesim.outpost.dev/behavior: "${3:-ready}"
+    kubesim.outpost.dev/after-ms: "300"
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: $1}}
+  template:
+    metadata: {labels: {app: $1}}
+    spec: {containers: [{name: $1, image: "$2"}]}
+YAML
+}
+mkdir -p src/web-1 src/web-2 src/web-3 src/web-4 src/db-1
+{ printf 'apiVersion: v1\nkind: Namespace\nmetadata: {name: web}\n'; } > src/web-1/00-ns.yaml
+cp src/web-1/00-ns.yaml src/web-2/; cp src/web-1/00-ns.yaml src/web-3/; cp src/web-1/00-ns.yaml src/web-4/
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: extra}\ndata: {a: "1"}\n' > src/web-1/10-extra.yaml
+deployment web nginx:1.0 > src/web-1/20-web.yaml
+deployment web nginx:2.0 > src/web-2/20-web.yaml
+deployment web nginx:3.0 progress-deadline > src/web-3/20-web.yaml
+deployment web nginx:4.0 > src/web-4/20-web.yaml
+deployment db postgres:16 never-ready > src/db-1/20-db.yaml
+release web 1; release web 2; release web 3 5; release web 4; release db 1 3
+
+cat > config.yaml <<YAML
+server: https://releases.invalid/fleet/
+device: {id: gw-test}
+trust: {root: $TMP/root.yaml}
+apps:
+  - {name: web, namespace: web}
+  - {name: db, namespace: db}
+kubernetes: {kubeconfig: $KC}
+state_dir: $TMP/state
+health: {default_timeout: 20}
+drift: {interval: 60}
+YAML
+op() { $OUTPOST --config "$TMP/config.yaml" "$@"; }
+
+# --- install, upgrade, prune -------------------------------------------------
+op import web-1.bundle 2>log; rc=$?
+check "v1 installs" test $rc -eq 0
+check "v1 is current" grep -q '^web: current sequence 1 ' <(op status)
+check "v1's ConfigMap exists" kctl get configmap extra -n web
+check "objects carry the inventory labels" \
+	test "$(kctl get deployment web -n web -o jsonpath='{.metadata.labels.outpost\.dev/sequence}')" = 1
+check "the database is private (0600)" test "$(stat -c %a state/outpost.db)" = 600
+
+op import web-2.bundle 2>log; rc=$?
+check "v2 installs" test $rc -eq 0
+check "v2 is current" grep -q '^web: current sequence 2 ' <(op status)
+check "v2 runs the v2 image" test "$(kctl get deployment web -n web -o jsonpath='{.spec.template.spec.containers[0].image}')" = nginx:2.0
+check "v1's ConfigMap, gone from v2, was pruned" bash -c "! kubectl --kubeconfig $KC get configmap extra -n web"
+
+# --- a failing release is rolled back ---------------------------------------
+start=$(date +%s.%N)
+op import web-3.bundle 2>log; rc=$?
+took=$(echo "$(date +%s.%N) - $start" | bc)
+check "v3 fails: exit 1" test $rc -eq 1
+check "v3's failure is explained" grep -q 'ProgressDeadlineExceeded' log
+check "rolled back to v2" grep -q '^web: current sequence 2 .*newest sequence 3 .* is rolled-back' <(op status)
+check "the cluster runs v2 again" test "$(kctl get deployment web -n web -o jsonpath='{.spec.template.spec.containers[0].image}')" = nginx:2.0
+check "rollback within the deadline + 1 s (took ${took}s, deadline 5 s)" test "$(echo "$took < 6" | bc)" = 1
+op import web-3.bundle 2>log; rc=$?
+check "v3 is quarantined: not attempted again" test $rc -eq 1
+check "quarantine is explained" grep -q 'quarantined' log
+op import web-1.bundle 2>log; rc=$?
+check "an older release is refused (anti-rollback)" test $rc -eq 1
+check "anti-rollback is explained" grep -q 'older than 3' log
+
+# --- a newer release goes ahead ---------------------------------------------
+op import web-4.bundle 2>log; rc=$?
+check "v4 installs after the quarantined v3" test $rc -eq 0
+check "v4 is current" grep -q '^web: current sequence 4 ' <(op status)
+
+# --- two apps: one failing, the other unaffected -----------------------------
+op import db-1.bundle 2>log; rc=$?
+check "db's first install fails" test $rc -eq 1
+check "db's objects were removed (first install, prune)" bash -c "! kubectl --kubeconfig $KC get deployment db -n db"
+check "web is untouched by db's failure" grep -q '^web: current sequence 4 ' <(op status)
+check "db has no healthy release" grep -q '^db: no healthy release yet' <(op status)
+op status --json > status.json
+check "status --json parses" python3 -c "import json; d=json.load(open('status.json')); assert d['apps'][0]['current']['sequence'] == 4"
+
+# --- drift ---------------------------------------------------------------------
+kctl delete deployment web -n web >/dev/null 2>&1
+op once 2>log; rc=$?
+check "once exits 0 after correcting drift" test $rc -eq 0
+check "a deleted object is recreated" kctl get deployment web -n web
+check "drift is logged" grep -q 'drift: 1 object corrected' log
+op once 2>log
+check "no drift: nothing corrected" bash -c "! grep -q drift log"
+
+# --- the API down: unknown, never failed --------------------------------------
+sim_control control '{"down": true}'
+op rollback web --to 2 2>log; rc=$?
+check "API down: exit 3 (unknown)" test $rc -eq 3
+check "API down: web still on v4 in the store" grep -q '^web: current sequence 4 ' <(op status)
+sim_control control '{"down": false}'
+
+# --- manual rollback -------------------------------------------------------------
+op rollback web --to 2 2>log; rc=$?
+check "manual rollback to v2" test $rc -eq 0
+check "v2 is current again" grep -q '^web: current sequence 2 ' <(op status)
+check "the cluster runs v2" test "$(kctl get deployment web -n web -o jsonpath='{.spec.template.spec.containers[0].image}')" = nginx:2.0
+
+op history web > hist
+check "history lists the transitions" grep -q 'web 3 applied -> failed: health check failed' hist
+check "history lists the rollback" grep -q 'web 3 rolling-back -> rolled-back: rolled back to sequence 2' hist
+
+done_testing

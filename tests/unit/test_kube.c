@@ -1,0 +1,415 @@
+/* Unit tests: platform/kubeconfig and the offline parts of platform/kube
+ * (paths, selectors, Status messages, the discovery cache) and http. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "crypto.h"
+#include "error.h"
+#include "http.h"
+#include "kube.h"
+#include "log.h"
+#include "mem.h"
+#include "tap.h"
+
+static const char ca_pem[] = "-----BEGIN CERTIFICATE-----\nMIIBca\n-----END CERTIFICATE-----\n";
+static const char cert_pem[] = "-----BEGIN CERTIFICATE-----\nMIIBcert\n-----END CERTIFICATE-----\n";
+static const char key_pem[] = "-----BEGIN EC PRIVATE KEY-----\nMHckey\n-----END EC PRIVATE KEY-----\n";
+
+static char dir[64];
+
+static const char *b64(const char *s)
+{
+	static struct buf out[3];
+	static int i;
+	struct buf *b = &out[i++ % 3];
+
+	buf_free(b);
+	buf_init(b, 1 << 16);
+	base64_encode(b, s, strlen(s));
+	return b->data;
+}
+
+/* A kubeconfig as k3s writes it, with the parts tests change as arguments. */
+static int parse_k3s(struct kube_config **out, const char *server, const char *cluster_extra,
+		     const char *user_block, const char *current)
+{
+	struct buf b = BUF_INIT(1 << 16);
+	int rc;
+
+	buf_addf(&b, "apiVersion: v1\nclusters:\n- cluster:\n"
+		 "    certificate-authority-data: %s\n    server: %s\n%s"
+		 "  name: default\ncontexts:\n- context:\n    cluster: default\n"
+		 "    user: default\n  name: default\n%s"
+		 "kind: Config\npreferences: {}\nusers:\n- name: default\n  user:\n%s",
+		 b64(ca_pem), server, cluster_extra, current, user_block);
+	rc = kube_config_parse(out, "k3s.yaml", b.data, b.len);
+	buf_free(&b);
+	return rc;
+}
+
+static char *user_certs(void)
+{
+	static char s[2048];
+
+	snprintf(s, sizeof(s), "    client-certificate-data: %s\n    client-key-data: %s\n",
+		 b64(cert_pem), b64(key_pem));
+	return s;
+}
+
+static void test_k3s_embedded(void)
+{
+	struct kube_config *c;
+
+	check_int(parse_k3s(&c, "https://127.0.0.1:6443", "", user_certs(),
+			    "current-context: default\n"), ==, 0);
+	if (!c)
+		return;
+	check_str(c->server, "https://127.0.0.1:6443");
+	/* an IP address is reached by k3s's DNS SAN, pinned to the address */
+	check_str(c->base, "https://kubernetes:6443");
+	check_str(c->resolve, "kubernetes:6443:127.0.0.1");
+	check_str(c->namespace, "default");
+	check_mem(c->ca, c->ca_len, ca_pem, strlen(ca_pem));
+	check_mem(c->cert, c->cert_len, cert_pem, strlen(cert_pem));
+	check_mem(c->key, c->key_len, key_pem, strlen(key_pem));
+	check(c->token == NULL);
+	kube_config_free(c);
+}
+
+static void test_servers(void)
+{
+	struct kube_config *c;
+
+	check_int(parse_k3s(&c, "https://my-cluster.local:8443/", "", user_certs(),
+			    "current-context: default\n"), ==, 0);
+	if (c) {
+		check_str(c->base, "https://my-cluster.local:8443");
+		check(c->resolve == NULL);
+		kube_config_free(c);
+	}
+	check_int(parse_k3s(&c, "https://[::1]:6443", "", user_certs(),
+			    "current-context: default\n"), ==, 0);
+	if (c) {
+		check_str(c->resolve, "kubernetes:6443:[::1]");
+		kube_config_free(c);
+	}
+	check_int(parse_k3s(&c, "https://10.0.0.5", "    tls-server-name: localhost\n",
+			    user_certs(), "current-context: default\n"), ==, 0);
+	if (c) {
+		check_str(c->base, "https://localhost:443");
+		check_str(c->resolve, "localhost:443:10.0.0.5");
+		kube_config_free(c);
+	}
+	check_int(parse_k3s(&c, "http://127.0.0.1:6443", "", user_certs(),
+			    "current-context: default\n"), ==, E_CONFIG);
+	check_int(parse_k3s(&c, "https://127.0.0.1:99999", "", user_certs(),
+			    "current-context: default\n"), ==, E_CONFIG);
+	check_int(parse_k3s(&c, "https://user@127.0.0.1:6443", "", user_certs(),
+			    "current-context: default\n"), ==, E_CONFIG);
+}
+
+static void write_file(const char *name, const char *text)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	fputs(text, f);
+	fclose(f);
+}
+
+static void test_files_and_token(void)
+{
+	struct kube_config *c;
+	struct buf b = BUF_INIT(1 << 16);
+	char path[256];
+
+	write_file("ca.crt", ca_pem);
+	write_file("client.crt", cert_pem);
+	write_file("client.key", key_pem);
+	write_file("token", "s3cr3t-token\n");
+	/* relative names are relative to the kubeconfig's directory */
+	buf_addf(&b, "apiVersion: v1\ncurrent-context: edge\n"
+		 "clusters:\n- name: c\n  cluster:\n    server: https://127.0.0.1:6443\n"
+		 "    certificate-authority: ca.crt\n"
+		 "contexts:\n- name: edge\n  context: {cluster: c, user: u, namespace: apps}\n"
+		 "users:\n- name: u\n  user:\n    client-certificate: %s/client.crt\n"
+		 "    client-key: client.key\n    tokenFile: token\n", dir);
+	snprintf(path, sizeof(path), "%s/kubeconfig", dir);
+	write_file("kubeconfig", b.data);
+	check_int(kube_config_load(&c, path), ==, 0);
+	if (c) {
+		check_mem(c->ca, c->ca_len, ca_pem, strlen(ca_pem));
+		check_mem(c->cert, c->cert_len, cert_pem, strlen(cert_pem));
+		check_mem(c->key, c->key_len, key_pem, strlen(key_pem));
+		check_str(c->token, "s3cr3t-token");
+		check_str(c->namespace, "apps");
+		check_str(c->context, "edge");
+		kube_config_free(c);
+	}
+	buf_free(&b);
+
+	check_int(parse_k3s(&c, "https://127.0.0.1:6443", "", "    token: abc.def\n",
+			    "current-context: default\n"), ==, 0);
+	if (c) {
+		check_str(c->token, "abc.def");
+		check(c->cert == NULL && c->key == NULL);
+		kube_config_free(c);
+	}
+	/* a missing referenced file names the key */
+	check_int(parse_k3s(&c, "https://127.0.0.1:6443", "",
+			    "    client-certificate: /nonexistent/x.crt\n    client-key: x\n",
+			    "current-context: default\n"), ==, E_CONFIG);
+}
+
+static void test_refusals(void)
+{
+	struct kube_config *c = (struct kube_config *)1;
+	struct buf b = BUF_INIT(4096);
+
+	check_int(parse_k3s(&c, "https://127.0.0.1:6443", "", user_certs(), ""), ==, E_CONFIG);
+	check(c == NULL);
+	check_int(parse_k3s(&c, "https://127.0.0.1:6443",
+			    "    insecure-skip-tls-verify: true\n", user_certs(),
+			    "current-context: default\n"), ==, E_CONFIG);
+	check_int(parse_k3s(&c, "https://127.0.0.1:6443", "",
+			    "    client-certificate-data: '!!!notbase64'\n",
+			    "current-context: default\n"), ==, E_CONFIG);
+	/* base64 of something that is not PEM */
+	check_int(parse_k3s(&c, "https://127.0.0.1:6443", "",
+			    "    client-certificate-data: aGVsbG8=\n    client-key-data: aGVsbG8=\n",
+			    "current-context: default\n"), ==, E_CONFIG);
+	check_int(parse_k3s(&c, "https://127.0.0.1:6443", "", user_certs(),
+			    "current-context: nosuch\n"), ==, E_CONFIG);
+	check_int(parse_k3s(&c, "https://127.0.0.1:6443", "",
+			    "    exec: {command: aws}\n", "current-context: default\n"), ==, E_CONFIG);
+	/* a certificate without its key */
+	buf_addf(&b, "    client-certificate-data: %s\n", b64(cert_pem));
+	check_int(parse_k3s(&c, "https://127.0.0.1:6443", "", b.data,
+			    "current-context: default\n"), ==, E_CONFIG);
+	buf_free(&b);
+	/* the context names a user the file does not have */
+	static const char unknown_user[] =
+		"current-context: a\nclusters:\n- name: c\n  cluster:\n"
+		"    server: https://127.0.0.1:6443\n    certificate-authority-data: LS0tLS1CRUdJTiBYLS0tLS0K\n"
+		"contexts:\n- name: a\n  context: {cluster: c, user: ghost}\nusers: []\n";
+	check_int(kube_config_parse(&c, "kc", unknown_user, strlen(unknown_user)), ==, E_CONFIG);
+	/* no CA at all: never connect unverified */
+	static const char no_ca[] =
+		"current-context: a\nclusters:\n- name: c\n  cluster:\n"
+		"    server: https://127.0.0.1:6443\n"
+		"contexts:\n- name: a\n  context: {cluster: c}\n";
+	check_int(kube_config_parse(&c, "kc", no_ca, strlen(no_ca)), ==, E_CONFIG);
+	check_int(kube_config_load(&c, "/nonexistent/kubeconfig"), ==, E_CONFIG);
+}
+
+/* Every allocation failure is a clean E_NOMEM (ASan finds leaks). */
+static void test_alloc_failures(void)
+{
+	int nomem = 0, ok = 0;
+
+	for (unsigned long n = 1; n < 200 && !ok; n++) {
+		struct kube_config *c;
+		int rc;
+
+		mem_fail_after(n);
+		rc = parse_k3s(&c, "https://127.0.0.1:6443", "", user_certs(),
+			       "current-context: default\n");
+		mem_fail_after(0);
+		if (rc == 0) {
+			ok = 1;
+			kube_config_free(c);
+		} else {
+			nomem += rc == E_NOMEM || rc == E_CONFIG;
+			check(c == NULL);
+		}
+	}
+	check(ok);
+	check_int(nomem, >, 5);
+}
+
+static void test_paths(void)
+{
+	struct kube_type cm = { "v1", "ConfigMap", "configmaps", 1 };
+	struct kube_type ns = { "v1", "Namespace", "namespaces", 0 };
+	struct kube_type dep = { "apps/v1", "Deployment", "deployments", 1 };
+	struct kube_type crd = { "apiextensions.k8s.io/v1", "CustomResourceDefinition",
+				 "customresourcedefinitions", 0 };
+	struct buf b = BUF_INIT(4096);
+
+	check_int(kube_path(&b, &cm, "default", "web"), ==, 0);
+	check_str(b.data, "/api/v1/namespaces/default/configmaps/web");
+	buf_reset(&b);
+	check_int(kube_path(&b, &dep, "shop", "web"), ==, 0);
+	check_str(b.data, "/apis/apps/v1/namespaces/shop/deployments/web");
+	buf_reset(&b);
+	/* cluster-scoped: a namespace is ignored */
+	check_int(kube_path(&b, &ns, "default", "shop"), ==, 0);
+	check_str(b.data, "/api/v1/namespaces/shop");
+	buf_reset(&b);
+	check_int(kube_path(&b, &crd, NULL, "widgets.example.com"), ==, 0);
+	check_str(b.data, "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.example.com");
+	buf_reset(&b);
+	/* collections, in one namespace and in all */
+	check_int(kube_path(&b, &dep, "shop", NULL), ==, 0);
+	check_str(b.data, "/apis/apps/v1/namespaces/shop/deployments");
+	buf_reset(&b);
+	check_int(kube_path(&b, &dep, NULL, NULL), ==, 0);
+	check_str(b.data, "/apis/apps/v1/deployments");
+	buf_reset(&b);
+	/* RBAC names hold ':' — escaped, not refused */
+	struct kube_type cr = { "rbac.authorization.k8s.io/v1", "ClusterRole", "clusterroles", 0 };
+	check_int(kube_path(&b, &cr, NULL, "system:metrics"), ==, 0);
+	check_str(b.data, "/apis/rbac.authorization.k8s.io/v1/clusterroles/system%3Ametrics");
+	buf_reset(&b);
+	/* names that would walk the URL are refused */
+	check_int(kube_path(&b, &cm, "default", ".."), ==, E_FORMAT);
+	check_int(kube_path(&b, &cm, "default", "a/b"), ==, E_FORMAT);
+	check_int(kube_path(&b, &cm, "default", "a%2f"), ==, E_FORMAT);
+	check_int(kube_path(&b, &cm, "default", "a?watch=1"), ==, E_FORMAT);
+	check_int(kube_path(&b, &cm, "../kube-system", "x"), ==, E_FORMAT);
+	check_int(kube_path(&b, &cm, "default", ""), ==, E_FORMAT);
+	buf_free(&b);
+}
+
+static void test_selector_escape(void)
+{
+	struct buf b = BUF_INIT(4096);
+
+	check_int(http_escape(&b, "environment=production,tier!=frontend"), ==, 0);
+	check_str(b.data, "environment%3Dproduction%2Ctier%21%3Dfrontend");
+	buf_reset(&b);
+	check_int(http_escape(&b, "app in (a, b),!legacy"), ==, 0);
+	check_str(b.data, "app%20in%20%28a%2C%20b%29%2C%21legacy");
+	buf_reset(&b);
+	check_int(http_escape(&b, "app.kubernetes.io/name=web_1~"), ==, 0);
+	check_str(b.data, "app.kubernetes.io%2Fname%3Dweb_1~");
+	buf_free(&b);
+}
+
+static void test_status_message(void)
+{
+	static const char invalid[] =
+		"{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\","
+		"\"message\":\"Deployment.apps \\\"web\\\" is invalid: spec.replicas: Invalid value: -1\","
+		"\"reason\":\"Invalid\",\"details\":{\"name\":\"web\",\"group\":\"apps\",\"kind\":"
+		"\"Deployment\",\"causes\":[{\"reason\":\"FieldValueInvalid\",\"message\":"
+		"\"Invalid value: -1\",\"field\":\"spec.replicas\"},{\"reason\":\"FieldValueRequired\","
+		"\"message\":\"Required value\",\"field\":\"spec.selector\"}]},\"code\":422}";
+	static const char conflict[] =
+		"{\"kind\":\"Status\",\"status\":\"Failure\",\"message\":\"Apply failed with 1 conflict\","
+		"\"reason\":\"Conflict\",\"code\":409}";
+	struct buf b = BUF_INIT(4096);
+
+	check_int(kube_status_message(&b, 422, invalid, strlen(invalid)), ==, 0);
+	/* code, reason, message; a cause already in the message is not repeated */
+	check_str(b.data, "422 Invalid: Deployment.apps \"web\" is invalid: spec.replicas: "
+		  "Invalid value: -1 (spec.selector: Required value [FieldValueRequired])");
+	buf_reset(&b);
+	check_int(kube_status_message(&b, 409, conflict, strlen(conflict)), ==, 0);
+	check_str(b.data, "409 Conflict: Apply failed with 1 conflict");
+	buf_reset(&b);
+	/* not a Status: the HTTP code and a cleaned start of the body */
+	check_int(kube_status_message(&b, 502, "<html>\r\nBad gateway</html>", 26), ==, 0);
+	check_str(b.data, "502: <html>  Bad gateway</html>");
+	buf_reset(&b);
+	check_int(kube_status_message(&b, 503, "", 0), ==, 0);
+	check_str(b.data, "503");
+	buf_free(&b);
+}
+
+static struct kube *offline_client(void)
+{
+	struct kube_config *c;
+	struct kube *k = NULL;
+
+	/* port 1 on loopback: nothing listens, so a request fails at once */
+	if (parse_k3s(&c, "https://127.0.0.1:1", "", user_certs(), "current-context: default\n"))
+		return NULL;
+	kube_open_config(&k, c, &(struct kube_opts){ .timeout_ms = 2000 });
+	kube_config_free(c);
+	return k;
+}
+
+static void test_discovery_cache(void)
+{
+	static const char blob[] =
+		"{\"version\":1,\"types\":[[\"v1\",\"ConfigMap\",\"configmaps\",true],"
+		"[\"apps/v1\",\"Deployment\",\"deployments\",true],"
+		"[\"v1\",\"Namespace\",\"namespaces\",false],"
+		"[\"helm.cattle.io/v1\",\"HelmChart\",\"helmcharts\",true]]}";
+	struct kube *k = offline_client();
+	const struct kube_type *t;
+	struct buf out = BUF_INIT(1 << 16);
+
+	check(k != NULL);
+	if (!k)
+		return;
+	check_int(kube_discovery_import(k, blob, strlen(blob)), ==, 0);
+	check_int(kube_type_count(k), ==, 4);
+	/* a hit needs no server */
+	check_int(kube_resolve(k, "apps/v1", "Deployment", &t), ==, 0);
+	if (t) {
+		check_str(t->resource, "deployments");
+		check_int(t->namespaced, ==, 1);
+	}
+	check_int(kube_find_type(k, "helmchart", &t), ==, 0);
+	check_int(kube_find_type(k, "deployments.apps", &t), ==, 0);
+	check_int(kube_find_type(k, "NAMESPACE", &t), ==, 0);
+	if (t)
+		check_int(t->namespaced, ==, 0);
+	check_int(kube_discovery_export(k, &out), ==, 0);
+	check_str(out.data, blob);
+	/* a miss on an imported cache re-discovers: the API is down here */
+	check_int(kube_resolve(k, "example.com/v1", "Widget", &t), ==, E_UNAVAILABLE);
+	/* so an apply is "unknown", never "refused" */
+	{
+		struct kube_object o = { .api_version = "v1", .kind = "ConfigMap",
+					 .name = "x", .json = "{}", .json_len = 2 };
+		struct kube_result r;
+
+		check_int(kube_apply(k, &o, 0, &r), ==, E_UNAVAILABLE);
+		check_int(r.status, ==, 0);
+		check(r.message && strstr(r.message, "apply v1 ConfigMap default/x: API unreachable"));
+		kube_result_free(&r);
+	}
+	{
+		static const char v2[] = "{\"version\":2,\"types\":[]}";
+		static const char bad[] = "{\"version\":1,\"types\":[[\"v1\",\"a/b\",\"x\",true]]}";
+
+		check_int(kube_discovery_import(k, v2, strlen(v2)), ==, E_FORMAT);
+		check_int(kube_discovery_import(k, bad, strlen(bad)), ==, E_FORMAT);
+	}
+	/* a failed import keeps the old cache */
+	check_int(kube_type_count(k), ==, 4);
+	buf_free(&out);
+	kube_close(k);
+}
+
+int main(void)
+{
+	snprintf(dir, sizeof(dir), "/tmp/test_kube.XXXXXX");
+	if (!mkdtemp(dir))
+		return 1;
+	test_k3s_embedded();
+	test_servers();
+	test_files_and_token();
+	test_refusals();
+	test_alloc_failures();
+	test_paths();
+	test_selector_escape();
+	test_status_message();
+	test_discovery_cache();
+	{
+		char cmd[128];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+		if (system(cmd))
+			tap_diag("could not remove %s", dir);
+	}
+	return tap_done();
+}
