@@ -2,6 +2,7 @@
 #
 #   make [TARGET=x86_64|aarch64|armhf]   static, stripped build/<target>/outpost
 #   make test [TARGET=...]               unit and integration tests
+#   make demo                            outpost at work on a local setup
 #   make defconfig|menuconfig|olddefconfig|savedefconfig|allnoconfig|allyesconfig
 #   make sizes                           stripped size of each built target
 #   make check-src                       banned functions, warnings as errors
@@ -108,7 +109,7 @@ UNITBIN  := $(UNIT:tests/unit/%.c=$(T)/%)
 # Integration tests: scripts that drive the built binary (OUTPOST=path).
 ITEST    := $(sort $(wildcard tests/integration/*.sh)) tests/kubesim/test_kubectl.sh
 
-.PHONY: all test unit integration sizes check-src clean distclean deps bootstrap \
+.PHONY: all test unit integration demo sizes check-src clean distclean deps bootstrap \
         defconfig menuconfig olddefconfig savedefconfig allnoconfig allyesconfig
 
 all: $(O)/outpost
@@ -134,7 +135,7 @@ $(O)/.config: Kconfig | $(BOOT)
 	@if [ -f $@ ]; then $(KCONFIG) -m olddefconfig Kconfig >/dev/null; \
 	 else $(KCONFIG) -m defconfig --kconfig Kconfig cross/configs/$(DEFCONFIG) >/dev/null; fi
 
-$(O)/config.h: $(O)/.config
+$(O)/kconfig.h: $(O)/.config
 	@$(KCONFIG) -m genconfig --header-path $@ Kconfig
 
 # Build facts for `outpost --version`: identical for identical inputs.
@@ -164,7 +165,7 @@ allnoconfig allyesconfig: | $(BOOT)
 
 # --- release build -------------------------------------------------------
 
-$(O)/obj/%.o: %.c $(O)/config.h $(O)/buildinfo.h $(DEPS)
+$(O)/obj/%.o: %.c $(O)/kconfig.h $(O)/buildinfo.h $(DEPS)
 	$(call say,CC,$<)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CPPFLAGS) -isystem $(SYSROOT)/include $(CFLAGS) -Os $(DEP_CFLAGS) \
@@ -185,7 +186,7 @@ sizes:
 
 # --- tests ---------------------------------------------------------------
 
-$(T)/obj/%.o: %.c $(O)/config.h $(O)/buildinfo.h $(TDEPS)
+$(T)/obj/%.o: %.c $(O)/kconfig.h $(O)/buildinfo.h $(TDEPS)
 	$(call say,CC,$< [test])
 	@mkdir -p $(@D)
 	$(Q)$(TCC) $(CPPFLAGS) -iquote tests/unit -isystem $(TSYSROOT)/include $(CFLAGS) \
@@ -205,6 +206,11 @@ integration: $(O)/outpost
 test: $(O)/outpost $(UNITBIN)
 	@OUTPOST="$(if $(QEMU),$(QEMU) )$(CURDIR)/$(O)/outpost" \
 		sh tests/run $(if $(QEMU),--runner $(QEMU)) $(UNITBIN) $(ITEST)
+
+# --- the demo: outpost doing its whole job on a local setup ----------------
+
+demo: $(O)/outpost
+	@OUTPOST="$(CURDIR)/$(O)/outpost" bash tests/demo/run
 
 # --- source checks ---------------------------------------------------------
 
@@ -242,13 +248,13 @@ FUZZ_BIN     := $(FUZZ_TARGETS:%=$(FZ)/fuzz_%)
 
 .PHONY: fuzz fuzz-build
 
-$(FZ)/obj/tests/fuzz/%.o: tests/fuzz/%.c $(O)/config.h $(O)/buildinfo.h build/host/sysroot/VERSIONS
+$(FZ)/obj/tests/fuzz/%.o: tests/fuzz/%.c $(O)/kconfig.h $(O)/buildinfo.h build/host/sysroot/VERSIONS
 	$(call say,CC,'$< [fuzz]')
 	@mkdir -p $(@D)
 	$(Q)$(FUZZ_CC) $(CPPFLAGS) -iquote tests/fuzz -isystem build/host/sysroot/include \
 		$(CFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer -MMD -MP -c $< -o $@
 
-$(FZ)/obj/%.o: %.c $(O)/config.h $(O)/buildinfo.h build/host/sysroot/VERSIONS
+$(FZ)/obj/%.o: %.c $(O)/kconfig.h $(O)/buildinfo.h build/host/sysroot/VERSIONS
 	$(call say,CC,'$< [fuzz]')
 	@mkdir -p $(@D)
 	$(Q)$(FUZZ_CC) $(CPPFLAGS) -isystem build/host/sysroot/include $(CFLAGS) \

@@ -459,6 +459,8 @@ static int roll_back(struct agent *a, struct store_release *r)
 		if (!rc)
 			rc = build_set(a, &lkg, l, &good);
 		if (!rc)
+			rc = apply_observe(a->k, good);
+		if (!rc)
 			rc = apply_release(a->k, good, &changed);
 		if (!rc)
 			rc = inventory_save(a, lkg.id, good);
@@ -541,7 +543,9 @@ static int deploy(struct agent *a, struct store_release *r)
 		r->state = STORE_APPLYING;
 	}
 	if (r->state == STORE_APPLYING) {
-		rc = apply_release(a->k, set, &changed);
+		rc = apply_observe(a->k, set);
+		if (!rc)
+			rc = apply_release(a->k, set, &changed);
 		if (inventory_save(a, r->id, set) && !rc)
 			rc = E_STORE;
 		if (rc == E_UNAVAILABLE || rc == E_STORE || rc == E_NOMEM)

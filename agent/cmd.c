@@ -85,7 +85,7 @@ void cmd_print_help(FILE *f)
 	      "cluster, checks their health and rolls back when they fail.\n\n"
 	      "commands:\n", f);
 	for (const struct cmd *c = cmds; c->name; c++)
-		fprintf(f, "  %-10s %s\n", c->name, c->summary);
+		fprintf(f, "  %-12s %s\n", c->name, c->summary);
 	fputs("\n'outpost help COMMAND' shows a command's usage.\n", f);
 }
 

@@ -9,10 +9,6 @@
  * everything. Unknown keys, bad values and keys of features this build does
  * not have are refused, each logged once as "file:line:column: why"; the
  * parser goes on after an error, so one run names every problem it can.
- *
- * Note: the build's generated Kconfig header is also called config.h. From
- * agent/ "config.h" finds this file (the including file's directory comes
- * first); from elsewhere include it by its path ("../../agent/config.h").
  */
 #ifndef OUTPOST_AGENT_CONFIG_H
 #define OUTPOST_AGENT_CONFIG_H

@@ -9,7 +9,7 @@
 #ifndef OUTPOST_FEATURES_H
 #define OUTPOST_FEATURES_H
 
-#include "config.h"
+#include "kconfig.h"
 
 #define FEATURE_PROBE_1 0,
 #define FEATURE_SECOND(ignored, val, ...) val

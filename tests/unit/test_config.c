@@ -10,8 +10,7 @@
 #include "log.h"
 #include "mem.h"
 #include "tap.h"
-/* By path: "config.h" from here is the generated Kconfig header. */
-#include "../../agent/config.h"
+#include "config.h"
 
 /* --- helpers --------------------------------------------------------------- */
 
