@@ -3,6 +3,7 @@
 #   make [TARGET=x86_64|aarch64|armhf]   static, stripped build/<target>/outpost
 #   make test [TARGET=...]               unit and integration tests
 #   make demo                            outpost at work on a local setup
+#   make bench                           the figures we claim, in one table
 #   make defconfig|menuconfig|olddefconfig|savedefconfig|allnoconfig|allyesconfig
 #   make sizes                           stripped size of each built target
 #   make check-src                       banned functions, warnings as errors
@@ -73,9 +74,12 @@ src-y := \
 	agent/cmd_publish.c \
 	agent/cmd_sign.c \
 	agent/config.c \
+	agent/events.c \
+	agent/fetch.c \
 	agent/health.c \
 	agent/meta.c \
 	agent/pointer.c \
+	agent/schedule.c \
 	agent/signer.c \
 	agent/trust.c \
 	platform/buf.c \
@@ -89,6 +93,7 @@ src-y := \
 	platform/log.c \
 	platform/manifest.c \
 	platform/mem.c \
+	platform/sdnotify.c \
 	platform/sigfile.c \
 	platform/tar.c \
 	platform/version.c \
@@ -99,6 +104,8 @@ src-y := \
 	storage/settings.c \
 	storage/store.c
 src-$(CONFIG_GZIP) += platform/gzip.c
+src-$(CONFIG_METRICS) += agent/metrics.c
+src-$(CONFIG_REPORTS) += agent/report.c
 
 SRC      := $(src-y)
 OBJ      := $(SRC:%.c=$(O)/obj/%.o)
@@ -109,7 +116,7 @@ UNITBIN  := $(UNIT:tests/unit/%.c=$(T)/%)
 # Integration tests: scripts that drive the built binary (OUTPOST=path).
 ITEST    := $(sort $(wildcard tests/integration/*.sh)) tests/kubesim/test_kubectl.sh
 
-.PHONY: all test unit integration demo sizes check-src clean distclean deps bootstrap \
+.PHONY: all test unit integration demo bench sizes check-src clean distclean deps bootstrap \
         defconfig menuconfig olddefconfig savedefconfig allnoconfig allyesconfig
 
 all: $(O)/outpost
@@ -212,6 +219,11 @@ test: $(O)/outpost $(UNITBIN)
 demo: $(O)/outpost
 	@OUTPOST="$(CURDIR)/$(O)/outpost" bash tests/demo/run
 
+# --- benchmarks: one table of the figures we claim (tests/bench/run) -------
+
+bench: $(O)/outpost
+	@bash tests/bench/run
+
 # --- source checks ---------------------------------------------------------
 
 check-src: $(TOBJ)
@@ -275,3 +287,48 @@ fuzz: $(FUZZ_BIN)
 	@sh tests/fuzz/run.sh -t $(FUZZ_SECONDS) -j $(FUZZ_JOBS) -n $(FUZZ_NICE) $(FZ) $(FUZZ_TARGETS)
 
 -include $(wildcard $(FZ)/obj/*/*.d $(FZ)/obj/tests/fuzz/*.d)
+
+# --- installation on a gateway ---------------------------------------------
+#
+#   make install [DESTDIR=/staging] [PREFIX=/usr/local] [TARGET=...]
+#   make uninstall [DESTDIR=...] [PREFIX=...]
+#
+# Installs the release build of TARGET (built first if needed), all under
+# DESTDIR:
+#   $(BINDIR)/outpost                     PREFIX/bin: the same binary is the
+#                                         publisher's tool, run by non-root users
+#   $(MANDIR)/man8/outpost.8              PREFIX/share/man
+#   $(SYSTEMDUNITDIR)/outpost.service     PREFIX/lib/systemd/system, which
+#                                         systemd searches for /usr/local and /usr
+#   $(INITDIR)/outpost                    OpenRC init script: /etc/init.d
+#   $(CONFDIR)/config.yaml.example        the directory of CONFIG_CONFIG_PATH
+# The unit and the init script are rewritten to start $(BINDIR)/outpost.
+# Nothing is enabled or started, and no config.yaml is written.
+
+PREFIX         ?= /usr/local
+BINDIR         ?= $(PREFIX)/bin
+MANDIR         ?= $(PREFIX)/share/man
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+INITDIR        ?= /etc/init.d
+CONFDIR        ?= $(or $(patsubst %/,%,$(dir $(patsubst "%",%,$(CONFIG_CONFIG_PATH)))),/etc/outpost)
+INSTALLED      := $(BINDIR)/outpost $(MANDIR)/man8/outpost.8 \
+                  $(SYSTEMDUNITDIR)/outpost.service $(INITDIR)/outpost \
+                  $(CONFDIR)/config.yaml.example
+BINPATH_SED    := 's|/usr/local/bin/outpost|$(BINDIR)/outpost|g'
+
+.PHONY: install uninstall
+
+install: $(O)/outpost
+	$(call say,INSTALL,'$(DESTDIR) $(PREFIX)')
+	$(Q)install -d -m 0755 $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(INITDIR) $(DESTDIR)$(CONFDIR)
+	$(Q)install -m 0755 $(O)/outpost $(DESTDIR)$(BINDIR)/outpost
+	$(Q)install -m 0644 docs/outpost.8 $(DESTDIR)$(MANDIR)/man8/outpost.8
+	$(Q)sed $(BINPATH_SED) cross/outpost.service > $(DESTDIR)$(SYSTEMDUNITDIR)/outpost.service
+	$(Q)chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/outpost.service
+	$(Q)sed $(BINPATH_SED) cross/outpost.openrc > $(DESTDIR)$(INITDIR)/outpost
+	$(Q)chmod 0755 $(DESTDIR)$(INITDIR)/outpost
+	$(Q)install -m 0644 cross/config.yaml.example $(DESTDIR)$(CONFDIR)/config.yaml.example
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))

@@ -10,12 +10,16 @@
 #include "apply.h"
 #include "bundle.h"
 #include "error.h"
+#include "events.h"
 #include "features.h"
+#include "fetch.h"
 #include "file.h"
 #include "kube.h"
 #include "log.h"
 #include "mem.h"
 #include "meta.h"
+#include "metrics.h"
+#include "report.h"
 #include "store.h"
 #include "trust.h"
 
@@ -37,6 +41,22 @@ static int64_t agent_now(struct agent *a)
 	return now > floor ? now : floor;
 }
 
+/*
+ * Every transition of a release goes through here: the compare-and-set in
+ * the store, then a report queued in the outbox (inside the caller's
+ * group, if any, so that a rolled-back transition reports nothing). A
+ * report that cannot be queued never holds a transition back.
+ */
+static int set_state(struct agent *a, const char *app, int64_t sequence,
+		     enum store_state from, enum store_state to, const char *msg)
+{
+	int rc = store_release_set_state(a->st, app, sequence, from, to, msg);
+
+	if (!rc && from != to)
+		report_queue(a->st, a->cfg, app, sequence, to, msg);
+	return rc;
+}
+
 static const struct config_app *app_config(struct agent *a, const char *app)
 {
 	for (size_t i = 0; i < a->cfg->napps; i++)
@@ -44,6 +64,17 @@ static const struct config_app *app_config(struct agent *a, const char *app)
 		    strcmp(a->cfg->apps[i].channel, app) == 0)
 			return &a->cfg->apps[i];
 	return NULL;
+}
+
+/*
+ * Releases are stored under the app name their signed metadata carries,
+ * which is the channel's; commands name apps as the config does.
+ */
+static const char *release_key(struct agent *a, const char *app)
+{
+	const struct config_app *c = app_config(a, app);
+
+	return c ? c->channel : app;
 }
 
 /* The trust root: the stored one, or the one on disk (first run, rotation). */
@@ -151,6 +182,21 @@ void agent_close(struct agent *a)
 	mem_free(a);
 }
 
+struct store *agent_store(struct agent *a)
+{
+	return a->st;
+}
+
+const struct trust *agent_trust(struct agent *a)
+{
+	return a->trust;
+}
+
+int64_t agent_clock(struct agent *a)
+{
+	return agent_now(a);
+}
+
 static int kube_ready(struct agent *a)
 {
 	struct kube_opts o = { 0 };
@@ -170,53 +216,44 @@ struct file_slot {
 	char (*hex)[SHA256_HEX_LEN + 1];
 };
 
-int agent_import(struct agent *a, const char *path, int force, char app[64])
+int agent_store_bundle(struct agent *a, const struct bundle *b, const char *name, int force)
 {
-	struct verify_ctx ctx = { agent_now(a), 0, NULL };
-	uint64_t max = (uint64_t)a->cfg->limits.max_bundle_kb * 1024;
 	struct store_release old;
 	struct store_file *files = NULL;
 	char (*hex)[SHA256_HEX_LEN + 1] = NULL;
 	char digest[SHA256_HEX_LEN + 1];
-	struct bundle *b = NULL;
 	int64_t floor = 0, id;
 	int rc;
 
-	rc = bundle_read_file(path, max, a->trust, &ctx, &b);
-	if (rc)
-		return rc;
 	sha256_hex(b->digest, digest);
-	snprintf(app, 64, "%s", b->app);
-	if (!app_config(a, b->app)) {
-		rc = error(E_CONFIG, "%s: app '%s' is not configured on this gateway", path, b->app);
-		goto out;
-	}
+	if (!app_config(a, b->app))
+		return error(E_CONFIG, "%s: app '%s' is not configured on this gateway", name,
+			     b->app);
 	rc = store_floor_get(a->st, b->app, &floor);
 	if (!rc && b->sequence < floor)
 		rc = error(E_ROLLBACK, "%s: sequence %lld is older than %lld, already accepted "
-			   "for '%s'", path, (long long)b->sequence, (long long)floor, b->app);
+			   "for '%s'", name, (long long)b->sequence, (long long)floor, b->app);
 	if (rc)
-		goto out;
+		return rc;
 	rc = store_release_get(a->st, b->app, b->sequence, &old);
 	if (rc == 0) {
 		if (strcmp(old.digest, digest) != 0)
 			rc = error(E_STATE, "%s: %s sequence %lld is already stored with different"
-				   " content: a sequence names one bundle only", path, b->app,
+				   " content: a sequence names one bundle only", name, b->app,
 				   (long long)b->sequence);
 		else if (store_state_quarantined((int)old.state) && force)
-			rc = store_release_set_state(a->st, b->app, b->sequence, old.state,
-						     STORE_VERIFIED, "forced re-install");
+			rc = set_state(a, b->app, b->sequence, old.state, STORE_VERIFIED, "forced re-install");
 		else if (store_state_quarantined((int)old.state))
 			rc = error(E_STATE, "%s: %s sequence %lld failed before and is quarantined"
-				   " (use --force to install it again)", path, b->app,
+				   " (use --force to install it again)", name, b->app,
 				   (long long)b->sequence);
 		else
-			log_info("%s: %s sequence %lld is already stored", path, b->app,
+			log_info("%s: %s sequence %lld is already stored", name, b->app,
 				 (long long)b->sequence);
-		goto out;
+		return rc;
 	}
 	if (rc != E_NOTFOUND)
-		goto out;
+		return rc;
 	files = mem_zalloc(b->nfiles + 2, sizeof(*files));
 	hex = mem_zalloc(b->nfiles + 2, sizeof(*hex));
 	if (!files || !hex) {
@@ -247,8 +284,7 @@ int agent_import(struct agent *a, const char *path, int force, char app[64])
 	if (!rc)
 		rc = store_files_put(a->st, id, files, b->nfiles + 2);
 	if (!rc)
-		rc = store_release_set_state(a->st, b->app, b->sequence, STORE_FETCHED,
-					     STORE_VERIFIED, "verified");
+		rc = set_state(a, b->app, b->sequence, STORE_FETCHED, STORE_VERIFIED, "verified");
 	if (!rc)
 		rc = store_floor_raise(a->st, b->app, b->sequence);
 	if (!rc)
@@ -258,11 +294,26 @@ int agent_import(struct agent *a, const char *path, int force, char app[64])
 	else
 		store_rollback(a->st);
 	if (!rc)
-		log_info("%s: %s %s (sequence %lld) verified and stored", path, b->app,
+		log_info("%s: %s %s (sequence %lld) verified and stored", name, b->app,
 			 b->version, (long long)b->sequence);
 out:
 	mem_free(files);
 	mem_free(hex);
+	return rc;
+}
+
+int agent_import(struct agent *a, const char *path, int force, char app[64])
+{
+	struct verify_ctx ctx = { agent_now(a), 0, NULL };
+	uint64_t max = (uint64_t)a->cfg->limits.max_bundle_kb * 1024;
+	struct bundle *b = NULL;
+	int rc;
+
+	rc = bundle_read_file(path, max, a->trust, &ctx, &b);
+	if (rc)
+		return rc;
+	snprintf(app, 64, "%s", b->app);
+	rc = agent_store_bundle(a, b, path, force);
 	bundle_free(b);
 	return rc;
 }
@@ -430,6 +481,26 @@ static int64_t health_timeout(struct agent *a, const struct loaded *l)
 	return a->cfg->health.default_timeout;
 }
 
+/*
+ * Tell the cluster what became of release r (kubectl get events): "<app>
+ * sequence N (version) <what>", attached to set's main object. Best effort.
+ */
+static void announce(struct agent *a, enum event_reason why, const struct store_release *r,
+		     const struct release_set *set, const char *what)
+{
+	const struct config_app *app = app_config(a, r->app);
+	struct buf msg = BUF_INIT(EVENT_MESSAGE_MAX * 4);
+	struct event e = { why, set, app ? app->namespace : "default", a->cfg->device.id,
+			   NULL, (int64_t)time(NULL) };
+
+	if (!a->k || buf_addf(&msg, "%s sequence %lld (%s) %.*s", r->app,
+			      (long long)r->sequence, r->version, EVENT_MESSAGE_MAX, what))
+		return;
+	e.message = msg.data;
+	event_post(a->k, &e);
+	buf_free(&msg);
+}
+
 /* --- rollback ---------------------------------------------------------------- */
 
 static int roll_back(struct agent *a, struct store_release *r)
@@ -444,8 +515,7 @@ static int roll_back(struct agent *a, struct store_release *r)
 	int rc = 0;
 
 	if (r->state == STORE_FAILED) {
-		rc = store_release_set_state(a->st, r->app, r->sequence, STORE_FAILED,
-					     STORE_ROLLING_BACK, "rolling back");
+		rc = set_state(a, r->app, r->sequence, STORE_FAILED, STORE_ROLLING_BACK, "rolling back");
 		if (rc)
 			return rc;
 		r->state = STORE_ROLLING_BACK;
@@ -489,10 +559,12 @@ static int roll_back(struct agent *a, struct store_release *r)
 			 "first install failed: its %zu objects were removed", deleted);
 	}
 	if (!rc)
-		rc = store_release_set_state(a->st, r->app, r->sequence, STORE_ROLLING_BACK,
-					     STORE_ROLLED_BACK, note.data);
-	if (!rc)
+		rc = set_state(a, r->app, r->sequence, STORE_ROLLING_BACK, STORE_ROLLED_BACK, note.data);
+	if (!rc) {
 		log_warn("%s: sequence %lld %s", r->app, (long long)r->sequence, note.data);
+		metrics_count(a->st, METRICS_ROLLBACKS, r->app, 1);
+		announce(a, EVENT_ROLLED_BACK, r, good ? good : failed, note.data);
+	}
 	release_set_free(failed);
 	release_set_free(good);
 	loaded_free(l);
@@ -501,13 +573,19 @@ static int roll_back(struct agent *a, struct store_release *r)
 	return rc ? rc : E_STATE;
 }
 
-static int fail(struct agent *a, struct store_release *r, const char *why)
+/* set: the release's objects, for the event (NULL when they could not be built) */
+static int fail(struct agent *a, struct store_release *r, const struct release_set *set,
+		const char *why)
 {
-	int rc = store_release_set_state(a->st, r->app, r->sequence, r->state, STORE_FAILED, why);
+	int rc = set_state(a, r->app, r->sequence, r->state, STORE_FAILED, why);
+	struct buf what = BUF_INIT(EVENT_MESSAGE_MAX * 4);
 
 	if (rc)
 		return rc;
 	log_error("%s: sequence %lld failed: %s", r->app, (long long)r->sequence, why);
+	buf_addf(&what, "failed: %.*s", EVENT_MESSAGE_MAX, why);
+	announce(a, EVENT_FAILED, r, set, what.data);
+	buf_free(&what);
 	r->state = STORE_FAILED;
 	return roll_back(a, r);
 }
@@ -531,13 +609,12 @@ static int deploy(struct agent *a, struct store_release *r)
 	if (rc == E_UNAVAILABLE || rc == E_NOMEM || rc == E_STORE)
 		goto out;
 	if (rc) {
-		rc = fail(a, r, "its manifests cannot be applied (see the log)");
+		rc = fail(a, r, set, "its manifests cannot be applied (see the log)");
 		goto out;
 	}
 	if (r->state == STORE_VERIFIED) {
 		buf_addf(&msg, "applying %zu objects", set->n);
-		rc = store_release_set_state(a->st, r->app, r->sequence, STORE_VERIFIED,
-					     STORE_APPLYING, msg.data);
+		rc = set_state(a, r->app, r->sequence, STORE_VERIFIED, STORE_APPLYING, msg.data);
 		if (rc)
 			goto out;
 		r->state = STORE_APPLYING;
@@ -551,13 +628,12 @@ static int deploy(struct agent *a, struct store_release *r)
 		if (rc == E_UNAVAILABLE || rc == E_STORE || rc == E_NOMEM)
 			goto out;
 		if (rc) {
-			rc = fail(a, r, "the Kubernetes API refused an object (see the log)");
+			rc = fail(a, r, set, "the Kubernetes API refused an object (see the log)");
 			goto out;
 		}
 		buf_reset(&msg);
 		buf_addf(&msg, "applied %zu objects (%zu created or changed)", set->n, changed);
-		rc = store_release_set_state(a->st, r->app, r->sequence, STORE_APPLYING,
-					     STORE_APPLIED, msg.data);
+		rc = set_state(a, r->app, r->sequence, STORE_APPLYING, STORE_APPLIED, msg.data);
 		if (rc)
 			goto out;
 		r->state = STORE_APPLIED;
@@ -569,20 +645,30 @@ static int deploy(struct agent *a, struct store_release *r)
 	if (rc == E_STATE) {
 		struct buf why = BUF_INIT(4096);
 
-		buf_addf(&why, "health check failed: %s", msg.data);
-		rc = fail(a, r, why.data);
+		if ((int64_t)time(NULL) >= applied_at + health_timeout(a, l))
+			buf_addf(&why, "health check failed: not healthy within the %lld s "
+				 "deadline: %s", (long long)health_timeout(a, l), msg.data);
+		else
+			buf_addf(&why, "health check failed: %s", msg.data);
+		rc = fail(a, r, set, why.data);
 		buf_free(&why);
 		goto out;
 	}
 	if (rc)
 		goto out;
-	/* healthy: the new last-known-good, then what the previous one had and
-	 * this one has not goes */
+	/* healthy: what the previous one had and this one has not goes, then
+	 * this one is the new last-known-good. Prune first: a crash in between
+	 * resumes in applied and prunes again; the other way round, it left
+	 * the previous release's extra objects in the cluster for good */
 	store_lkg_get(a->st, r->app, &prev_id);
-	rc = store_begin(a->st);
+	if (prev_id && prev_id != r->id && l->meta->prune &&
+	    inventory_set(a, prev_id, r->app, &prev) == 0)
+		rc = apply_prune(a->k, r->app, prev, set, &deleted);
+	if (rc == E_UNAVAILABLE)        /* stay applied: prune at the next step */
+		goto out;
+	rc = store_begin(a->st);        /* a refused delete was logged; go on */
 	if (!rc)
-		rc = store_release_set_state(a->st, r->app, r->sequence, STORE_APPLIED,
-					     STORE_HEALTHY, "healthy");
+		rc = set_state(a, r->app, r->sequence, STORE_APPLIED, STORE_HEALTHY, "healthy");
 	if (!rc)
 		rc = store_lkg_set(a->st, r->app, r->id);
 	if (!rc)
@@ -593,9 +679,7 @@ static int deploy(struct agent *a, struct store_release *r)
 		goto out;
 	log_info("%s: sequence %lld (%s) is healthy and the last-known-good", r->app,
 		 (long long)r->sequence, r->version);
-	if (prev_id && prev_id != r->id && l->meta->prune &&
-	    inventory_set(a, prev_id, r->app, &prev) == 0)
-		apply_prune(a->k, r->app, prev, set, &deleted);
+	announce(a, EVENT_APPLIED, r, set, "is applied and healthy");
 	rc = 0;
 out:
 	release_set_free(set);
@@ -608,7 +692,7 @@ out:
 int agent_step(struct agent *a, const char *app)
 {
 	struct store_release r;
-	int rc = store_release_latest(a->st, app, &r);
+	int rc = store_release_latest(a->st, release_key(a, app), &r);
 
 	if (rc == E_NOTFOUND)
 		return 0;
@@ -634,6 +718,7 @@ int agent_drift(struct agent *a, const char *app, size_t *corrected)
 	struct loaded *l = NULL;
 	int64_t id = 0;
 	int rc;
+	app = release_key(a, app);
 
 	*corrected = 0;
 	rc = store_lkg_get(a->st, app, &id);
@@ -657,8 +742,9 @@ int agent_drift(struct agent *a, const char *app, size_t *corrected)
 
 		snprintf(note, sizeof(note), "drift: %zu object%s corrected", *corrected,
 			 *corrected == 1 ? "" : "s");
-		store_release_set_state(a->st, app, r.sequence, r.state, r.state, note);
+		set_state(a, app, r.sequence, r.state, r.state, note);
 		log_warn("%s: %s", app, note);
+		metrics_count(a->st, METRICS_DRIFT, app, (int64_t)*corrected);
 	}
 	release_set_free(set);
 	loaded_free(l);
@@ -697,6 +783,7 @@ int agent_rollback(struct agent *a, const char *app, int64_t sequence)
 	int64_t cur_id = 0;
 	size_t changed = 0, deleted = 0;
 	int rc;
+	app = release_key(a, app);
 
 	rc = store_lkg_get(a->st, app, &cur_id);
 	if (!rc && cur_id)
@@ -738,8 +825,7 @@ int agent_rollback(struct agent *a, const char *app, int64_t sequence)
 	if (!rc) {
 		buf_reset(&msg);
 		buf_addf(&msg, "manual rollback from sequence %lld", (long long)cur.sequence);
-		store_release_set_state(a->st, app, p.found.sequence, STORE_HEALTHY,
-					STORE_HEALTHY, msg.data);
+		set_state(a, app, p.found.sequence, STORE_HEALTHY, STORE_HEALTHY, msg.data);
 		log_info("%s: rolled back by hand to sequence %lld (%s)", app,
 			 (long long)p.found.sequence, p.found.version);
 	}
@@ -773,13 +859,15 @@ int agent_status(struct agent *a, int json, struct buf *out)
 	if (json)
 		buf_addstr(out, "{\"apps\":[");
 	for (size_t i = 0; !rc && i < a->cfg->napps; i++) {
-		const char *app = a->cfg->apps[i].name;
+		const char *app = a->cfg->apps[i].name, *key = a->cfg->apps[i].channel;
 		struct store_release latest, lkg;
 		int64_t lkg_id = 0;
-		int have = store_release_latest(a->st, app, &latest) == 0;
-		int good = store_lkg_get(a->st, app, &lkg_id) == 0 && lkg_id &&
+		int have = store_release_latest(a->st, key, &latest) == 0;
+		int good = store_lkg_get(a->st, key, &lkg_id) == 0 && lkg_id &&
 			   store_release_get_id(a->st, lkg_id, &lkg) == 0;
+		int64_t next = 0, errors = 0, now = (int64_t)time(NULL);
 
+		fetch_poll_info(a->st, a->cfg->apps[i].channel, &next, &errors);
 		if (json) {
 			buf_addstr(out, i ? ",{\"app\":" : "{\"app\":");
 			json_str(out, app);
@@ -797,6 +885,9 @@ int agent_status(struct agent *a, int json, struct buf *out)
 				json_str(out, latest.last_error);
 				buf_addch(out, '}');
 			}
+			if (next)
+				buf_addf(out, ",\"next_poll\":%lld,\"poll_errors\":%lld",
+					 (long long)next, (long long)errors);
 			buf_addch(out, '}');
 			continue;
 		}
@@ -811,6 +902,10 @@ int agent_status(struct agent *a, int json, struct buf *out)
 				 (long long)latest.sequence, latest.version,
 				 store_state_name(latest.state), *latest.last_error ? ": " : "",
 				 latest.last_error);
+		if (next)
+			buf_addf(out, "; next poll in %llds", (long long)(next > now ? next - now : 0));
+		if (next && errors)
+			buf_addf(out, " after %lld error%s", (long long)errors, errors == 1 ? "" : "s");
 		buf_addch(out, '\n');
 	}
 	if (json)
@@ -838,5 +933,6 @@ int agent_history(struct agent *a, const char *app, size_t limit, struct buf *ou
 {
 	struct hist_ctx c = { out };
 
-	return store_history_list(a->st, app, limit, print_history, &c);
+	return store_history_list(a->st, app ? release_key(a, app) : NULL, limit,
+				  print_history, &c);
 }

@@ -43,6 +43,19 @@ void agent_close(struct agent *a);
 int agent_import(struct agent *a, const char *path, int force, char app[64]);
 
 /*
+ * Store a bundle already verified in full (signature, expiry, digests) as
+ * the app's newest release, in state verified: the one path shared by
+ * import and the server (fetch). The app must be configured; a sequence
+ * below the anti-rollback floor is refused, and so is a quarantined one
+ * unless force; a sequence already stored with the same content is a
+ * no-op (0). Raises the floors. name is for messages. b stays the
+ * caller's.
+ */
+struct bundle;
+int agent_store_bundle(struct agent *a, const struct bundle *b, const char *name,
+		       int force);
+
+/*
  * Carry the app's newest release on through the state machine until it is
  * healthy or rolled back. 0 when the app ends healthy or has nothing to
  * do; E_UNAVAILABLE when the API could not be reached (try again later);
@@ -63,6 +76,17 @@ int agent_drift(struct agent *a, const char *app, size_t *corrected);
  * again; the one it replaces is not quarantined.
  */
 int agent_rollback(struct agent *a, const char *app, int64_t sequence);
+
+/*
+ * For the agent's own modules (fetch, report): the state store and trust
+ * root the agent holds (valid until agent_close()), and "now" for expiry
+ * checks (the clock, never earlier than the newest signed time accepted).
+ */
+struct store;
+struct trust;
+struct store *agent_store(struct agent *a);
+const struct trust *agent_trust(struct agent *a);
+int64_t agent_clock(struct agent *a);
 
 /* Append the status of every app (text, or JSON when json) to out. */
 int agent_status(struct agent *a, int json, struct buf *out);

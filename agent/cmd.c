@@ -76,6 +76,16 @@ int cmd_bad_usage(const char *cmd, const char *why, const char *arg)
 	return cmd_usage(cmd);
 }
 
+int cmd_dispatch(const char *cmd, const struct subcmd *subs, int argc, char **argv)
+{
+	if (argc < 2)
+		return cmd_usage(cmd);
+	for (; subs->name; subs++)
+		if (strcmp(subs->name, argv[1]) == 0)
+			return subs->run(argc - 1, argv + 1);
+	return cmd_bad_usage(cmd, "unknown subcommand", argv[1]);
+}
+
 void cmd_print_help(FILE *f)
 {
 	fputs("usage: outpost [--config FILE] [--log-level LEVEL] COMMAND [ARGS]\n"

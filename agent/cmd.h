@@ -37,6 +37,15 @@ int cmd_opt(int argc, char **argv, int *i, const char *opt, const char **val);
 /* Log "CMD: why ARG" and the usage line of CMD; returns 2. */
 int cmd_bad_usage(const char *cmd, const char *why, const char *arg);
 
+/* A command with subcommands ("root init", "bundle pack"): a table of them. */
+struct subcmd {
+	const char *name;
+	int (*run)(int argc, char **argv);
+};
+
+/* Run the subcommand argv[1] of cmd from subs (NULL-ended), with argv + 1. */
+int cmd_dispatch(const char *cmd, const struct subcmd *subs, int argc, char **argv);
+
 /*
  * agent/cmd_sign.c: signing keys and detached signatures. The usage strings
  * live with the commands, which print them without the table in main.c.

@@ -3,7 +3,8 @@
  * cycle), `import` (side-load a bundle), `status`, `history`, `rollback`.
  * Exit status: 0 done; 1 failed (a release failed and was rolled back, or
  * an error); 2 bad usage; 3 the Kubernetes API could not be reached, so
- * the outcome is unknown (nothing was marked failed).
+ * the outcome is unknown (nothing was marked failed). `once`, each cycle of
+ * `run`, `import` and `rollback` end by rewriting the metrics file.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -17,7 +18,11 @@
 #include "config.h"
 #include "error.h"
 #include "features.h"
+#include "fetch.h"
 #include "log.h"
+#include "metrics.h"
+#include "report.h"
+#include "sdnotify.h"
 
 const char cmd_import_usage[] = "FILE [--force] [--no-apply]";
 const char cmd_once_usage[] = "";
@@ -53,24 +58,41 @@ static void close_agent(struct config *cfg, struct agent *a)
 	config_free(cfg);
 }
 
-/* One cycle over every app: carry releases on, then correct drift. */
-static int cycle(struct agent *a, const struct config *cfg, int drift)
+/* Fold one app's outcome into the cycle's: unknown yields to failure. */
+static void outcome(int *worst, int rc)
+{
+	if (rc == E_UNAVAILABLE && *worst != E_STATE)
+		*worst = rc;
+	else if (rc && rc != E_UNAVAILABLE)
+		*worst = *worst ? *worst : rc;
+}
+
+/*
+ * One cycle over every app: poll its channel when due (every app at once
+ * when force) and store a new verified release, carry the newest release
+ * on (inside its maintenance window), correct drift; then send the
+ * queued reports.
+ */
+static int cycle(struct agent *a, struct fetch *f, const struct config *cfg, int drift,
+		 int force)
 {
 	int worst = 0;
 
 	for (size_t i = 0; i < cfg->napps; i++) {
-		const char *app = cfg->apps[i].name;
+		const struct config_app *app = &cfg->apps[i];
 		size_t corrected;
-		int rc = agent_step(a, app);
+		int rc = fetch_poll(f, app, force);
 
+		/* an unreachable server fails nothing here: it is polled again
+		 * later; what it published and was refused is a failure */
+		outcome(&worst, rc == E_NETWORK || rc == E_HTTP || rc > 0 ? 0 : rc);
+		rc = fetch_may_apply(f, app, (int64_t)time(NULL)) ? agent_step(a, app->name) : 0;
 		if (!rc && drift && IS_ENABLED(CONFIG_DRIFT) && cfg->drift.interval)
-			rc = agent_drift(a, app, &corrected);
+			rc = agent_drift(a, app->name, &corrected);
 		/* one app's failure never stops the others */
-		if (rc == E_UNAVAILABLE && worst != E_STATE)
-			worst = rc;
-		else if (rc && rc != E_UNAVAILABLE)
-			worst = worst ? worst : rc;
+		outcome(&worst, rc);
 	}
+	report_flush(f, force);
 	return worst;
 }
 
@@ -100,6 +122,7 @@ int cmd_import(int argc, char **argv)
 	rc = agent_import(a, path, force, app);
 	if (!rc && apply)
 		rc = agent_step(a, app);
+	metrics_write(agent_store(a), &cfg);
 	close_agent(&cfg, a);
 	return exit_code(rc);
 }
@@ -108,18 +131,40 @@ int cmd_once(int argc, char **argv)
 {
 	struct config cfg;
 	struct agent *a;
+	struct fetch *f;
 	int rc;
 
 	if (argc > 1)
 		return cmd_bad_usage("once", "unexpected argument", argv[1]);
 	if (open_agent(&cfg, &a))
 		return 1;
-	rc = cycle(a, &cfg, 1);
+	rc = fetch_new(&f, a, &cfg);
+	/* asked for by hand: every channel is polled now, whatever its schedule */
+	if (!rc)
+		rc = cycle(a, f, &cfg, 1, 1);
+	fetch_free(f);
+	metrics_write(agent_store(a), &cfg);
 	close_agent(&cfg, a);
 	return exit_code(rc);
 }
 
 static volatile sig_atomic_t stop, reload;
+
+/* The line `systemctl status outpost` shows after each cycle. */
+static void notify_status(const struct config *cfg, int rc, int64_t due)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+	char at[16];
+
+	gmtime_r(&now, &tm);
+	strftime(at, sizeof(at), "%H:%M:%SZ", &tm);
+	sdnotify_status("%zu app%s; last cycle %s: %s; next in %lld s", cfg->napps,
+			cfg->napps == 1 ? "" : "s", at,
+			rc == 0 ? "ok" : rc == E_UNAVAILABLE ? "Kubernetes API unreachable" :
+			rc == E_STATE ? "a release failed and was rolled back" : err_str(rc),
+			(long long)(due - (int64_t)now));
+}
 
 static void on_signal(int sig)
 {
@@ -134,6 +179,7 @@ int cmd_run(int argc, char **argv)
 	struct sigaction sa;
 	struct config cfg;
 	struct agent *a;
+	struct fetch *f = NULL;
 	time_t next_drift = 0;
 
 	if (argc > 1)
@@ -145,37 +191,66 @@ int cmd_run(int argc, char **argv)
 	sigaction(SIGHUP, &sa, NULL);
 	if (open_agent(&cfg, &a))
 		return 1;
+	if (fetch_new(&f, a, &cfg)) {
+		close_agent(&cfg, a);
+		return 1;
+	}
 	log_info("running: %zu app%s, state in %s", cfg.napps, cfg.napps == 1 ? "" : "s",
 		 cfg.state_dir);
+	sdnotify_ready();
 	while (!stop) {
 		time_t now = time(NULL);
 		int drift = cfg.drift.interval && now >= next_drift;
-		unsigned wait = cfg.poll.default_interval;
+		int64_t due;
+		int rc;
 
-		cycle(a, &cfg, drift);
+		sdnotify_watchdog();
+		rc = cycle(a, f, &cfg, drift, 0);
+		sdnotify_watchdog();
+		metrics_write(agent_store(a), &cfg);
 		if (drift)
 			next_drift = now + cfg.drift.interval;
-		if (cfg.drift.interval && cfg.drift.interval < wait)
-			wait = cfg.drift.interval;
-		/* finishes the current step first: signals only end the wait */
-		for (unsigned s = 0; s < wait && !stop && !reload; s++)
+		/* sleep until the first thing is due: a poll (on its own schedule,
+		 * kept in the store), a window opening, or drift */
+		due = fetch_next_due(f, (int64_t)time(NULL));
+		if (cfg.drift.interval && next_drift < due)
+			due = next_drift;
+		if (due <= (int64_t)time(NULL))
+			due = (int64_t)time(NULL) + 1;   /* never a busy loop */
+		notify_status(&cfg, rc, due);
+		/* finishes the current step first: signals only end the wait;
+		 * the watchdog is pinged while waiting too */
+		while ((int64_t)time(NULL) < due && !stop && !reload) {
 			sleep(1);
+			sdnotify_watchdog();
+		}
 		if (reload && !stop) {
 			struct config fresh;
 			struct agent *b;
+			struct fetch *g;
 
 			reload = 0;
+			sdnotify_reloading();
 			if (open_agent(&fresh, &b) == 0) {
+				fetch_free(f);
+				f = NULL;
 				close_agent(&cfg, a);
 				cfg = fresh;
 				a = b;
+				/* the new agent, the same &cfg: cannot fail but for memory */
+				if (fetch_new(&g, a, &cfg))
+					break;
+				f = g;
 				log_info("configuration reloaded");
 			} else {
 				log_error("configuration not reloaded: keeping the running one");
 			}
+			sdnotify_ready();
 		}
 	}
 	log_info("stopping");
+	sdnotify_stopping();
+	fetch_free(f);
 	close_agent(&cfg, a);
 	return 0;
 }
@@ -259,6 +334,7 @@ int cmd_rollback(int argc, char **argv)
 	if (open_agent(&cfg, &a))
 		return 1;
 	rc = agent_rollback(a, app, to);
+	metrics_write(agent_store(a), &cfg);
 	close_agent(&cfg, a);
 	return exit_code(rc);
 }

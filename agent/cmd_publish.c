@@ -528,17 +528,12 @@ out:
 
 int cmd_root(int argc, char **argv)
 {
-	if (argc < 2)
-		return cmd_usage("root");
-	if (strcmp(argv[1], "init") == 0)
-		return root_init(argc - 1, argv + 1);
-	if (strcmp(argv[1], "sign") == 0)
-		return root_sign(argc - 1, argv + 1);
-	if (strcmp(argv[1], "rotate") == 0)
-		return root_rotate(argc - 1, argv + 1);
-	if (strcmp(argv[1], "verify") == 0)
-		return root_verify(argc - 1, argv + 1);
-	return cmd_bad_usage("root", "unknown subcommand", argv[1]);
+	static const struct subcmd subs[] = {
+		{ "init", root_init }, { "sign", root_sign }, { "rotate", root_rotate },
+		{ "verify", root_verify }, { NULL, NULL }
+	};
+
+	return cmd_dispatch("root", subs, argc, argv);
 }
 
 /* --- bundle ----------------------------------------------------------------- */
@@ -832,19 +827,24 @@ static int bundle_check(int argc, char **argv, int verify)
 	return rc ? 1 : 0;
 }
 
+static int bundle_verify(int argc, char **argv)
+{
+	return bundle_check(argc, argv, 1);
+}
+
+static int bundle_inspect(int argc, char **argv)
+{
+	return bundle_check(argc, argv, 0);
+}
+
 int cmd_bundle(int argc, char **argv)
 {
-	if (argc < 2)
-		return cmd_usage("bundle");
-	if (strcmp(argv[1], "pack") == 0)
-		return bundle_pack(argc - 1, argv + 1);
-	if (strcmp(argv[1], "sign") == 0)
-		return bundle_sign(argc - 1, argv + 1);
-	if (strcmp(argv[1], "verify") == 0)
-		return bundle_check(argc - 1, argv + 1, 1);
-	if (strcmp(argv[1], "inspect") == 0)
-		return bundle_check(argc - 1, argv + 1, 0);
-	return cmd_bad_usage("bundle", "unknown subcommand", argv[1]);
+	static const struct subcmd subs[] = {
+		{ "pack", bundle_pack }, { "sign", bundle_sign }, { "verify", bundle_verify },
+		{ "inspect", bundle_inspect }, { NULL, NULL }
+	};
+
+	return cmd_dispatch("bundle", subs, argc, argv);
 }
 
 /* --- release ---------------------------------------------------------------- */
@@ -984,11 +984,9 @@ static int release_verify(int argc, char **argv)
 
 int cmd_release(int argc, char **argv)
 {
-	if (argc < 2)
-		return cmd_usage("release");
-	if (strcmp(argv[1], "create") == 0)
-		return release_create(argc - 1, argv + 1);
-	if (strcmp(argv[1], "verify") == 0)
-		return release_verify(argc - 1, argv + 1);
-	return cmd_bad_usage("release", "unknown subcommand", argv[1]);
+	static const struct subcmd subs[] = {
+		{ "create", release_create }, { "verify", release_verify }, { NULL, NULL }
+	};
+
+	return cmd_dispatch("release", subs, argc, argv);
 }

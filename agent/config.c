@@ -171,16 +171,11 @@ static const char *label_value(struct parser *p, const struct node *map, const c
 
 /* An integer in [min, max], or def when absent or bad. */
 static unsigned uint_value(struct parser *p, const struct node *map, const char *key,
-			   int64_t min, int64_t max, unsigned def, int *ok)
+			   int64_t min, int64_t max, unsigned def)
 {
 	int64_t v = def;
 
-	if (bad(p, meta_int(p->d, map, key, min, max, 0, &v))) {
-		if (ok)
-			*ok = 0;
-		return def;
-	}
-	return (unsigned)v;
+	return bad(p, meta_int(p->d, map, key, min, max, 0, &v)) ? def : (unsigned)v;
 }
 
 /* 127.0.0.0/8 written as a dotted quad, localhost, or [::1]. */
@@ -365,7 +360,7 @@ static void parse_device(struct parser *p, const struct node *root)
 	    !valid_device_id(id)) {
 		fail(p, node_map_get(dev, "id"), "'id' must be 1 to %d letters, digits, '.', "
 		     "'_', ':' or '-', starting with a letter or digit", CFG_DEVICE_ID_MAX);
-		id = "invalid";
+		id = NULL;
 	}
 	c->device.id = id;
 	if (!dev || !node_map_get(dev, "id") || node_is_null(node_map_get(dev, "id")))
@@ -598,7 +593,7 @@ static void parse_misc(struct parser *p, const struct node *root)
 
 	s = section(p, root, "kubernetes", kube_keys);
 	c->kubernetes.kubeconfig = path_value(p, s, "kubeconfig", CONFIG_KUBECONFIG);
-	c->kubernetes.parallel = uint_value(p, s, "parallel", 1, 32, CONFIG_API_CONNECTIONS, NULL);
+	c->kubernetes.parallel = uint_value(p, s, "parallel", 1, 32, CONFIG_API_CONNECTIONS);
 	if (bad(p, meta_str(p->d, s, "field_manager", FIELD_MANAGER_MAX, 0,
 			    &c->kubernetes.field_manager)) || !c->kubernetes.field_manager)
 		c->kubernetes.field_manager = "outpost";
@@ -609,7 +604,7 @@ static void parse_misc(struct parser *p, const struct node *root)
 	if (!compiled_out(p, root, "drift", IS_ENABLED(CONFIG_DRIFT), "drift", "CONFIG_DRIFT")) {
 		s = section(p, root, "drift", drift_keys);
 		c->drift.interval = uint_value(p, s, "interval", 0, CFG_INTERVAL_MAX,
-					       c->drift.interval, NULL);
+					       c->drift.interval);
 		if (c->drift.interval && c->drift.interval < CFG_INTERVAL_MIN) {
 			fail(p, node_map_get(s, "interval"),
 			     "'interval' must be 0 (off) or from %d to %d", CFG_INTERVAL_MIN,
@@ -619,7 +614,7 @@ static void parse_misc(struct parser *p, const struct node *root)
 
 	s = section(p, root, "health", health_keys);
 	c->health.default_timeout = uint_value(p, s, "default_timeout", 1, CFG_INTERVAL_MAX,
-					       300, NULL);
+					       300);
 
 	if (!compiled_out(p, root, "reports", IS_ENABLED(CONFIG_REPORTS), "reports",
 			  "CONFIG_REPORTS")) {
@@ -629,7 +624,7 @@ static void parse_misc(struct parser *p, const struct node *root)
 
 	s = section(p, root, "limits", limits_keys);
 	c->limits.max_bundle_kb = uint_value(p, s, "max_bundle_kb", 64, CONFIG_MAX_BUNDLE_KB,
-					     CONFIG_MAX_BUNDLE_KB, NULL);
+					     CONFIG_MAX_BUNDLE_KB);
 
 	if (!compiled_out(p, root, "metrics", IS_ENABLED(CONFIG_METRICS), "metrics",
 			  "CONFIG_METRICS")) {

@@ -117,7 +117,9 @@ cc_lib sqlite3 "$src/sqlite-amalgamation" "-DSQLITE_THREADSAFE=1 \
 	-DSQLITE_OMIT_LOAD_EXTENSION -DSQLITE_DEFAULT_WAL_SYNCHRONOUS=1 \
 	-DSQLITE_DQS=0 -DSQLITE_OMIT_DEPRECATED -DSQLITE_OMIT_SHARED_CACHE \
 	-DSQLITE_DEFAULT_FOREIGN_KEYS=1 -DSQLITE_OMIT_PROGRESS_CALLBACK \
-	-DSQLITE_DEFAULT_MEMSTATUS=0 -DSQLITE_MAX_EXPR_DEPTH=100" sqlite3.c
+	-DSQLITE_DEFAULT_MEMSTATUS=0 -DSQLITE_MAX_EXPR_DEPTH=100 -DSQLITE_OMIT_UTF16 \
+	-DSQLITE_OMIT_TRACE -DSQLITE_OMIT_COMPLETE -DSQLITE_OMIT_GET_TABLE \
+	-DSQLITE_OMIT_DECLTYPE -DSQLITE_OMIT_AUTHORIZATION" sqlite3.c
 cp "$src/sqlite-amalgamation/sqlite3.h" "$sysroot/include/"
 
 # --- libcurl: HTTP and HTTPS over mbedTLS, threaded resolver, nothing else
@@ -137,7 +139,9 @@ cp -a "$src/curl" "$work/curl"
 	--disable-ntlm --disable-ntlm-wb --disable-unix-sockets --disable-alt-svc \
 	--disable-hsts --disable-dependency-tracking --disable-docs --disable-netrc \
 	--disable-progress-meter --disable-cookies --disable-aws \
-	--disable-kerberos-auth --disable-negotiate-auth --disable-socketpair &&
+	--disable-kerberos-auth --disable-negotiate-auth --disable-socketpair \
+	--disable-verbose --disable-doh --disable-mime --disable-http-auth \
+	--disable-get-easy-options --disable-headers-api &&
  run "$work/curl.log" make -C lib -j"$jobs" &&
  run "$work/curl.log" make -C lib install-libLTLIBRARIES \
 	libdir="$sysroot/lib" &&

@@ -1,9 +1,11 @@
 /*
  * http — the program's one HTTP client, and the only file that uses
  * libcurl. HTTP and HTTPS only (no other protocol, not even on a redirect),
- * TLS by mbedTLS with full peer verification always, redirects off unless
- * asked for, a body cap enforced while receiving (nothing is buffered past
- * it), connect and low-speed timeouts against slow-retrieval attacks.
+ * TLS by mbedTLS with full peer verification (only a switch for tests
+ * turns it off), redirects off unless asked for, a body cap enforced while
+ * receiving (nothing is buffered past it), connect and low-speed timeouts
+ * against slow-retrieval attacks, and optional streaming of a body to a
+ * sink (downloads that go straight into the state store).
  *
  * A client (struct http_client) owns one curl multi handle and a pool of
  * easy handles, so connections and TLS sessions are reused across requests
@@ -49,6 +51,9 @@ struct http_opts {
 	size_t max_body;            /* default response cap; 0: 1 MiB */
 	unsigned max_connections;   /* default parallelism; 0: 4 */
 	int follow_redirects;       /* 0: a 3xx is returned as it is */
+	/* Tests only (config tls.insecure_skip_verify, itself refused unless
+	 * OUTPOST_TEST_INSECURE=1): skip peer and host verification. */
+	int insecure_skip_verify;
 };
 
 /*
@@ -70,6 +75,13 @@ struct http_request {
 	size_t body_len;
 	size_t max_body;            /* response cap; 0: the client's */
 	long timeout_ms;            /* 0: the client's; -1: none (watches) */
+	/* Optional streaming: the body of a 2xx answer goes to sink(sink_ctx,
+	 * ...) as it arrives instead of into resp->body (resp->status is set
+	 * before the first call); other answers are collected as usual. A
+	 * non-zero return aborts the transfer and becomes resp->err. The cap
+	 * (max_body) still bounds the streamed bytes. */
+	int (*sink)(void *ctx, const void *data, size_t len);
+	void *sink_ctx;
 };
 
 struct http_response {

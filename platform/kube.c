@@ -694,8 +694,8 @@ out:
 
 /* --- objects ------------------------------------------------------------------ */
 
-enum verb { V_APPLY, V_GET, V_DELETE };
-static const char *const verb_names[] = { "apply", "get", "delete" };
+enum verb { V_APPLY, V_GET, V_DELETE, V_CREATE };
+static const char *const verb_names[] = { "apply", "get", "delete", "create" };
 
 static const char delete_body[] =
 	"{\"apiVersion\":\"v1\",\"kind\":\"DeleteOptions\",\"propagationPolicy\":\"Background\"}";
@@ -732,7 +732,7 @@ static void describe(struct buf *b, const struct batch *x, size_t i)
 		ns = x->k->ns;
 	buf_addf(b, "%s %s %s %s%s%s", verb_names[x->v], o->api_version ? o->api_version : "?",
 		 o->kind ? o->kind : "?", ns ? ns : "", ns ? "/" : "",
-		 o->name ? o->name : "?");
+		 o->name ? o->name : x->v == V_CREATE ? "(new)" : "?");
 }
 
 /* Record a failure of object i: its message, logged once. */
@@ -773,7 +773,7 @@ static void op_done(void *ctx, size_t j, struct http_response *resp)
 	if (rc == E_NOTFOUND && x->v == V_DELETE) {
 		r->gone = 1;
 		rc = 0;
-	} else if (rc == E_NOTFOUND && x->v == V_APPLY) {
+	} else if (rc == E_NOTFOUND && (x->v == V_APPLY || x->v == V_CREATE)) {
 		rc = E_API;     /* a missing namespace: the request is wrong */
 	}
 	if (!rc && x->v != V_DELETE) {
@@ -792,7 +792,7 @@ static void op_done(void *ctx, size_t j, struct http_response *resp)
 		}
 		doc_free(d);
 	}
-	if (!rc && x->v == V_APPLY) {
+	if (!rc && (x->v == V_APPLY || x->v == V_CREATE)) {
 		r->created = resp->status == 201;
 		r->changed = r->created ? 1 :
 			o->prev_rv && *o->prev_rv ? strcmp(o->prev_rv, r->rv) != 0 : -1;
@@ -867,7 +867,7 @@ static int run_batch(struct kube *k, enum verb v, const struct kube_object *objs
 		struct http_request *qq = &q[m];
 
 		buf_init(&url[m], 4096);
-		if (!o->api_version || !o->kind || !o->name) {
+		if (!o->api_version || !o->kind || (!o->name && v != V_CREATE)) {
 			fail(&x, i, E_FORMAT, "apiVersion, kind and name are required");
 			continue;
 		}
@@ -881,7 +881,7 @@ static int run_batch(struct kube *k, enum verb v, const struct kube_object *objs
 		}
 		rc = url_for(k, &url[m], "");
 		if (!rc)
-			rc = kube_path(&url[m], t, ns, o->name);
+			rc = kube_path(&url[m], t, ns, v == V_CREATE ? NULL : o->name);
 		if (!rc && v == V_APPLY) {
 			rc = buf_addstr(&url[m], "?fieldManager=");
 			if (!rc)
@@ -900,6 +900,11 @@ static int run_batch(struct kube *k, enum verb v, const struct kube_object *objs
 		if (v == V_APPLY) {
 			qq->method = "PATCH";
 			qq->content_type = "application/apply-patch+yaml";
+			qq->body = o->json ? o->json : "";
+			qq->body_len = o->json ? o->json_len : 0;
+		} else if (v == V_CREATE) {
+			qq->method = "POST";
+			qq->content_type = "application/json";
 			qq->body = o->json ? o->json : "";
 			qq->body_len = o->json ? o->json_len : 0;
 		} else if (v == V_DELETE) {
@@ -942,6 +947,13 @@ int kube_apply(struct kube *k, const struct kube_object *o, int keep,
 	       struct kube_result *r)
 {
 	run_batch(k, V_APPLY, o, 1, 1, keep, r);
+	return r->err;
+}
+
+int kube_create(struct kube *k, const struct kube_object *o, int keep,
+		struct kube_result *r)
+{
+	run_batch(k, V_CREATE, o, 1, 1, keep, r);
 	return r->err;
 }
 

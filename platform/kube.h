@@ -176,6 +176,16 @@ int kube_apply(struct kube *k, const struct kube_object *o, int keep,
 	       struct kube_result *r);
 
 /*
+ * Create: POST o->json to the collection of o's type in o->namespace
+ * (o->name is not used: the body names the object, or has
+ * metadata.generateName). E_API for a refusal (409 AlreadyExists, 422,
+ * a missing namespace); the result carries rv, uid, created and, with keep,
+ * the reply. Returns r->err; free r with kube_result_free().
+ */
+int kube_create(struct kube *k, const struct kube_object *o, int keep,
+		struct kube_result *r);
+
+/*
  * Apply objs[0..n) in parallel over at most parallel (0: the client's)
  * connections; res[i] answers objs[i] (each initialised here). Kinds are
  * resolved first (one re-discovery for all misses). Returns 0 when all were

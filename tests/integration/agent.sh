@@ -37,7 +37,25 @@ spec:
     spec: {containers: [{name: $1, image: "$2"}]}
 YAML
 }
-mkdir -p src/web-1 src/web-2 src/web-3 src/web-4 src/db-1
+mkdir -p src/web-1 src/web-2 src/web-3 src/web-4 src/db-1 src/sts-1
+cat > src/sts-1/db.yaml <<'YAML'
+apiVersion: v1
+kind: Namespace
+metadata: {name: sts}
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata:
+  name: store
+  annotations: {kubesim.outpost.dev/behavior: stuck}
+spec:
+  replicas: 1
+  serviceName: store
+  selector: {matchLabels: {app: store}}
+  template:
+    metadata: {labels: {app: store}}
+    spec: {containers: [{name: store, image: "redis:7"}]}
+YAML
 { printf 'apiVersion: v1\nkind: Namespace\nmetadata: {name: web}\n'; } > src/web-1/00-ns.yaml
 cp src/web-1/00-ns.yaml src/web-2/; cp src/web-1/00-ns.yaml src/web-3/; cp src/web-1/00-ns.yaml src/web-4/
 printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: extra}\ndata: {a: "1"}\n' > src/web-1/10-extra.yaml
@@ -46,7 +64,7 @@ deployment web nginx:2.0 > src/web-2/20-web.yaml
 deployment web nginx:3.0 progress-deadline > src/web-3/20-web.yaml
 deployment web nginx:4.0 > src/web-4/20-web.yaml
 deployment db postgres:16 never-ready > src/db-1/20-db.yaml
-release web 1; release web 2; release web 3 5; release web 4; release db 1 3
+release web 1; release web 2; release web 3 5; release web 4; release db 1 3; release sts 1 3
 
 cat > config.yaml <<YAML
 server: https://releases.invalid/fleet/
@@ -55,6 +73,7 @@ trust: {root: $TMP/root.yaml}
 apps:
   - {name: web, namespace: web}
   - {name: db, namespace: db}
+  - {name: sts, namespace: sts}
 kubernetes: {kubeconfig: $KC}
 state_dir: $TMP/state
 health: {default_timeout: 20}
@@ -106,6 +125,14 @@ check "web is untouched by db's failure" grep -q '^web: current sequence 4 ' <(o
 check "db has no healthy release" grep -q '^db: no healthy release yet' <(op status)
 op status --json > status.json
 check "status --json parses" python3 -c "import json; d=json.load(open('status.json')); assert d['apps'][0]['current']['sequence'] == 4"
+
+# --- a stuck StatefulSet is never Failed by itself: only the deadline fails it --
+start=$(date +%s)
+op import sts-1.bundle 2>log; rc=$?
+took=$(( $(date +%s) - start ))
+check "a stuck StatefulSet fails" test $rc -eq 1
+check "at its deadline (3 s), not before (took ${took}s)" test $took -ge 3
+check "the deadline is named" grep -q 'not healthy within the 3 s deadline: StatefulSet' log
 
 # --- drift ---------------------------------------------------------------------
 kctl delete deployment web -n web >/dev/null 2>&1

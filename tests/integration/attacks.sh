@@ -251,4 +251,26 @@ refused "malformed signature file" "line 1" $OUTPOST bundle verify a29.bundle --
 cp release.yaml nosig.yaml
 refused "unsigned pointer" "not signed" $OUTPOST release verify nosig.yaml --root root.yaml
 
+# --- and through the gateway's own door: nothing of any of it is stored ------
+cat > config.yaml <<YAML
+server: https://releases.invalid/
+device: {id: attack-test}
+trust: {root: $TMP/root.yaml}
+apps: [{name: web}]
+kubernetes: {kubeconfig: $TMP/no-cluster.yaml}
+state_dir: $TMP/state
+YAML
+refused_all=1
+for b in a*.bundle; do
+	# a5 is only hostile to a 2-of-2 release role; under this root it is valid
+	[ "$b" = a5.bundle ] && continue
+	$OUTPOST --config "$TMP/config.yaml" import --no-apply "$b" >/dev/null 2>&1
+	[ $? -eq 1 ] || { refused_all=0; echo "#   import accepted $b"; }
+done
+check "outpost import refuses every hostile bundle" test $refused_all -eq 1
+$OUTPOST --config "$TMP/config.yaml" history >history 2>/dev/null
+check "and stores nothing: no release, no history" test ! -s history
+check "status shows no release" grep -q '^web: no healthy release yet$' \
+	<($OUTPOST --config "$TMP/config.yaml" status 2>/dev/null)
+
 done_testing

@@ -202,4 +202,18 @@ check "--parallel 4 runs requests in parallel, at most 4" test "$m" -gt 1 -a "$m
 c=$(stat_of connections)
 check "connections are reused (40 applies + discovery over <= 4+2 connections)" test "$c" -le 6
 
+# --- 1,000 objects apply correctly ----------------------------------------------
+for i in $(seq 1000); do
+	printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: bulk-%d\n  namespace: default\n  labels: {bulk: "yes"}\ndata: {i: "%d"}\n---\n' "$i" "$i"
+done > bulk.yaml
+kube apply -f bulk.yaml >out 2>err; rc=$?
+check "1,000 objects: apply exits 0" test $rc -eq 0
+kube list configmaps -n default -l bulk=yes >list
+check "1,000 objects: all 1,000 are in the cluster" test "$(wc -l <list)" -eq 1000
+check "1,000 objects: each holds its own data" \
+	test "$(kctl get configmap bulk-777 -n default -o jsonpath='{.data.i}')" = 777
+kube apply -f bulk.yaml >out 2>err
+kube list configmaps -n default -l bulk=yes >list2
+check "1,000 objects: a second apply changes none of them" cmp -s list list2
+
 done_testing

@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tap.h"
 
@@ -60,6 +61,36 @@ int tap_check_mem(const void *a, size_t alen, const void *b, size_t blen,
 		printf("#   lengths %zu and %zu%s\n", alen, blen,
 		       alen == blen ? ", contents differ" : "");
 	return ok;
+}
+
+static FILE *cap_file;
+static int cap_saved = -1;
+static char cap_text[16384];
+
+void tap_capture_begin(void)
+{
+	fflush(stderr);
+	cap_file = tmpfile();
+	cap_saved = dup(2);
+	if (cap_file)
+		dup2(fileno(cap_file), 2);
+}
+
+const char *tap_capture_end(void)
+{
+	size_t n = 0;
+
+	fflush(stderr);
+	dup2(cap_saved, 2);
+	close(cap_saved);
+	if (cap_file) {
+		rewind(cap_file);
+		n = fread(cap_text, 1, sizeof(cap_text) - 1, cap_file);
+		fclose(cap_file);
+		cap_file = NULL;
+	}
+	cap_text[n] = '\0';
+	return cap_text;
 }
 
 void tap_diag(const char *fmt, ...)

@@ -19,6 +19,14 @@ int tap_check_str(const char *a, const char *b, const char *file, int line,
 		  const char *expr);
 int tap_check_mem(const void *a, size_t alen, const void *b, size_t blen,
 		  const char *file, int line, const char *expr);
+/*
+ * Capture what is written to stderr (error() and the log) between
+ * tap_capture_begin() and tap_capture_end(), which returns it (the first
+ * 16 KiB; valid until the next capture), so tests can check messages.
+ */
+void tap_capture_begin(void);
+const char *tap_capture_end(void);
+
 /* A comment line "# ..." between checks. */
 void tap_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int tap_done(void);

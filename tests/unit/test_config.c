@@ -14,32 +14,6 @@
 
 /* --- helpers --------------------------------------------------------------- */
 
-static FILE *cap_file;
-static int cap_saved = -1;
-static char cap_text[16384];
-
-static void cap_begin(void)
-{
-	fflush(stderr);
-	cap_file = tmpfile();
-	cap_saved = dup(2);
-	dup2(fileno(cap_file), 2);
-}
-
-static const char *cap_end(void)
-{
-	size_t n;
-
-	fflush(stderr);
-	dup2(cap_saved, 2);
-	close(cap_saved);
-	rewind(cap_file);
-	n = fread(cap_text, 1, sizeof(cap_text) - 1, cap_file);
-	cap_text[n] = '\0';
-	fclose(cap_file);
-	return cap_text;
-}
-
 static char tmpdir[64];
 static char machine_id[128], no_machine_id[128], bad_machine_id[128];
 static struct config_env env;
@@ -52,14 +26,17 @@ static void write_file(const char *path, const char *text)
 	fclose(f);
 }
 
+/* What the last capture saw (tap_capture_end()). */
+static const char *cap_text = "";
+
 /* Parse text; on success the caller frees c. Returns the code, log in cap_text. */
 static int parse(const char *text, struct config *c)
 {
 	int rc;
 
-	cap_begin();
+	tap_capture_begin();
 	rc = config_parse("t.yaml", text, strlen(text), &env, c);
-	cap_end();
+	cap_text = tap_capture_end();
 	return rc;
 }
 
@@ -70,9 +47,9 @@ static void refuse_env(const char *what, const char *text, const struct config_e
 	struct config c;
 	int rc;
 
-	cap_begin();
+	tap_capture_begin();
 	rc = config_parse("t.yaml", text, strlen(text), e, &c);
-	cap_end();
+	cap_text = tap_capture_end();
 	tap_diag("refuse: %s", what);
 	check_int(rc, ==, E_CONFIG);
 	check(c.doc == NULL && c.errors >= 1);
@@ -258,9 +235,9 @@ static void test_good_variants(void)
 	{
 		static const char ins[] = BASE "tls: {insecure_skip_verify: true}\n";
 
-		cap_begin();
+		tap_capture_begin();
 		check_int(config_parse("t.yaml", ins, strlen(ins), &allow, &c), ==, 0);
-		cap_end();
+		cap_text = tap_capture_end();
 	}
 	check_int(c.tls.insecure_skip_verify, ==, 1);
 	check(strstr(cap_text, "TLS certificate verification is OFF") != NULL);
@@ -458,9 +435,9 @@ static void test_refusals(void)
 	{
 		static const char three[] = BASE "state_dir: rel\npoll: {min_interval: 1}\nlog_level: x\n";
 
-		cap_begin();
+		tap_capture_begin();
 		rc = config_parse("t.yaml", three, strlen(three), &env, &c);
-		cap_end();
+		cap_text = tap_capture_end();
 	}
 	check_int(rc, ==, E_CONFIG);
 	check_int(c.errors, ==, 3);
@@ -470,9 +447,9 @@ static void test_refusals(void)
 	buf_addstr(&t, BASE);
 	while (t.len <= CFG_FILE_MAX)
 		buf_addstr(&t, "# padding padding padding padding padding padding padding\n");
-	cap_begin();
+	tap_capture_begin();
 	rc = config_parse("t.yaml", t.data, t.len, &env, &c);
-	cap_end();
+	cap_text = tap_capture_end();
 	check_int(rc, ==, E_LIMIT);
 	check(strstr(cap_text, "t.yaml: ") && strstr(cap_text, "more than the 262144"));
 	buf_free(&t);
@@ -509,17 +486,17 @@ static void test_load(void)
 	for (int i = 0; i < CFG_FILE_MAX / 16; i++)
 		fputs("# 16 bytes .....\n", f);
 	fclose(f);
-	cap_begin();
+	tap_capture_begin();
 	rc = config_load(big, &c);
-	cap_end();
+	cap_text = tap_capture_end();
 	check_int(rc, ==, E_LIMIT);
 	check(strstr(cap_text, "big.yaml: larger than 262144 bytes") != NULL);
 	check(c.doc == NULL);
 
 	snprintf(big, sizeof(big), "%s/missing.yaml", tmpdir);
-	cap_begin();
+	tap_capture_begin();
 	rc = config_load(big, &c);
-	cap_end();
+	cap_text = tap_capture_end();
 	check_int(rc, ==, E_NOTFOUND);
 	check(strstr(cap_text, "missing.yaml") != NULL);
 	unlink(path);
@@ -536,11 +513,11 @@ static void test_nomem(void)
 	int rc = -1, nomem = 0;
 
 	for (n = 1; n < 1000; n++) {
-		cap_begin();
+		tap_capture_begin();
 		mem_fail_after(n);
 		rc = config_parse("t.yaml", good, strlen(good), &env, &c);
 		mem_fail_after(0);
-		cap_end();
+		cap_text = tap_capture_end();
 		if (rc == 0)
 			break;
 		nomem += rc == E_NOMEM;

@@ -14,33 +14,6 @@
 
 /* --- helpers --------------------------------------------------------------- */
 
-/* Error lines go to stderr; tests read them back to check the message. */
-static FILE *cap_file;
-static int cap_saved = -1;
-static char cap_text[4096];
-
-static void cap_begin(void)
-{
-	fflush(stderr);
-	cap_file = tmpfile();
-	cap_saved = dup(2);
-	dup2(fileno(cap_file), 2);
-}
-
-static const char *cap_end(void)
-{
-	size_t n;
-
-	fflush(stderr);
-	dup2(cap_saved, 2);
-	close(cap_saved);
-	rewind(cap_file);
-	n = fread(cap_text, 1, sizeof(cap_text) - 1, cap_file);
-	cap_text[n] = '\0';
-	fclose(cap_file);
-	return cap_text;
-}
-
 static double now_ms(void)
 {
 	struct timespec ts;
@@ -58,9 +31,9 @@ static void expect_refusal(const char *what, const char *data, size_t len,
 	const char *msg;
 	int rc;
 
-	cap_begin();
+	tap_capture_begin();
 	rc = doc_load("t.yaml", data, len, lim, &d);
-	msg = cap_end();
+	msg = tap_capture_end();
 	if (!check_int(rc, ==, want_rc) || !check(strstr(msg, want_msg) != NULL))
 		tap_diag("%s: got \"%s\"", what, msg);
 	check(d == NULL);
@@ -75,11 +48,11 @@ static int to_json(const char *yaml, char *out, size_t cap)
 	int rc;
 
 	out[0] = '\0';
-	cap_begin();
+	tap_capture_begin();
 	rc = doc_load("t.yaml", yaml, strlen(yaml), NULL, &d);
 	if (!rc)
 		rc = doc_to_json(doc_root(d, 0), &b);
-	cap_end();
+	tap_capture_end();
 	if (!rc)
 		snprintf(out, cap, "%s", b.data);
 	buf_free(&b);
@@ -242,9 +215,9 @@ static void test_escaping(void)
 	/* a NUL from an escape is kept in JSON, but not handed out as a C string */
 	check_int(to_json("s: \"a\\0b\"\n", json, sizeof(json)), ==, 0);
 	check_str(json, "{\"s\":\"a\\u0000b\"}");
-	cap_begin();
+	tap_capture_begin();
 	check_int(doc_load("t.yaml", "s: \"a\\0b\"\n", 10, NULL, &d), ==, 0);
-	cap_end();
+	tap_capture_end();
 	check(node_str(node_map_get(doc_root(d, 0), "s")) == NULL);
 
 	/* invalid UTF-8 in an edited string: refused by the writer */
@@ -255,9 +228,9 @@ static void test_escaping(void)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		s = doc_new_str(d, bad[i], strlen(bad[i]));
 		buf_reset(&b);
-		cap_begin();
+		tap_capture_begin();
 		int rc = doc_to_json(s, &b);
-		const char *msg = cap_end();
+		const char *msg = tap_capture_end();
 
 		check_int(rc, ==, E_FORMAT);
 		check(strstr(msg, "invalid UTF-8") != NULL);
@@ -345,15 +318,15 @@ static void test_getters(void)
 	check_int(r->pairs[2].key->col, ==, 1);
 
 	check_int(node_check_keys(d, r, allowed), ==, 0);
-	cap_begin();
+	tap_capture_begin();
 	int rc = node_check_keys(d, r, fewer);
-	const char *msg = cap_end();
+	const char *msg = tap_capture_end();
 
 	check_int(rc, ==, E_FORMAT);
 	check(strstr(msg, "cfg.yaml:3:1: unknown key \\\"big\\\"") != NULL);
-	cap_begin();
+	tap_capture_begin();
 	rc = node_check_keys(d, node_map_get(r, "list"), fewer);
-	msg = cap_end();
+	msg = tap_capture_end();
 	check_int(rc, ==, E_FORMAT);
 	check(strstr(msg, "cfg.yaml:9:7: expected a map, found a sequence") != NULL);
 	doc_free(d);
@@ -673,9 +646,9 @@ static void test_prefixes(void)
 		int rc;
 
 		memcpy(p, yaml, i);
-		cap_begin();
+		tap_capture_begin();
 		rc = doc_load("t", p, i, NULL, &d);
-		cap_end();
+		tap_capture_end();
 		if (rc == 0) {
 			struct buf b = BUF_INIT(1 << 16);
 
@@ -710,7 +683,7 @@ static void test_alloc_failures(void)
 		struct doc *d = NULL;
 		int rc;
 
-		cap_begin();
+		tap_capture_begin();
 		mem_fail_after(n);
 		rc = doc_load("t", b.data, b.len, NULL, &d);
 		if (!rc)
@@ -718,7 +691,7 @@ static void test_alloc_failures(void)
 		if (!rc)
 			rc = doc_to_json(doc_root(d, 0), &out);
 		mem_fail_after(0);
-		cap_end();
+		tap_capture_end();
 		if (rc == 0)
 			ok++;
 		else if (rc == E_NOMEM)

@@ -13,32 +13,6 @@
 #include "mem.h"
 #include "tap.h"
 
-static FILE *cap_file;
-static int cap_saved = -1;
-static char cap_text[4096];
-
-static void cap_begin(void)
-{
-	fflush(stderr);
-	cap_file = tmpfile();
-	cap_saved = dup(2);
-	dup2(fileno(cap_file), 2);
-}
-
-static const char *cap_end(void)
-{
-	size_t n;
-
-	fflush(stderr);
-	dup2(cap_saved, 2);
-	close(cap_saved);
-	rewind(cap_file);
-	n = fread(cap_text, 1, sizeof(cap_text) - 1, cap_file);
-	cap_text[n] = '\0';
-	fclose(cap_file);
-	return cap_text;
-}
-
 static double now_ms(void)
 {
 	struct timespec ts;
@@ -220,9 +194,9 @@ static void test_label_edge_cases(void)
 	check_int(doc_to_json(m->objs[0].node, &b), ==, 0);
 	check_str(b.data, "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":"
 		  "{\"name\":\"a\",\"labels\":{\"k\":\"true\"}}}");
-	cap_begin();
+	tap_capture_begin();
 	int rc = manifest_set_label(m, &m->objs[1], "k", "v");
-	const char *msg = cap_end();
+	const char *msg = tap_capture_end();
 
 	check_int(rc, ==, E_FORMAT);
 	check(strstr(msg, "l.yaml:11:11: metadata.labels is a sequence, not a map") != NULL);
@@ -273,9 +247,9 @@ static void expect_error(const char *what, const char *yaml, int want_rc,
 	const char *msg;
 	int rc;
 
-	cap_begin();
+	tap_capture_begin();
 	rc = manifest_load("m.yaml", yaml, strlen(yaml), NULL, &m);
-	msg = cap_end();
+	msg = tap_capture_end();
 	if (!check_int(rc, ==, want_rc) || !check(strstr(msg, want_msg) != NULL))
 		tap_diag("%s: got \"%s\"", what, msg);
 	check(m == NULL);
@@ -375,7 +349,7 @@ static void test_alloc_failures(void)
 		struct manifest *m = NULL;
 		int rc;
 
-		cap_begin();
+		tap_capture_begin();
 		mem_fail_after(n);
 		rc = manifest_load("shop.yaml", app, strlen(app), NULL, &m);
 		for (size_t i = 0; !rc && i < m->n; i++) {
@@ -386,7 +360,7 @@ static void test_alloc_failures(void)
 				rc = doc_to_json(m->objs[i].node, &b);
 		}
 		mem_fail_after(0);
-		cap_end();
+		tap_capture_end();
 		if (rc == 0)
 			ok = 1;
 		else if (rc == E_NOMEM)

@@ -1,0 +1,863 @@
+/* fetch — poll, download, verify and store releases from the server. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bundle.h"
+#include "error.h"
+#include "features.h"
+#include "fetch.h"
+#include "log.h"
+#include "mem.h"
+#include "pointer.h"
+#include "schedule.h"
+#include "store.h"
+#include "trust.h"
+
+#define POLL_TIMEOUT_MS 60000L      /* a pointer and its signature: small */
+#define CONNECT_TIMEOUT_MS 15000L
+/* Slow-retrieval defence: below this many bytes/s for this long, a transfer
+ * is cut (and a download resumes from there at the next attempt). */
+#define LOW_SPEED_BYTES 100L
+#define LOW_SPEED_SECS 60L
+#define CHUNK (64 * 1024)           /* bytes per stored download chunk */
+#define KEY_MAX 128
+/* Tests only: pin a host ("HOST:PORT:ADDRESS", as curl --resolve) and make
+ * the low-speed limit short ("BYTES:SECONDS"). */
+#define ENV_RESOLVE "OUTPOST_TEST_RESOLVE"
+#define ENV_LOW_SPEED "OUTPOST_TEST_LOW_SPEED"
+
+struct fetch {
+	struct agent *a;
+	const struct config *cfg;
+	struct store *st;
+	struct http_client *http;
+	struct schedule_bounds bounds;
+};
+
+int fetch_new(struct fetch **out, struct agent *a, const struct config *cfg)
+{
+	struct fetch *f = mem_zalloc(1, sizeof(*f));
+
+	*out = NULL;
+	if (!f)
+		return E_NOMEM;
+	f->a = a;
+	f->cfg = cfg;
+	f->st = agent_store(a);
+	f->bounds.min = cfg->poll.min_interval;
+	f->bounds.max = cfg->poll.max_interval;
+	f->bounds.def = cfg->poll.default_interval;
+	*out = f;
+	return 0;
+}
+
+void fetch_free(struct fetch *f)
+{
+	if (!f)
+		return;
+	http_client_free(f->http);
+	mem_free(f);
+}
+
+struct store *fetch_store(struct fetch *f)
+{
+	return f->st;
+}
+
+const struct config *fetch_config(struct fetch *f)
+{
+	return f->cfg;
+}
+
+/* --- the HTTP client ------------------------------------------------------- */
+
+static int client(struct fetch *f)
+{
+	const struct config *c = f->cfg;
+	const char *resolve = getenv(ENV_RESOLVE), *speed = getenv(ENV_LOW_SPEED);
+	struct http_opts o = { 0 };
+	int rc;
+
+	if (f->http)
+		return 0;
+	if (c->tls.ca_pem) {
+		o.ca_pem = c->tls.ca_pem;
+		o.ca_len = c->tls.ca_pem_len;
+	} else {
+		o.ca_file = c->tls.ca;
+	}
+	if (IS_ENABLED(CONFIG_TLS_CLIENT_CERT) && c->tls.client_cert) {
+		o.cert_file = c->tls.client_cert;
+		o.key_file = c->tls.client_key;
+	}
+	o.insecure_skip_verify = c->tls.insecure_skip_verify;
+	o.connect_timeout_ms = CONNECT_TIMEOUT_MS;
+	o.low_speed_bytes = LOW_SPEED_BYTES;
+	o.low_speed_secs = LOW_SPEED_SECS;
+	o.max_connections = 2;
+	o.follow_redirects = 1;
+	if (resolve && *resolve) {
+		o.resolve = resolve;
+		log_warn("%s=%s: connecting there (for tests only)", ENV_RESOLVE, resolve);
+	}
+	if (speed && *speed) {
+		char *end;
+		long b = strtol(speed, &end, 10), s = *end == ':' ? strtol(end + 1, &end, 10) : 0;
+
+		if (*end || b < 1 || s < 1)
+			return error(E_CONFIG, "%s=%s: expected BYTES:SECONDS", ENV_LOW_SPEED, speed);
+		o.low_speed_bytes = b;
+		o.low_speed_secs = s;
+		log_warn("%s=%s: low-speed limit %ld bytes/s for %ld s (for tests only)",
+			 ENV_LOW_SPEED, speed, b, s);
+	}
+	rc = http_client_new(&f->http, &o);
+	if (rc)
+		return error(rc, "release server: cannot set up the HTTP client");
+	return 0;
+}
+
+int fetch_do(struct fetch *f, const struct http_request *q, struct http_response *r)
+{
+	int rc = client(f);
+
+	if (rc) {
+		memset(r, 0, sizeof(*r));
+		buf_init(&r->body, 1);
+		r->err = rc;
+		snprintf(r->error, sizeof(r->error), "%s", err_str(rc));
+		return rc;
+	}
+	if (f->cfg->tls.insecure_skip_verify)
+		log_warn("%s: TLS certificate verification is OFF (tls.insecure_skip_verify, "
+			 "for tests only)", q->url);
+	return http_do(f->http, q, r);
+}
+
+/* --- settings ------------------------------------------------------------------ */
+
+static void key(char k[KEY_MAX], const char *channel, const char *what)
+{
+	snprintf(k, KEY_MAX, "poll/%s/%s", channel, what);
+}
+
+static int64_t get_int(struct fetch *f, const char *channel, const char *what, int64_t def)
+{
+	char k[KEY_MAX];
+	int64_t v = def;
+
+	key(k, channel, what);
+	return store_setting_get_int(f->st, k, def, &v) ? def : v;
+}
+
+static int set_int(struct fetch *f, const char *channel, const char *what, int64_t v)
+{
+	char k[KEY_MAX];
+
+	key(k, channel, what);
+	return store_setting_set_int(f->st, k, v);
+}
+
+static int get_str(struct fetch *f, const char *channel, const char *what, struct buf *out)
+{
+	char k[KEY_MAX];
+
+	key(k, channel, what);
+	return store_setting_get(f->st, k, out);
+}
+
+static int set_str(struct fetch *f, const char *channel, const char *what, const char *v,
+		   size_t len)
+{
+	char k[KEY_MAX];
+
+	key(k, channel, what);
+	if (!v || !len)
+		return store_setting_delete(f->st, k);
+	return store_setting_set(f->st, k, v, len);
+}
+
+int fetch_poll_info(struct store *st, const char *channel, int64_t *next, int64_t *errors)
+{
+	char k[KEY_MAX];
+	int rc;
+
+	key(k, channel, "next");
+	rc = store_setting_get_int(st, k, 0, next);
+	key(k, channel, "errors");
+	if (!rc)
+		rc = store_setting_get_int(st, k, 0, errors);
+	return rc;
+}
+
+/*
+ * Log msg once for what (a short key naming the situation): a quarantined
+ * or out-of-cohort sequence is seen at every poll, but said once.
+ */
+static void note_once(struct fetch *f, const char *channel, const char *what, const char *msg)
+{
+	struct buf old = BUF_INIT(256);
+
+	if (get_str(f, channel, "noted", &old) || strcmp(old.data, what) != 0) {
+		log_warn("%s", msg);
+		set_str(f, channel, "noted", what, strlen(what));
+	}
+	buf_free(&old);
+}
+
+static uint64_t rnd(void)
+{
+	uint64_t r = 0;
+
+	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r))
+		r = (uint64_t)time(NULL) * 6364136223846793005ull + (uint64_t)getpid();
+	return r;
+}
+
+static void duration(int64_t s, char out[32])
+{
+	if (s >= 3600)
+		snprintf(out, 32, "%lldh%02lldm", (long long)(s / 3600), (long long)(s % 3600 / 60));
+	else if (s >= 60)
+		snprintf(out, 32, "%lldm%02llds", (long long)(s / 60), (long long)(s % 60));
+	else
+		snprintf(out, 32, "%llds", (long long)s);
+}
+
+/* --- URLs ------------------------------------------------------------------------ */
+
+/* Length of the scheme of u ("https" for "https://..."), 0 when it has none. */
+static size_t scheme_len(const char *u)
+{
+	size_t i = 0;
+
+	if (!((u[0] >= 'a' && u[0] <= 'z') || (u[0] >= 'A' && u[0] <= 'Z')))
+		return 0;
+	while (u[i] && u[i] != ':' && u[i] != '/' && u[i] != '?' && u[i] != '#')
+		i++;
+	return u[i] == ':' ? i : 0;
+}
+
+static int is_http(const char *u, size_t n)
+{
+	return (n == 4 && strncasecmp(u, "http", 4) == 0) ||
+	       (n == 5 && strncasecmp(u, "https", 5) == 0);
+}
+
+/* RFC 3986 5.2.4 on path[0..len) (starting with '/'), appended to out. */
+static int remove_dots(const char *path, size_t len, struct buf *out)
+{
+	char *in = mem_strndup(path, len);
+	size_t base = out->len, p = 0;
+	int rc = 0;
+
+	if (!in)
+		return E_NOMEM;
+	while (!rc && in[p]) {
+		const char *s = in + p;
+
+		if (strncmp(s, "/./", 3) == 0) {
+			p += 2;
+		} else if (strcmp(s, "/.") == 0) {
+			p += 1;
+			in[p] = '/';
+		} else if (strncmp(s, "/../", 4) == 0 || strcmp(s, "/..") == 0) {
+			char *slash;
+
+			if (s[3] == '/') {
+				p += 3;
+			} else {
+				p += 2;
+				in[p] = '/';
+			}
+			/* drop the last segment written, never above the root */
+			slash = strrchr(out->data + base, '/');
+			buf_truncate(out, slash ? (size_t)(slash - out->data) : base);
+		} else {
+			size_t n = strcspn(s + 1, "/") + 1;
+
+			rc = buf_add(out, s, n);
+			p += n;
+		}
+	}
+	mem_free(in);
+	return rc;
+}
+
+int fetch_url_resolve(const char *base, const char *ref, struct buf *out)
+{
+	size_t rlen = strcspn(ref, "#"), bs = scheme_len(base), rs = scheme_len(ref);
+	size_t auth, bpath, bend, rpath;
+	struct buf path = BUF_INIT(out->max);
+	int rc;
+
+	if (rs) {
+		if (!is_http(ref, rs) || strncmp(ref + rs, "://", 3) != 0)
+			return error(E_FORMAT, "bundle URL '%s': only http and https are allowed",
+				     ref);
+		return buf_add(out, ref, rlen);
+	}
+	if (!bs || !is_http(base, bs) || strncmp(base + bs, "://", 3) != 0)
+		return error(E_FORMAT, "'%s' is not an http(s) URL", base);
+	auth = bs + 3;
+	bpath = auth + strcspn(base + auth, "/?#");
+	bend = bpath + strcspn(base + bpath, "?#");
+	if (strncmp(ref, "//", 2) == 0)                 /* network-path */
+		return buf_add(out, base, bs + 1) ? E_LIMIT : buf_add(out, ref, rlen);
+	rc = buf_add(out, base, bpath);                 /* scheme://authority */
+	rpath = strcspn(ref, "?#");
+	if (!rc && rlen == 0) {                         /* the base itself */
+		rc = buf_add(out, base + bpath, strcspn(base + bpath, "#"));
+	} else if (!rc && rpath == 0) {                 /* "?query": base path */
+		rc = buf_add(&path, base + bpath, bend - bpath);
+		if (!rc && path.len == 0)
+			rc = buf_addch(&path, '/');
+		if (!rc)
+			rc = remove_dots(path.data, path.len, out);
+		if (!rc)
+			rc = buf_add(out, ref, rlen);
+	} else if (!rc) {
+		if (ref[0] != '/') {
+			/* merge: the base path up to its last '/', then ref */
+			const char *last = base + bpath;
+
+			for (const char *c = base + bpath; c < base + bend; c++)
+				if (*c == '/')
+					last = c + 1;
+			rc = bpath == bend ? buf_addch(&path, '/') :
+			     buf_add(&path, base + bpath, (size_t)(last - (base + bpath)));
+		}
+		if (!rc)
+			rc = buf_add(&path, ref, rpath);
+		if (!rc)
+			rc = remove_dots(path.data, path.len, out);
+		if (!rc)
+			rc = buf_add(out, ref + rpath, rlen - rpath);
+	}
+	buf_free(&path);
+	return rc;
+}
+
+/* --- downloads ------------------------------------------------------------------- */
+
+struct dl {
+	struct fetch *f;
+	const struct pointer *p;
+	const char *url, *hex;
+	struct http_response *resp;
+	int64_t id, offset;             /* bytes stored */
+	int started;                    /* the first chunk of the answer was seen */
+	int refused;                    /* the sink said why it stopped (logged) */
+	unsigned char chunk[CHUNK];
+	size_t n;                       /* bytes in chunk, not stored yet */
+};
+
+static int dl_flush(struct dl *d)
+{
+	int rc;
+
+	if (!d->n)
+		return 0;
+	rc = store_download_append(d->f->st, d->id, d->offset, d->chunk, d->n);
+	if (rc)
+		return rc;
+	d->offset += (int64_t)d->n;
+	d->n = 0;
+	return 0;
+}
+
+/* The body of a 2xx answer, as it arrives. */
+static int dl_take(struct dl *d, const unsigned char *p, size_t len)
+{
+	int rc;
+
+	if (!d->started) {
+		d->started = 1;
+		if (d->resp->status != 206 && d->offset > 0) {
+			/* the whole file instead of the rest: start again */
+			log_info("%s: the server sent the whole file, not the rest from byte "
+				 "%lld: downloading it again", d->url, (long long)d->offset);
+			rc = store_download_delete(d->f->st, d->id);
+			if (!rc) {
+				int64_t got = 0;
+
+				rc = store_download_open(d->f->st, d->p->app, d->p->sequence, d->url,
+							 d->p->size, d->hex, &d->id, &got);
+				d->offset = got;
+			}
+			if (rc)
+				return rc;
+		} else if (d->resp->status == 206 && d->offset == 0) {
+			return error(E_HTTP, "%s: a partial answer (206) to a request for the "
+				     "whole file", d->url);
+		}
+	}
+	if ((int64_t)len > d->p->size - d->offset - (int64_t)d->n)
+		return error(E_LIMIT, "%s: more bytes than the %lld the release pointer says: "
+			     "refused (endless data)", d->url, (long long)d->p->size);
+	while (len) {
+		size_t k = sizeof(d->chunk) - d->n;
+
+		if (k > len)
+			k = len;
+		memcpy(d->chunk + d->n, p, k);
+		d->n += k;
+		p += k;
+		len -= k;
+		if (d->n == sizeof(d->chunk) && (rc = dl_flush(d)))
+			return rc;
+	}
+	return 0;
+}
+
+static int dl_sink(void *ctx, const void *data, size_t len)
+{
+	struct dl *d = ctx;
+	int rc = dl_take(d, data, len);
+
+	d->refused = rc != 0;
+	return rc;
+}
+
+static int collect(void *ctx, const void *data, size_t len)
+{
+	return buf_add(ctx, data, len);
+}
+
+struct mem_src {
+	const char *p;
+	size_t len, off;
+};
+
+static int mem_read(void *ctx, void *dst, size_t len)
+{
+	struct mem_src *m = ctx;
+	size_t n = m->len - m->off;
+
+	if (n > len)
+		n = len;
+	if (n > (size_t)1 << 30)
+		n = (size_t)1 << 30;
+	memcpy(dst, m->p + m->off, n);
+	m->off += n;
+	return (int)n;
+}
+
+/* The complete download id: the pointer's sha256, then the whole bundle. */
+static int verify_and_store(struct fetch *f, int64_t id, const struct pointer *p,
+			    const char *url)
+{
+	uint64_t max = (uint64_t)f->cfg->limits.max_bundle_kb * 1024;
+	struct buf raw = BUF_INIT((size_t)p->size);
+	struct verify_ctx ctx = { agent_clock(f->a), 0, p->app };
+	unsigned char d[SHA256_LEN];
+	struct bundle *b = NULL;
+	struct mem_src src;
+	int rc;
+
+	rc = store_download_read(f->st, id, collect, &raw);
+	if (!rc && raw.len != (size_t)p->size)
+		rc = error(E_TRUNCATED, "%s: %zu bytes stored of %lld", url, raw.len,
+			   (long long)p->size);
+	if (rc)
+		goto out;
+	sha256(raw.data, raw.len, d);
+	if (memcmp(d, p->sha256, SHA256_LEN) != 0) {
+		rc = error(E_DIGEST, "%s: the content does not match the release pointer's "
+			   "sha256: refused", url);
+		goto out;
+	}
+	rc = store_floor_get(f->st, p->app, &ctx.min_sequence);
+	src = (struct mem_src){ raw.data, raw.len, 0 };
+	if (!rc)
+		rc = bundle_read(mem_read, &src, url, max, agent_trust(f->a), &ctx, &b);
+	if (!rc)
+		rc = bundle_matches_pointer(b, p, url);
+	if (!rc)
+		rc = agent_store_bundle(f->a, b, url, 0);
+out:
+	bundle_free(b);
+	buf_free(&raw);
+	return rc;
+}
+
+/*
+ * Download the bundle of p from url into the store, resuming what an
+ * earlier attempt left, then verify and store it as a release.
+ */
+static int download(struct fetch *f, const struct pointer *p, const char *url)
+{
+	uint64_t max = (uint64_t)f->cfg->limits.max_bundle_kb * 1024;
+	char hex[SHA256_HEX_LEN + 1], range[64];
+	const char *headers[2] = { NULL, NULL };
+	struct http_request q = { 0 };
+	struct http_response r;
+	struct dl *d = NULL;
+	int64_t id = 0, received = 0, from;
+	int rc;
+
+	if ((uint64_t)p->size > max)
+		return error(E_LIMIT, "%s: %lld bytes, more than limits.max_bundle_kb (%u KiB): "
+			     "refused", url, (long long)p->size, f->cfg->limits.max_bundle_kb);
+	sha256_hex(p->sha256, hex);
+	rc = store_download_open(f->st, p->app, p->sequence, url, p->size, hex, &id, &received);
+	if (rc)
+		return rc;
+	if (received < p->size) {
+		d = mem_zalloc(1, sizeof(*d));
+		if (!d)
+			return E_NOMEM;
+		*d = (struct dl){ .f = f, .p = p, .url = url, .hex = hex, .resp = &r,
+				  .id = id, .offset = received };
+		if (received > 0) {
+			snprintf(range, sizeof(range), "Range: bytes=%lld-", (long long)received);
+			headers[0] = range;
+		}
+		q.url = url;
+		q.headers = headers;
+		q.max_body = (size_t)p->size;
+		q.timeout_ms = -1;      /* big bundles on slow links: the low-speed limit */
+		q.sink = dl_sink;
+		q.sink_ctx = d;
+		from = received;
+		if (received)
+			log_info("%s: resuming the download of %s sequence %lld from byte %lld "
+				 "of %lld", url, p->app, (long long)p->sequence, (long long)received,
+				 (long long)p->size);
+		else
+			log_info("%s: downloading %s sequence %lld, %lld bytes", url, p->app,
+				 (long long)p->sequence, (long long)p->size);
+		rc = fetch_do(f, &q, &r);
+		/* what arrived before a cut is kept: the next attempt resumes there */
+		if (rc != E_LIMIT && dl_flush(d) && !rc)
+			rc = E_STORE;
+		id = d->id;
+		received = d->offset;
+		if (rc == E_LIMIT || (rc && rc != E_NETWORK)) {
+			if (rc == E_LIMIT && !d->refused)
+				error(rc, "%s: more bytes than the %lld the release pointer says: "
+				      "refused (endless data)", url, (long long)p->size);
+			else if (!d->refused)
+				error(rc, "%s: %s", url, r.error);
+			store_download_delete(f->st, id);
+		} else if (rc) {
+			log_warn("%s: download cut at %lld of %lld bytes (%lld this time): %s; it "
+				 "resumes from there", url, (long long)received, (long long)p->size,
+				 (long long)(received - from), r.error);
+		} else if (r.status == 416) {
+			rc = error(E_TRUNCATED, "%s: the server has fewer bytes than the %lld the "
+				   "release pointer says: refused", url, (long long)p->size);
+			store_download_delete(f->st, id);
+		} else if (r.status < 200 || r.status > 299) {
+			rc = error(E_HTTP, "%s: HTTP status %ld", url, r.status);
+		} else if (received < p->size) {
+			rc = error(E_TRUNCATED, "%s: the server sent %lld of the %lld bytes the "
+				   "release pointer says: refused", url, (long long)received,
+				   (long long)p->size);
+			store_download_delete(f->st, id);
+		} else {
+			log_info("%s: %lld bytes downloaded (status %ld)", url,
+				 (long long)(received - from), r.status);
+		}
+		http_response_free(&r);
+		mem_free(d);
+		if (rc)
+			return rc;
+	}
+	rc = verify_and_store(f, id, p, url);
+	/* verified and stored, or refused: either way these bytes are done */
+	store_download_delete(f->st, id);
+	return rc;
+}
+
+/* --- polling ----------------------------------------------------------------------- */
+
+static void window_text(const struct schedule_window *w, char out[80])
+{
+	int off = w->utc_offset < 0 ? -w->utc_offset : w->utc_offset;
+
+	snprintf(out, 80, "%02d:%02d-%02d:%02d UTC%c%02d:%02d", w->start / 60, w->start % 60,
+		 w->end / 60, w->end % 60, w->utc_offset < 0 ? '-' : '+', off / 60, off % 60);
+}
+
+/*
+ * Act on a verified pointer: nothing when its release is stored or
+ * quarantined or this gateway is outside its cohort, else download it.
+ */
+static int process(struct fetch *f, const char *channel, const char *ptr_url,
+		   const struct pointer *p)
+{
+	struct store_release old;
+	struct buf url = BUF_INIT(2 * POINTER_URL_MAX + 16);
+	char what[96], msg[512];
+	int rc = store_release_get(f->st, p->app, p->sequence, &old);
+
+	if (rc == 0) {
+		if (store_state_quarantined((int)old.state)) {
+			snprintf(what, sizeof(what), "quarantined/%lld", (long long)p->sequence);
+			snprintf(msg, sizeof(msg), "%s: the server points at sequence %lld, which "
+				 "failed here before (%s): waiting for a newer one", p->app,
+				 (long long)p->sequence, store_state_name(old.state));
+			note_once(f, channel, what, msg);
+		}
+		return set_int(f, channel, "pending", 0);
+	}
+	if (rc != E_NOTFOUND)
+		return rc;
+	if (!schedule_in_cohort(f->cfg->device.id, p->rollout.salt, p->rollout.percent)) {
+		snprintf(what, sizeof(what), "cohort/%lld/%d", (long long)p->sequence,
+			 p->rollout.percent);
+		snprintf(msg, sizeof(msg), "%s: sequence %lld is rolled out to %d%% of the fleet, "
+			 "and this gateway is not among them yet: keeping the current release",
+			 p->app, (long long)p->sequence, p->rollout.percent);
+		note_once(f, channel, what, msg);
+		return set_int(f, channel, "pending", 0);
+	}
+	rc = fetch_url_resolve(ptr_url, p->url, &url);
+	if (!rc)
+		rc = download(f, p, url.data);
+	if (!rc)
+		rc = set_int(f, channel, "pending", 0);
+	buf_free(&url);
+	return rc ? rc : 1;
+}
+
+/* Keep a verified pointer: its bytes, cache validators and schedule. */
+static int accept_pointer(struct fetch *f, const char *channel, const struct pointer *p,
+			  const struct buf *data, const struct buf *sig,
+			  const struct http_response *r)
+{
+	char win[64];
+	int rc = store_begin(f->st);
+
+	if (rc)
+		return rc;
+	rc = set_str(f, channel, "pointer", data->data, data->len);
+	if (!rc)
+		rc = set_str(f, channel, "sig", sig->data, sig->len);
+	if (!rc)
+		rc = set_str(f, channel, "etag", r->etag, strlen(r->etag));
+	if (!rc)
+		rc = set_str(f, channel, "modified", r->last_modified, strlen(r->last_modified));
+	if (!rc)
+		rc = set_int(f, channel, "interval", p->schedule.interval);
+	if (!rc)
+		rc = set_int(f, channel, "jitter", p->schedule.jitter);
+	if (!rc) {
+		int n = p->schedule.window ?
+			snprintf(win, sizeof(win), "%lld %d %d %d", (long long)p->sequence,
+				 p->schedule.start, p->schedule.end, p->schedule.utc_offset) : 0;
+
+		rc = set_str(f, channel, "window", win, (size_t)n);
+	}
+	if (!rc)
+		rc = set_int(f, channel, "pending", 1);
+	if (!rc)
+		rc = store_clock_floor_raise(f->st, p->created);
+	if (!rc)
+		rc = store_commit(f->st);
+	else
+		store_rollback(f->st);
+	return rc;
+}
+
+static int verify(struct fetch *f, const char *channel, const char *url,
+		  const struct buf *data, const struct buf *sig, struct pointer *p)
+{
+	struct verify_ctx ctx = { agent_clock(f->a), 0, channel };
+	int rc = store_floor_get(f->st, channel, &ctx.min_sequence);
+
+	if (!rc)
+		rc = pointer_verify(agent_trust(f->a), url, data->data, data->len, sig->data,
+				    sig->len, &ctx, p);
+	return rc;
+}
+
+/* An answer that is not what was asked for: its reason, once. */
+static int answer_error(const char *url, const struct http_response *r, long *retry_after)
+{
+	if (r->err) {
+		log_warn("%s: %s", url, r->error);
+		return r->err;
+	}
+	*retry_after = r->retry_after;
+	log_warn("%s: HTTP status %ld%s", url, r->status,
+		 r->retry_after >= 0 && (r->status == 429 || r->status == 503) ?
+		 " (the server asks to retry later)" : "");
+	return E_HTTP;
+}
+
+/* One poll of channel; *retry_after gets the server's wish after an error. */
+static int poll_channel(struct fetch *f, const char *channel, long *retry_after)
+{
+	struct buf url = BUF_INIT(CFG_URL_MAX + 128), sigurl = BUF_INIT(CFG_URL_MAX + 128);
+	struct buf etag = BUF_INIT(256), modified = BUF_INIT(256);
+	struct buf data = BUF_INIT(ROOT_MAX_SIZE), sig = BUF_INIT(SIG_MAX_SIZE);
+	char inm[300], ims[300];
+	const char *headers[3] = { NULL, NULL, NULL };
+	struct http_request q = { 0 };
+	struct http_response r, rs;
+	struct pointer *p = mem_zalloc(1, sizeof(*p));
+	int rc, have, nh = 0;
+
+	buf_init(&r.body, 1);
+	buf_init(&rs.body, 1);
+	if (!p)
+		return E_NOMEM;
+	rc = buf_addf(&url, "%schannels/%s/release.yaml", f->cfg->server, channel);
+	if (!rc)
+		rc = buf_addf(&sigurl, "%s.sig", url.data);
+	if (rc)
+		goto out;
+	/* validators only with the pointer they validate at hand */
+	have = get_str(f, channel, "pointer", &data) == 0 &&
+	       get_str(f, channel, "sig", &sig) == 0;
+	if (have && get_str(f, channel, "etag", &etag) == 0 && etag.len) {
+		snprintf(inm, sizeof(inm), "If-None-Match: %s", etag.data);
+		headers[nh++] = inm;
+	}
+	if (have && get_str(f, channel, "modified", &modified) == 0 && modified.len) {
+		snprintf(ims, sizeof(ims), "If-Modified-Since: %s", modified.data);
+		headers[nh++] = ims;
+	}
+	q.url = url.data;
+	q.headers = headers;
+	q.max_body = ROOT_MAX_SIZE;
+	q.timeout_ms = POLL_TIMEOUT_MS;
+	rc = fetch_do(f, &q, &r);
+	if (!rc && r.status == 304 && have) {
+		log_debug("%s: not modified", url.data);
+		if (get_int(f, channel, "pending", 0) == 0)
+			goto out;
+		/* the release it points at is not stored yet: go on with it */
+		rc = verify(f, channel, url.data, &data, &sig, p);
+		if (!rc)
+			rc = process(f, channel, url.data, p);
+		goto out;
+	}
+	if (rc || r.status != 200) {
+		rc = answer_error(url.data, &r, retry_after);
+		goto out;
+	}
+	q.url = sigurl.data;
+	q.headers = NULL;
+	q.max_body = SIG_MAX_SIZE;
+	rc = fetch_do(f, &q, &rs);
+	if (rc || rs.status != 200) {
+		rc = answer_error(sigurl.data, &rs, retry_after);
+		goto out;
+	}
+	rc = verify(f, channel, url.data, &r.body, &rs.body, p);
+	if (!rc)
+		rc = accept_pointer(f, channel, p, &r.body, &rs.body, &r);
+	if (!rc)
+		log_info("%s: %s sequence %lld (%s) published", url.data, p->app,
+			 (long long)p->sequence, p->version);
+	if (!rc)
+		rc = process(f, channel, url.data, p);
+out:
+	http_response_free(&r);
+	http_response_free(&rs);
+	buf_free(&url);
+	buf_free(&sigurl);
+	buf_free(&etag);
+	buf_free(&modified);
+	buf_free(&data);
+	buf_free(&sig);
+	mem_free(p);
+	return rc;
+}
+
+int fetch_poll(struct fetch *f, const struct config_app *app, int force)
+{
+	const char *ch = app->channel;
+	int64_t now = (int64_t)time(NULL), errors, delay;
+	long retry_after = -1;
+	char in[32];
+	int rc;
+
+	if (!force && now < get_int(f, ch, "next", 0))
+		return 0;
+	rc = poll_channel(f, ch, &retry_after);
+	errors = get_int(f, ch, "errors", 0);
+	if (rc >= 0) {
+		errors = 0;
+		delay = schedule_delay(&f->bounds, get_int(f, ch, "interval", 0),
+				       get_int(f, ch, "jitter", 0), rnd());
+	} else {
+		errors++;
+		delay = schedule_retry(&f->bounds, (unsigned)(errors > 64 ? 64 : errors),
+				       retry_after, rnd());
+	}
+	if (!store_begin(f->st)) {
+		if (set_int(f, ch, "next", now + delay) || set_int(f, ch, "errors", errors))
+			store_rollback(f->st);
+		else
+			store_commit(f->st);
+	}
+	duration(delay, in);
+	if (rc < 0)
+		log_warn("%s: next poll in %s (%lld error%s in a row)", app->name, in,
+			 (long long)errors, errors == 1 ? "" : "s");
+	else
+		log_debug("%s: next poll in %s", app->name, in);
+	return rc;
+}
+
+/* The window of channel's newest release when that waits for it. */
+static int waiting(struct fetch *f, const struct config_app *app, struct schedule_window *w,
+		   int64_t *sequence)
+{
+	struct buf v = BUF_INIT(64);
+	struct store_release r;
+	long long seq;
+	int n = 0;
+
+	if (store_release_latest(f->st, app->channel, &r) || r.state != STORE_VERIFIED ||
+	    get_str(f, app->channel, "window", &v)) {
+		buf_free(&v);
+		return 0;
+	}
+	w->set = sscanf(v.data, "%lld %d %d %d", &seq, &w->start, &w->end, &w->utc_offset) == 4;
+	n = w->set && seq == r.sequence;
+	*sequence = r.sequence;
+	buf_free(&v);
+	return n;
+}
+
+int fetch_may_apply(struct fetch *f, const struct config_app *app, int64_t now)
+{
+	struct schedule_window w = { 0 };
+	char text[80], in[32];
+	int64_t seq = 0;
+
+	if (!waiting(f, app, &w, &seq) || schedule_in_window(&w, now))
+		return 1;
+	window_text(&w, text);
+	duration(schedule_window_wait(&w, now), in);
+	log_info("%s: sequence %lld is verified and waits for its maintenance window %s "
+		 "(opens in %s)", app->name, (long long)seq, text, in);
+	return 0;
+}
+
+int64_t fetch_next_due(struct fetch *f, int64_t now)
+{
+	int64_t due = now + f->bounds.max;
+
+	for (size_t i = 0; i < f->cfg->napps; i++) {
+		const struct config_app *app = &f->cfg->apps[i];
+		struct schedule_window w = { 0 };
+		int64_t next = get_int(f, app->channel, "next", 0), seq;
+
+		if (next < due)
+			due = next;
+		if (waiting(f, app, &w, &seq) && now + schedule_window_wait(&w, now) < due)
+			due = now + schedule_window_wait(&w, now);
+	}
+	return due;
+}

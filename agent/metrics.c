@@ -1,0 +1,226 @@
+/* metrics — the node_exporter textfile, from the state store. */
+#include <stdio.h>
+#include <string.h>
+
+#include "buildinfo.h"
+#include "error.h"
+#include "file.h"
+#include "mem.h"
+#include "metrics.h"
+#include "store.h"
+
+#define KEY_MAX 256
+
+/* What the file says about one app. */
+struct app_metrics {
+	int64_t sequence, healthy, rollbacks, drift;
+	int64_t last_poll;      /* -1: never recorded */
+};
+
+int metrics_escape_label(struct buf *out, const char *s)
+{
+	int rc = 0;
+
+	for (; *s && !rc; s++) {
+		if (*s == '\\')
+			rc = buf_addstr(out, "\\\\");
+		else if (*s == '"')
+			rc = buf_addstr(out, "\\\"");
+		else if (*s == '\n')
+			rc = buf_addstr(out, "\\n");
+		else
+			rc = buf_addch(out, *s);
+	}
+	return rc;
+}
+
+static int family(struct buf *out, const char *name, const char *type, const char *help)
+{
+	return buf_addf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* name{app="..."} value, or name value when app is NULL */
+static int sample(struct buf *out, const char *name, const char *app, int64_t value)
+{
+	int rc = buf_addstr(out, name);
+
+	if (!rc && app) {
+		rc = buf_addstr(out, "{app=\"");
+		if (!rc)
+			rc = metrics_escape_label(out, app);
+		if (!rc)
+			rc = buf_addstr(out, "\"}");
+	}
+	return rc ? rc : buf_addf(out, " %lld\n", (long long)value);
+}
+
+static int counter_key(char key[KEY_MAX], enum metrics_counter c, const char *app)
+{
+	int n = c == METRICS_ROLLBACKS ? snprintf(key, KEY_MAX, METRICS_KEY_ROLLBACKS, app) :
+		snprintf(key, KEY_MAX, METRICS_KEY_DRIFT, app);
+
+	if (n < 0 || n >= KEY_MAX)
+		return error(E_LIMIT, "metrics: app name too long: %s", app);
+	return 0;
+}
+
+static int get_counter(struct store *st, enum metrics_counter c, const char *app,
+		       int64_t *v)
+{
+	char key[KEY_MAX];
+	int rc = counter_key(key, c, app);
+
+	return rc ? rc : store_setting_get_int(st, key, 0, v);
+}
+
+int metrics_count(struct store *st, enum metrics_counter c, const char *app, int64_t n)
+{
+	char key[KEY_MAX];
+	int64_t v = 0;
+	int rc = counter_key(key, c, app);
+
+	if (!rc)
+		rc = store_setting_get_int(st, key, 0, &v);
+	if (!rc)
+		rc = store_setting_set_int(st, key, v + n);
+	return rc;
+}
+
+static int app_state(struct store *st, const struct config_app *ca, struct app_metrics *m)
+{
+	const char *app = ca->name, *channel = ca->channel ? ca->channel : ca->name;
+	struct store_release latest, lkg;
+	char key[KEY_MAX];
+	int64_t id = 0;
+	int rc;
+
+	memset(m, 0, sizeof(*m));
+	rc = store_lkg_get(st, app, &id);
+	if (!rc && id)
+		rc = store_release_get_id(st, id, &lkg);
+	if (!rc && id)
+		m->sequence = lkg.sequence;
+	if (rc == E_NOTFOUND)
+		rc = 0;
+	if (!rc) {
+		rc = store_release_latest(st, app, &latest);
+		/* healthy means the newest release made it: one in progress,
+		 * failed or rolled back is not, whatever still runs */
+		m->healthy = !rc && latest.state == STORE_HEALTHY;
+		if (rc == E_NOTFOUND)
+			rc = 0;
+	}
+	if (!rc)
+		rc = get_counter(st, METRICS_ROLLBACKS, app, &m->rollbacks);
+	if (!rc)
+		rc = get_counter(st, METRICS_DRIFT, app, &m->drift);
+	/* the fetch module keeps its state per channel */
+	if (!rc && snprintf(key, sizeof(key), METRICS_KEY_LAST_POLL, channel) >= (int)sizeof(key))
+		rc = error(E_LIMIT, "metrics: channel name too long: %s", channel);
+	if (!rc)
+		rc = store_setting_get_int(st, key, -1, &m->last_poll);
+	return rc;
+}
+
+int metrics_render(struct store *st, const struct config *cfg, struct buf *out)
+{
+	struct app_metrics *m = mem_zalloc(cfg->napps ? cfg->napps : 1, sizeof(*m));
+	int64_t queued = 0, dropped = 0, bytes = -1;
+	size_t start = out->len, i;
+	int rc = m ? 0 : E_NOMEM;
+
+	for (i = 0; !rc && i < cfg->napps; i++)
+		rc = app_state(st, &cfg->apps[i], &m[i]);
+	if (!rc)
+		rc = store_outbox_count(st, &queued, &dropped);
+	if (!rc)
+		rc = store_setting_get_int(st, METRICS_KEY_BYTES, -1, &bytes);
+	if (rc)
+		goto out;
+
+	rc = family(out, "outpost_info", "gauge", "The outpost agent's version and build target.");
+	if (!rc)
+		rc = buf_addstr(out, "outpost_info{version=\"");
+	if (!rc)
+		rc = metrics_escape_label(out, OUTPOST_VERSION);
+	if (!rc)
+		rc = buf_addstr(out, "\",target=\"");
+	if (!rc)
+		rc = metrics_escape_label(out, OUTPOST_TARGET);
+	if (!rc)
+		rc = buf_addstr(out, "\"} 1\n");
+
+	if (!rc)
+		rc = family(out, "outpost_last_poll_success_timestamp_seconds", "gauge",
+			    "When the release server last answered a poll for the app "
+			    "(unix time).");
+	for (i = 0; !rc && i < cfg->napps; i++)
+		if (m[i].last_poll >= 0)
+			rc = sample(out, "outpost_last_poll_success_timestamp_seconds",
+				    cfg->apps[i].name, m[i].last_poll);
+
+	if (!rc)
+		rc = family(out, "outpost_release_sequence", "gauge",
+			    "Sequence of the app's current (last-known-good) release; 0 when "
+			    "none is healthy yet.");
+	for (i = 0; !rc && i < cfg->napps; i++)
+		rc = sample(out, "outpost_release_sequence", cfg->apps[i].name, m[i].sequence);
+
+	if (!rc)
+		rc = family(out, "outpost_release_healthy", "gauge",
+			    "1 when the app's newest release is healthy; 0 while it is being "
+			    "applied, after it failed, or when there is none.");
+	for (i = 0; !rc && i < cfg->napps; i++)
+		rc = sample(out, "outpost_release_healthy", cfg->apps[i].name, m[i].healthy);
+
+	if (!rc)
+		rc = family(out, "outpost_rollbacks_total", "counter",
+			    "Failed releases of the app rolled back automatically.");
+	for (i = 0; !rc && i < cfg->napps; i++)
+		rc = sample(out, "outpost_rollbacks_total", cfg->apps[i].name, m[i].rollbacks);
+
+	if (!rc)
+		rc = family(out, "outpost_drift_corrections_total", "counter",
+			    "Objects of the app re-applied because they had drifted from "
+			    "the current release.");
+	for (i = 0; !rc && i < cfg->napps; i++)
+		rc = sample(out, "outpost_drift_corrections_total", cfg->apps[i].name, m[i].drift);
+
+	if (!rc)
+		rc = family(out, "outpost_outbox_depth", "gauge",
+			    "Reports queued for the release server.");
+	if (!rc)
+		rc = sample(out, "outpost_outbox_depth", NULL, queued);
+	if (!rc)
+		rc = family(out, "outpost_outbox_dropped_total", "counter",
+			    "Reports dropped because the outbox was full.");
+	if (!rc)
+		rc = sample(out, "outpost_outbox_dropped_total", NULL, dropped);
+
+	if (!rc)
+		rc = family(out, "outpost_bytes_downloaded_total", "counter",
+			    "Bytes of release bundles downloaded from the release server.");
+	if (!rc && bytes >= 0)
+		rc = sample(out, "outpost_bytes_downloaded_total", NULL, bytes);
+	if (rc == E_LIMIT)
+		rc = error(rc, "metrics: the file would be larger than %zu bytes", out->max);
+out:
+	if (rc)
+		buf_truncate(out, start);
+	mem_free(m);
+	return rc;
+}
+
+int metrics_write(struct store *st, const struct config *cfg)
+{
+	struct buf text = BUF_INIT(METRICS_FILE_MAX);
+	int rc;
+
+	if (!cfg->metrics.path)
+		return 0;
+	rc = metrics_render(st, cfg, &text);
+	if (!rc)
+		rc = file_write_atomic(cfg->metrics.path, text.data, text.len, 0644);
+	buf_free(&text);
+	return rc;
+}

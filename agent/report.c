@@ -1,0 +1,199 @@
+/* report — the report outbox: queue each transition, POST it when online. */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "buf.h"
+#include "error.h"
+#include "fetch.h"
+#include "http.h"
+#include "log.h"
+#include "meta.h"
+#include "report.h"
+#include "schedule.h"
+#include "store.h"
+#include "version.h"
+
+#define REPORT_MAX (16 * 1024)      /* bytes of one report */
+#define FLUSH_MAX 100               /* reports sent per flush */
+#define ANSWER_MAX 4096             /* bytes of the server's answer kept */
+#define TIMEOUT_MS 30000L
+#define KEY_NEXT "report/next"
+#define KEY_ERRORS "report/errors"
+
+static int json_str(struct buf *out, const char *s)
+{
+	int rc = buf_addch(out, '"');
+
+	for (; !rc && *s; s++) {
+		if (*s == '"' || *s == '\\')
+			rc = buf_addf(out, "\\%c", *s);
+		else if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			rc = buf_addf(out, "\\u%04x", (unsigned char)*s);
+		else
+			rc = buf_addch(out, *s);
+	}
+	return rc ? rc : buf_addch(out, '"');
+}
+
+int report_queue(struct store *st, const struct config *cfg, const char *app,
+		 int64_t sequence, int state, const char *msg)
+{
+	struct buf j = BUF_INIT(REPORT_MAX);
+	const char *step = store_state_name(state);
+	char when[META_TIME_LEN + 1];
+	struct store_release r;
+	int rc;
+
+	if (!cfg->reports.url)
+		return 0;
+	rc = store_release_get(st, app, sequence, &r);
+	if (rc)
+		return error(rc, "report %s %lld %s: the release cannot be read", app,
+			     (long long)sequence, step);
+	meta_time_format((int64_t)time(NULL), when);
+	rc = buf_addf(&j, "{\"key\":\"%s/%lld/%s\",\"device\":", app, (long long)sequence, step);
+	if (!rc)
+		rc = json_str(&j, cfg->device.id);
+	if (!rc)
+		rc = buf_addstr(&j, ",\"labels\":{");
+	for (size_t i = 0; !rc && i < cfg->device.nlabels; i++) {
+		rc = json_str(&j, cfg->device.labels[i].key);
+		if (!rc)
+			rc = buf_addch(&j, ':');
+		if (!rc)
+			rc = json_str(&j, cfg->device.labels[i].value);
+		if (!rc && i + 1 < cfg->device.nlabels)
+			rc = buf_addch(&j, ',');
+	}
+	if (!rc)
+		rc = buf_addstr(&j, "},\"app\":");
+	if (!rc)
+		rc = json_str(&j, app);
+	if (!rc)
+		rc = buf_addf(&j, ",\"sequence\":%lld,\"version\":", (long long)sequence);
+	if (!rc)
+		rc = json_str(&j, r.version);
+	if (!rc)
+		rc = buf_addf(&j, ",\"state\":\"%s\",\"message\":", step);
+	if (!rc)
+		rc = json_str(&j, msg ? msg : "");
+	if (!rc)
+		rc = buf_addstr(&j, ",\"error\":");
+	if (!rc)
+		rc = json_str(&j, store_state_quarantined(state) ? r.last_error : "");
+	if (!rc)
+		rc = buf_addf(&j, ",\"time\":\"%s\",\"agent\":", when);
+	if (!rc)
+		rc = json_str(&j, version_short());
+	if (!rc)
+		rc = buf_addch(&j, '}');
+	if (!rc)
+		rc = store_outbox_add(st, app, sequence, step, j.data, j.len);
+	buf_free(&j);
+	if (rc < 0)
+		return error(rc, "report %s %lld %s: not queued", app, (long long)sequence, step);
+	return 0;
+}
+
+/* The body to send: the stored report with the outbox's drop count. */
+static int body(const struct store_report *r, int64_t dropped, struct buf *out)
+{
+	if (r->len < 2 || r->payload[r->len - 1] != '}')
+		return error(E_FORMAT, "report %lld: not a JSON object", (long long)r->id);
+	if (buf_add(out, r->payload, r->len - 1))
+		return E_LIMIT;
+	return buf_addf(out, ",\"dropped\":%lld,\"attempts\":%d}", (long long)dropped,
+			r->attempts);
+}
+
+int report_flush(struct fetch *f, int force)
+{
+	const struct config *cfg = fetch_config(f);
+	struct store *st = fetch_store(f);
+	struct schedule_bounds b = { cfg->poll.min_interval, cfg->poll.max_interval,
+				     cfg->poll.default_interval };
+	int64_t now = (int64_t)time(NULL), next = 0, errors = 0, dropped = 0;
+	const char *headers[] = { "Accept: application/json", NULL };
+	int sent = 0, rc = 0;
+
+	if (!cfg->reports.url)
+		return 0;
+	store_setting_get_int(st, KEY_NEXT, 0, &next);
+	if (!force && now < next)
+		return 0;
+	while (sent < FLUSH_MAX) {
+		struct buf j = BUF_INIT(REPORT_MAX + 64);
+		struct http_request q = { 0 };
+		struct http_response resp;
+		struct store_report r;
+
+		rc = store_outbox_peek(st, &r);
+		if (rc == E_NOTFOUND) {
+			rc = 0;
+			break;
+		}
+		if (!rc)
+			rc = store_outbox_count(st, NULL, &dropped);
+		if (rc) {
+			store_report_clear(&r);
+			return rc;
+		}
+		if (body(&r, dropped, &j)) {
+			/* a report that cannot be sent must not block the rest */
+			store_outbox_ack(st, r.id);
+			store_report_clear(&r);
+			buf_free(&j);
+			continue;
+		}
+		q.method = "POST";
+		q.url = cfg->reports.url;
+		q.content_type = "application/json";
+		q.headers = headers;
+		q.body = j.data;
+		q.body_len = j.len;
+		q.max_body = ANSWER_MAX;
+		q.timeout_ms = TIMEOUT_MS;
+		rc = fetch_do(f, &q, &resp);
+		if (!rc && resp.status >= 200 && resp.status < 300) {
+			rc = store_outbox_ack(st, r.id);
+			sent++;
+		} else if (!rc && resp.status >= 400 && resp.status < 500 &&
+			   resp.status != 408 && resp.status != 429) {
+			log_warn("%s: report %s/%lld/%s refused with HTTP status %ld: dropped",
+				 cfg->reports.url, r.app, (long long)r.sequence, r.step, resp.status);
+			rc = store_outbox_ack(st, r.id);
+		} else {
+			long ra = !rc ? resp.retry_after : -1;
+
+			store_setting_get_int(st, KEY_ERRORS, 0, &errors);
+			errors++;
+			next = now + schedule_retry(&b, (unsigned)(errors > 64 ? 64 : errors), ra,
+						    (uint64_t)now * 2654435761u + (uint64_t)r.id);
+			store_outbox_retry(st, r.id);
+			store_setting_set_int(st, KEY_ERRORS, errors);
+			store_setting_set_int(st, KEY_NEXT, next);
+			if (rc)
+				log_warn("%s: reports not sent: %s (retrying in %llds)",
+					 cfg->reports.url, resp.error, (long long)(next - now));
+			else
+				log_warn("%s: reports not sent: HTTP status %ld (retrying in %llds)",
+					 cfg->reports.url, resp.status, (long long)(next - now));
+			rc = rc ? rc : E_HTTP;
+		}
+		http_response_free(&resp);
+		store_report_clear(&r);
+		buf_free(&j);
+		if (rc)
+			return rc;
+	}
+	if (errors == 0)
+		store_setting_get_int(st, KEY_ERRORS, 0, &errors);
+	if (errors) {
+		store_setting_set_int(st, KEY_ERRORS, 0);
+		store_setting_set_int(st, KEY_NEXT, 0);
+	}
+	if (sent)
+		log_info("%s: %d report%s sent", cfg->reports.url, sent, sent == 1 ? "" : "s");
+	return sent;
+}
