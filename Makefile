@@ -127,10 +127,14 @@ $(BOOT):
 
 bootstrap: $(BOOT)
 
-$(DEPS): | $(BOOT)
+# Sources are fetched once, then targets can build side by side (make -j).
+build/src/SOURCES: | $(BOOT)
+	@sh cross/fetch-sources.sh build
+
+$(DEPS): build/src/SOURCES | $(BOOT)
 	@sh cross/build-deps.sh build $(TARGET)
 
-build/host/sysroot/VERSIONS: | $(BOOT)
+build/host/sysroot/VERSIONS: build/src/SOURCES | $(BOOT)
 	@sh cross/build-deps.sh build host
 
 deps: $(DEPS)

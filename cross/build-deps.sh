@@ -102,16 +102,7 @@ cc_lib yaml "$y/src" "-I$y/include -DYAML_DECLARE_STATIC -DYAML_VERSION_MAJOR=$y
 	api.c dumper.c emitter.c loader.c parser.c reader.c scanner.c writer.c
 cp "$y/include/yaml.h" "$sysroot/include/"
 
-# --- SQLite: the amalgamation is generated once, on the host (needs tclsh)
-if [ ! -f "$src/sqlite-amalgamation/sqlite3.c" ]; then
-	say "sqlite amalgamation"
-	rm -rf "$src/sqlite-gen" && cp -a "$src/sqlite3" "$src/sqlite-gen"
-	(cd "$src/sqlite-gen" &&
-	 run "$src/sqlite-gen.log" ./configure --disable-tcl CC=gcc &&
-	 run "$src/sqlite-gen.log" make sqlite3.c)
-	mkdir -p "$src/sqlite-amalgamation"
-	cp "$src/sqlite-gen/sqlite3.c" "$src/sqlite-gen/sqlite3.h" "$src/sqlite-amalgamation/"
-fi
+# --- SQLite: from the amalgamation fetch-sources.sh generated
 say "sqlite"
 cc_lib sqlite3 "$src/sqlite-amalgamation" "-DSQLITE_THREADSAFE=1 \
 	-DSQLITE_OMIT_LOAD_EXTENSION -DSQLITE_DEFAULT_WAL_SYNCHRONOUS=1 \

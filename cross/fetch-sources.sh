@@ -72,6 +72,13 @@ for p in $packages; do
 		printf '  %s  %s\n' "$(sha256sum "$f" | cut -d' ' -f1)" "$f" >> SOURCES.tmp
 	done
 done
+# SQLite's orig tarball is its full source tree: generate the amalgamation
+# once, here, so that builds of several targets can run side by side.
+rm -rf sqlite-gen sqlite-amalgamation && cp -a sqlite3 sqlite-gen
+(cd sqlite-gen && ./configure --disable-tcl CC=gcc && make sqlite3.c) >sqlite-gen.log 2>&1 || {
+	tail -n 30 sqlite-gen.log >&2; say "generating the SQLite amalgamation failed" >&2; exit 1; }
+mkdir -p sqlite-amalgamation
+cp sqlite-gen/sqlite3.c sqlite-gen/sqlite3.h sqlite-amalgamation/
 mv SOURCES.tmp SOURCES
 say "sources recorded in $src/SOURCES:"
 cat SOURCES
