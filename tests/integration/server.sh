@@ -306,4 +306,32 @@ import json, sys
 ks = [json.loads(l)['key'] for l in sys.stdin.read().replace('}{', '}\n{').splitlines()]
 print(len(ks) - len(set(ks)))")" -eq 0
 
+# --- offline: a release downloaded, then the server gone; it fails and is
+# rolled back from the store alone -----------------------------------------------
+mkdir -p src/web-4
+deploy4='apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: default
+  annotations: {kubesim.outpost.dev/behavior: progress-deadline, kubesim.outpost.dev/after-ms: "300"}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: web, image: "nginx:broken"}]}'
+printf '%s\n' "$deploy4" > src/web-4/web.yaml
+publish web 4 src/web-4
+sim_control control '{"down": true}'
+op main once 2>log; rc=$?
+check "offline: v4 downloaded while the cluster was away (exit 3, unknown)" test $rc -eq 3
+srv_stop
+sim_control control '{"down": false}'
+op main once 2>log; rc=$?
+check "offline: with the server gone, v4 applied, failed and rolled back (exit 1)" test $rc -eq 1
+check "offline: the rollback came from the store" grep -q 'rolled back to sequence 3' <(op main history web)
+check "offline: web is on v3 again" grep -q '^web: current sequence 3 ' <(op main status)
+check "offline: v4's Deployment was removed with it" bash -c "! kubectl --kubeconfig $KC get deployment web -n default"
+
 done_testing
