@@ -322,6 +322,7 @@ int agent_import(struct agent *a, const char *path, int force, char app[64])
 
 struct loaded {
 	struct bundle *meta;            /* bundle.yaml, parsed */
+	int64_t timeout;                /* the pointer's health deadline; 0: none */
 	size_t n;
 	struct release_file files[BUNDLE_FILES_MAX];
 	char *data[BUNDLE_FILES_MAX], *names[BUNDLE_FILES_MAX];
@@ -372,6 +373,13 @@ static int load_release(struct agent *a, const struct store_release *r, struct l
 		rc = bundle_parse("stored bundle.yaml", meta.data, meta.len, &l->meta);
 	if (!rc)
 		rc = store_files_get(a->st, r->id, collect_file, l);
+	if (!rc) {
+		char key[128];
+
+		snprintf(key, sizeof(key), "release/%s/%lld/health_timeout", r->app,
+			 (long long)r->sequence);
+		store_setting_get_int(a->st, key, 0, &l->timeout);
+	}
 	buf_free(&meta);
 	if (rc) {
 		loaded_free(l);
@@ -474,8 +482,20 @@ static int wait_healthy(struct agent *a, struct release_set *s, int64_t deadline
 	}
 }
 
+int agent_set_health_timeout(struct agent *a, const char *app, int64_t sequence,
+			      int64_t seconds)
+{
+	char key[128];
+
+	snprintf(key, sizeof(key), "release/%s/%lld/health_timeout", app, (long long)sequence);
+	return store_setting_set_int(a->st, key, seconds);
+}
+
+/* The release pointer's deadline, else the bundle's, else the config's. */
 static int64_t health_timeout(struct agent *a, const struct loaded *l)
 {
+	if (l->timeout)
+		return l->timeout;
 	if (l->meta->health_timeout)
 		return l->meta->health_timeout;
 	return a->cfg->health.default_timeout;

@@ -56,6 +56,13 @@ int agent_store_bundle(struct agent *a, const struct bundle *b, const char *name
 		       int force);
 
 /*
+ * The health deadline the release pointer of (app, sequence) set: it
+ * overrides the bundle's own. 0 or E_STORE.
+ */
+int agent_set_health_timeout(struct agent *a, const char *app, int64_t sequence,
+			      int64_t seconds);
+
+/*
  * Carry the app's newest release on through the state machine until it is
  * healthy or rolled back. 0 when the app ends healthy or has nothing to
  * do; E_UNAVAILABLE when the API could not be reached (try again later);

@@ -480,6 +480,8 @@ static int verify_and_store(struct fetch *f, int64_t id, const struct pointer *p
 		rc = bundle_matches_pointer(b, p, url);
 	if (!rc)
 		rc = agent_store_bundle(f->a, b, url, 0);
+	if (!rc && p->health_timeout)
+		rc = agent_set_health_timeout(f->a, p->app, p->sequence, p->health_timeout);
 out:
 	bundle_free(b);
 	buf_free(&raw);

@@ -314,7 +314,7 @@ kind: Deployment
 metadata:
   name: web
   namespace: default
-  annotations: {kubesim.outpost.dev/behavior: progress-deadline, kubesim.outpost.dev/after-ms: "300"}
+  annotations: {kubesim.outpost.dev/behavior: never-ready}
 spec:
   replicas: 1
   selector: {matchLabels: {app: web}}
@@ -322,7 +322,7 @@ spec:
     metadata: {labels: {app: web}}
     spec: {containers: [{name: web, image: "nginx:broken"}]}'
 printf '%s\n' "$deploy4" > src/web-4/web.yaml
-publish web 4 src/web-4
+publish web 4 src/web-4 --health-timeout 3
 sim_control control '{"down": true}'
 op main once 2>log; rc=$?
 check "offline: v4 downloaded while the cluster was away (exit 3, unknown)" test $rc -eq 3
@@ -331,6 +331,8 @@ sim_control control '{"down": false}'
 op main once 2>log; rc=$?
 check "offline: with the server gone, v4 applied, failed and rolled back (exit 1)" test $rc -eq 1
 check "offline: the rollback came from the store" grep -q 'rolled back to sequence 3' <(op main history web)
+check "the pointer's health deadline (3 s) overrides the bundle's (20 s)" \
+	grep -q 'not healthy within the 3 s deadline' <(op main history web)
 check "offline: web is on v3 again" grep -q '^web: current sequence 3 ' <(op main status)
 check "offline: v4's Deployment was removed with it" bash -c "! kubectl --kubeconfig $KC get deployment web -n default"
 
