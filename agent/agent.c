@@ -18,6 +18,7 @@
 #include "log.h"
 #include "mem.h"
 #include "meta.h"
+#include "sdnotify.h"
 #include "metrics.h"
 #include "report.h"
 #include "store.h"
@@ -473,6 +474,7 @@ static int wait_healthy(struct agent *a, struct release_set *s, int64_t deadline
 			return 0;
 		if (h == HEALTH_FAILED)
 			return E_STATE;
+		sdnotify_watchdog();    /* a long health wait is not a hung agent */
 		if ((int64_t)time(NULL) >= deadline) {
 			if (h == HEALTH_UNKNOWN)
 				return E_UNAVAILABLE;   /* unknown is never failed */

@@ -10,6 +10,7 @@
 int main(int argc, char **argv)
 {
 	const struct cmd *c;
+	const char *v;
 	int i = 1;
 
 	while (i < argc && argv[i][0] == '-') {
@@ -20,19 +21,19 @@ int main(int argc, char **argv)
 		} else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
 			cmd_print_help(stdout);
 			return 0;
-		} else if (strcmp(a, "--config") == 0 && i + 1 < argc) {
-			config_set_path(argv[i + 1]);
-			i += 2;
-		} else if (strcmp(a, "--log-level") == 0 && i + 1 < argc) {
-			int level = log_level_parse(argv[i + 1]);
+		} else if (cmd_opt(argc, argv, &i, "--config", &v) > 0) {
+			config_set_path(v);
+			i++;
+		} else if (cmd_opt(argc, argv, &i, "--log-level", &v) > 0) {
+			int level = log_level_parse(v);
 
 			if (level < 0) {
 				error(E_USAGE, "--log-level: '%s' is not one of error, warn, info, debug",
-				      argv[i + 1]);
+				      v);
 				return 2;
 			}
 			log_set_level((enum log_level)level);
-			i += 2;
+			i++;
 		} else {
 			error(E_USAGE, "unknown option '%s' (see outpost --help)", a);
 			return 2;

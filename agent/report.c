@@ -116,9 +116,13 @@ int report_flush(struct fetch *f, int force)
 	int64_t now = (int64_t)time(NULL), next = 0, errors = 0, dropped = 0;
 	const char *headers[] = { "Accept: application/json", NULL };
 	int sent = 0, rc = 0;
+	char shown[256];
 
 	if (!cfg->reports.url)
 		return 0;
+	/* logs name the receiver without its query: it may carry a token */
+	snprintf(shown, sizeof(shown), "%.*s", (int)strcspn(cfg->reports.url, "?"),
+		 cfg->reports.url);
 	store_setting_get_int(st, KEY_NEXT, 0, &next);
 	if (!force && now < next)
 		return 0;
@@ -161,7 +165,7 @@ int report_flush(struct fetch *f, int force)
 		} else if (!rc && resp.status >= 400 && resp.status < 500 &&
 			   resp.status != 408 && resp.status != 429) {
 			log_warn("%s: report %s/%lld/%s refused with HTTP status %ld: dropped",
-				 cfg->reports.url, r.app, (long long)r.sequence, r.step, resp.status);
+				 shown, r.app, (long long)r.sequence, r.step, resp.status);
 			rc = store_outbox_ack(st, r.id);
 		} else {
 			long ra = !rc ? resp.retry_after : -1;
@@ -175,10 +179,10 @@ int report_flush(struct fetch *f, int force)
 			store_setting_set_int(st, KEY_NEXT, next);
 			if (rc)
 				log_warn("%s: reports not sent: %s (retrying in %llds)",
-					 cfg->reports.url, resp.error, (long long)(next - now));
+					 shown, resp.error, (long long)(next - now));
 			else
 				log_warn("%s: reports not sent: HTTP status %ld (retrying in %llds)",
-					 cfg->reports.url, resp.status, (long long)(next - now));
+					 shown, resp.status, (long long)(next - now));
 			rc = rc ? rc : E_HTTP;
 		}
 		http_response_free(&resp);
@@ -194,6 +198,6 @@ int report_flush(struct fetch *f, int force)
 		store_setting_set_int(st, KEY_NEXT, 0);
 	}
 	if (sent)
-		log_info("%s: %d report%s sent", cfg->reports.url, sent, sent == 1 ? "" : "s");
+		log_info("%s: %d report%s sent", shown, sent, sent == 1 ? "" : "s");
 	return sent;
 }

@@ -85,7 +85,10 @@ cp "$z/zlib.h" "$z/zconf.h" "$sysroot/include/"
 # --- mbedTLS, trimmed
 say "mbedtls"
 cp -a "$src/mbedtls" "$work/mbedtls"
-cp "$here/mbedtls-config.h" "$work/mbedtls/include/mbedtls/config.h"
+# MBEDTLS_CONFIG=default keeps Debian's full configuration (to measure what
+# the trimmed one saves: docs/build.md)
+[ "${MBEDTLS_CONFIG:-}" = default ] ||
+	cp "$here/mbedtls-config.h" "$work/mbedtls/include/mbedtls/config.h"
 run "$work/mbedtls.log" make -C "$work/mbedtls/library" -j"$jobs" \
 	CC="$CC" AR="$AR" CFLAGS="$cflags -I../include" static
 cp "$work/mbedtls/library/"libmbed*.a "$sysroot/lib/"
