@@ -140,33 +140,6 @@ static enum health say(struct ctx *c, enum health h, const char *fmt, ...)
 	return h;
 }
 
-/* Length of the valid UTF-8 sequence at s, 0 if invalid (stops at a NUL). */
-static size_t utf8_len(const unsigned char *s)
-{
-	uint32_t cp;
-	size_t len;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		len = 2, cp = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		len = 3, cp = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		len = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
-
 /*
  * Messages end up in log lines and in JSON reports: control characters
  * become spaces, and a sequence cut by a length limit (or otherwise not
@@ -175,14 +148,17 @@ static size_t utf8_len(const unsigned char *s)
 static void text_clean(char *s)
 {
 	unsigned char *p = (unsigned char *)s;
+	size_t left = strlen(s);
 
 	while (*p) {
-		size_t n = utf8_len(p);
+		size_t n = doc_utf8_len(p, left);
 
 		if (!n) {
 			*p++ = '?';
+			left--;
 			continue;
 		}
+		left -= n;
 		if (n == 1 && (*p < 0x20 || *p == 0x7f))
 			*p = ' ';
 		p += n;

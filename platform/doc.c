@@ -1106,8 +1106,7 @@ fail:
 
 /* --- JSON writer -------------------------------------------------------------- */
 
-/* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n)
+size_t doc_utf8_len(const unsigned char *s, size_t n)
 {
 	uint32_t cp;
 	size_t len;
@@ -1154,7 +1153,7 @@ static int json_string(struct buf *out, const char *str, size_t len)
 		if (i == len)
 			break;
 		if (s[i] >= 0x80) {
-			size_t n = utf8_len(s + i, len - i);
+			size_t n = doc_utf8_len(s + i, len - i);
 
 			if (!n)
 				return error(E_FORMAT, "JSON: invalid UTF-8 in a string");

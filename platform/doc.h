@@ -156,6 +156,12 @@ int doc_map_set(struct doc *d, struct node *map, const char *key,
 		struct node *value);
 
 /*
+ * Length of the valid UTF-8 sequence at s (n bytes left, n >= 1), or 0 when
+ * it is not valid UTF-8 (overlong, surrogate, past U+10FFFF, cut short).
+ */
+size_t doc_utf8_len(const unsigned char *s, size_t n);
+
+/*
  * Append n as compact JSON to out. Map keys keep their order; scalars are
  * typed as described above; strings are escaped (invalid UTF-8 in an edited
  * string is E_FORMAT). E_LIMIT when out reaches its cap or the tree is
