@@ -475,6 +475,9 @@ static int wait_healthy(struct agent *a, struct release_set *s, int64_t deadline
 		if (h == HEALTH_FAILED)
 			return E_STATE;
 		sdnotify_watchdog();    /* a long health wait is not a hung agent */
+		log_progress("%s sequence %lld: waiting for health, %lld s left: %s", s->app,
+			     (long long)s->sequence, (long long)(deadline - (int64_t)time(NULL)),
+			     msg->data);
 		if ((int64_t)time(NULL) >= deadline) {
 			if (h == HEALTH_UNKNOWN)
 				return E_UNAVAILABLE;   /* unknown is never failed */

@@ -336,9 +336,12 @@ int apply_release(struct kube *k, struct release_set *s, size_t *changed)
 		}
 		if (!rc && crds)
 			rc = wait_crds(k, s, a, b);
-		if (!rc)
+		if (!rc) {
 			log_debug("%s/%lld: wave %d applied (%zu objects)", s->app,
 				  (long long)s->sequence, s->objs[a].wave, b - a);
+			log_progress("%s sequence %lld: applied %zu of %zu objects", s->app,
+				     (long long)s->sequence, b, s->n);
+		}
 	}
 	mem_free(objs);
 	mem_free(res);

@@ -54,6 +54,7 @@ static int open_agent(struct config *cfg, struct agent **a)
 
 static void close_agent(struct config *cfg, struct agent *a)
 {
+	log_progress_end();
 	agent_close(a);
 	config_free(cfg);
 }

@@ -2,11 +2,13 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 
 static enum log_level max_level = LOG_INFO;
 static int level_given, timestamps = 1;
+static int progress_shown;      /* a progress line is on the terminal */
 static const char *const names[] = { "error", "warn", "info", "debug" };
 
 void log_set_level(enum log_level level)
@@ -62,6 +64,10 @@ void log_vmsg(enum log_level level, const char *fmt, va_list ap)
 	}
 	*o++ = '"';
 	*o++ = '\n';
+	if (progress_shown) {
+		fputs("\r\033[K", stderr);    /* log lines replace the progress line */
+		progress_shown = 0;
+	}
 	fwrite(line, 1, (size_t)(o - line), stderr);
 }
 
@@ -72,4 +78,29 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	va_start(ap, fmt);
 	log_vmsg(level, fmt, ap);
 	va_end(ap);
+}
+
+void log_progress(const char *fmt, ...)
+{
+	char msg[160];
+	va_list ap;
+
+	if (max_level < LOG_INFO || !isatty(2))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	for (char *p = msg; *p; p++)
+		if ((unsigned char)*p < 0x20)
+			*p = ' ';
+	fprintf(stderr, "\r\033[K%s", msg);
+	fflush(stderr);
+	progress_shown = 1;
+}
+
+void log_progress_end(void)
+{
+	if (progress_shown)
+		fputs("\r\033[K", stderr);
+	progress_shown = 0;
 }

@@ -29,6 +29,15 @@ void log_msg(enum log_level level, const char *fmt, ...)
 void log_vmsg(enum log_level level, const char *fmt, va_list ap)
 	__attribute__((format(printf, 2, 0)));
 
+/*
+ * Progress of a long operation (import, once), shown only on a terminal at
+ * info level or above: one line rewritten in place, cleared by the next
+ * log line or by log_progress_end(). Nothing when stderr is not a TTY, so
+ * logs and service journals stay clean.
+ */
+void log_progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_progress_end(void);
+
 #define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)
 #define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)

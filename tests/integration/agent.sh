@@ -113,7 +113,9 @@ check "an older release is refused (anti-rollback)" test $rc -eq 1
 check "anti-rollback is explained" grep -q 'older than 3' log
 
 # --- a newer release goes ahead ---------------------------------------------
-op import web-4.bundle 2>log; rc=$?
+# on a terminal (script(1) gives it one) a long import shows its progress
+script -qec "$OUTPOST --config $TMP/config.yaml import web-4.bundle" /dev/null >log 2>&1; rc=$?
+check "on a terminal, import shows its progress" grep -qE 'web sequence 4: (applied [0-9]+ of [0-9]+ objects|waiting for health)' log
 check "v4 installs after the quarantined v3" test $rc -eq 0
 check "v4 is current" grep -q '^web: current sequence 4 ' <(op status)
 
