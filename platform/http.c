@@ -410,8 +410,9 @@ static int slot_setup(struct http_client *c, struct slot *s, const struct http_r
 	if (rc == CURLE_OUT_OF_MEMORY)
 		return E_NOMEM;
 	if (rc) {
-		snprintf(s->resp->error, sizeof(s->resp->error), "%s: %s",
-			 q->url, curl_easy_strerror(rc));
+		/* the URL without its query: that may carry a token */
+		snprintf(s->resp->error, sizeof(s->resp->error), "%.*s: %s",
+			 (int)strcspn(q->url, "?"), q->url, curl_easy_strerror(rc));
 		return E_CONFIG;
 	}
 	return 0;
