@@ -310,7 +310,7 @@ static enum health judge_deployment(struct ctx *c)
 	if (ready < want)
 		return say(c, HEALTH_IN_PROGRESS, "%lld of %lld replicas ready",
 			   (long long)ready, (long long)want);
-	/* Scaled to zero: nothing to become available (differs: kstatus has a TODO). */
+	/* Scaled to zero: nothing to become available (differs: kstatus leaves this case open). */
 	if (want == 0)
 		return say(c, HEALTH_CURRENT, "scaled to 0 replicas");
 	/*

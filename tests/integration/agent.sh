@@ -19,24 +19,6 @@ release() {
 	$OUTPOST bundle pack --app "$1" --version "$1-v$2" --sequence "$2" "src/$1-$2" \
 		-o "$1-$2.bundle" --key signer.key --health-timeout "${3:-20}" >/dev/null 2>&1
 }
-deployment() { # NAME IMAGE [BEHAVIOR]
-	cat <<YAML
----
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: $1
-  annotations:
-    kubesim.outpost.dev/behavior: "${3:-ready}"
-    kubesim.outpost.dev/after-ms: "300"
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: $1}}
-  template:
-    metadata: {labels: {app: $1}}
-    spec: {containers: [{name: $1, image: "$2"}]}
-YAML
-}
 mkdir -p src/web-1 src/web-2 src/web-3 src/web-4 src/db-1 src/sts-1
 cat > src/sts-1/db.yaml <<'YAML'
 apiVersion: v1
@@ -59,11 +41,11 @@ YAML
 { printf 'apiVersion: v1\nkind: Namespace\nmetadata: {name: web}\n'; } > src/web-1/00-ns.yaml
 cp src/web-1/00-ns.yaml src/web-2/; cp src/web-1/00-ns.yaml src/web-3/; cp src/web-1/00-ns.yaml src/web-4/
 printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: extra}\ndata: {a: "1"}\n' > src/web-1/10-extra.yaml
-deployment web nginx:1.0 > src/web-1/20-web.yaml
-deployment web nginx:2.0 > src/web-2/20-web.yaml
-deployment web nginx:3.0 progress-deadline > src/web-3/20-web.yaml
-deployment web nginx:4.0 > src/web-4/20-web.yaml
-deployment db postgres:16 never-ready > src/db-1/20-db.yaml
+kubesim_deployment web nginx:1.0 > src/web-1/20-web.yaml
+kubesim_deployment web nginx:2.0 > src/web-2/20-web.yaml
+kubesim_deployment web nginx:3.0 progress-deadline > src/web-3/20-web.yaml
+kubesim_deployment web nginx:4.0 > src/web-4/20-web.yaml
+kubesim_deployment db postgres:16 never-ready > src/db-1/20-db.yaml
 release web 1; release web 2; release web 3 5; release web 4; release db 1 3; release sts 1 3
 
 cat > config.yaml <<YAML

@@ -51,3 +51,24 @@ start_kubesim() {
 sim_control() {
 	curl -s --cacert "$SIM/ca.crt" "https://localhost:$PORT/kubesim/$1" -d "${2:-{\}}" >/dev/null
 }
+
+# kubesim_deployment NAME IMAGE [BEHAVIOR]: a one-replica Deployment (a YAML
+# document) that kubesim drives to BEHAVIOR (default ready) after 300 ms.
+kubesim_deployment() {
+	cat <<YAML
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: $1
+  annotations:
+    kubesim.outpost.dev/behavior: "${3:-ready}"
+    kubesim.outpost.dev/after-ms: "300"
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: $1}}
+  template:
+    metadata: {labels: {app: $1}}
+    spec: {containers: [{name: $1, image: "$2"}]}
+YAML
+}

@@ -19,31 +19,13 @@ release() { # APP SEQ [HEALTH_TIMEOUT]
 	$OUTPOST bundle pack --app "$1" --version "$1-v$2" --sequence "$2" "src/$1-$2" \
 		-o "$1-$2.bundle" --key signer.key --health-timeout "${3:-20}" >/dev/null 2>&1
 }
-deployment() { # NAME IMAGE BEHAVIOR
-	cat <<YAML
----
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: $1
-  annotations:
-    kubesim.outpost.dev/behavior: "$3"
-    kubesim.outpost.dev/after-ms: "300"
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: $1}}
-  template:
-    metadata: {labels: {app: $1}}
-    spec: {containers: [{name: $1, image: "$2"}]}
-YAML
-}
 mkdir -p src/web-1 src/web-2 src/infra-1 metrics
 printf 'apiVersion: v1\nkind: Namespace\nmetadata: {name: web}\n' > src/web-1/00-ns.yaml
 cp src/web-1/00-ns.yaml src/web-2/
 printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: conf}\ndata: {a: "1"}\n' > src/web-1/10-conf.yaml
 cp src/web-1/10-conf.yaml src/web-2/
-deployment web nginx:1.0 ready > src/web-1/20-web.yaml
-deployment web nginx:2.0 progress-deadline > src/web-2/20-web.yaml
+kubesim_deployment web nginx:1.0 ready > src/web-1/20-web.yaml
+kubesim_deployment web nginx:2.0 progress-deadline > src/web-2/20-web.yaml
 # cluster-scoped objects only, for an app whose namespace does not exist
 printf 'apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: infra}\nrules: []\n' \
 	> src/infra-1/role.yaml

@@ -1,6 +1,8 @@
 /* tap — TAP output for the unit tests. */
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -91,6 +93,27 @@ const char *tap_capture_end(void)
 	}
 	cap_text[n] = '\0';
 	return cap_text;
+}
+
+static int quiet_saved = -1;
+
+void tap_quiet(int on)
+{
+	if (getenv("TAP_VERBOSE"))
+		return;
+	if (on && quiet_saved < 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		fflush(stderr);
+		quiet_saved = dup(2);
+		dup2(null, 2);
+		close(null);
+	} else if (!on && quiet_saved >= 0) {
+		fflush(stderr);
+		dup2(quiet_saved, 2);
+		close(quiet_saved);
+		quiet_saved = -1;
+	}
 }
 
 void tap_diag(const char *fmt, ...)

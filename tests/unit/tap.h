@@ -27,6 +27,12 @@ int tap_check_mem(const void *a, size_t alen, const void *b, size_t blen,
 void tap_capture_begin(void);
 const char *tap_capture_end(void);
 
+/*
+ * tap_quiet(1) silences stderr (the log) for loops that fail on purpose
+ * many times, tap_quiet(0) restores it; TAP_VERBOSE=1 keeps it on.
+ */
+void tap_quiet(int on);
+
 /* A comment line "# ..." between checks. */
 void tap_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int tap_done(void);

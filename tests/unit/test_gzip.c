@@ -55,26 +55,6 @@ static struct src src_of(const struct buf *b, enum mode mode)
 	return s;
 }
 
-static int saved_stderr = -1;
-
-/* Refusals are logged; loops over many of them stay quiet. */
-static void quiet(int on)
-{
-	if (on && saved_stderr < 0) {
-		int fd = open("/dev/null", O_WRONLY);
-
-		fflush(stderr);
-		saved_stderr = dup(2);
-		dup2(fd, 2);
-		close(fd);
-	} else if (!on && saved_stderr >= 0) {
-		fflush(stderr);
-		dup2(saved_stderr, 2);
-		close(saved_stderr);
-		saved_stderr = -1;
-	}
-}
-
 /* --- helpers ------------------------------------------------------------- */
 
 /*
@@ -114,9 +94,9 @@ static void expect_refusal(const struct buf *gz, uint64_t cap, int e,
 	for (int m = WHOLE; m <= BYTE; m++) {
 		struct src s = src_of(gz, (enum mode)m);
 
-		quiet(1);
+		tap_quiet(1);
 		check_int(gunzip(&s, cap, NULL, &total, msg, sizeof(msg)), ==, e);
-		quiet(0);
+		tap_quiet(0);
 		if (m == WHOLE)
 			tap_diag("%s: %s", what, msg);
 		if (!check(strstr(msg, why) != NULL))
@@ -262,9 +242,9 @@ static void test_deterministic(void)
 		struct buf small = BUF_INIT(100);
 
 		buf_addstr(&small, "prefix");
-		quiet(1);
+		tap_quiet(1);
 		check_int(gzip_compress(&small, b.data, b.len), ==, E_LIMIT);
-		quiet(0);
+		tap_quiet(0);
 		check_str(small.data, "prefix");
 		check_int(gzip_compress(&small, "hello\n", 6), ==, 0);
 		check_mem(small.data + 6, small.len - 6, hello, sizeof(hello));
@@ -283,7 +263,7 @@ static void test_truncated(void)
 
 	fill_text(&in, 3000);
 	gzip_compress(&gz, in.data, in.len);
-	quiet(1);
+	tap_quiet(1);
 	for (size_t cut = 0; cut < gz.len; cut++) {
 		for (int m = WHOLE; m <= CHUNKS; m++) {
 			struct buf part = gz;
@@ -299,7 +279,7 @@ static void test_truncated(void)
 			}
 		}
 	}
-	quiet(0);
+	tap_quiet(0);
 	check_int(bad, ==, 0);
 	gz.len = 1;
 	expect_refusal(&gz, 1 << 20, E_TRUNCATED, "ends before the gzip header",
@@ -332,9 +312,9 @@ static void test_corrupt(void)
 		struct src s = src_of(&gz, WHOLE);
 		size_t total;
 
-		quiet(1);
+		tap_quiet(1);
 		check(gunzip(&s, 1 << 20, NULL, &total, NULL, 0) < 0);
-		quiet(0);
+		tap_quiet(0);
 	}
 	buf_reset(&gz);
 	buf_addstr(&gz, "ustar data, not gzip");
@@ -374,9 +354,9 @@ static void test_bomb(void)
 	make_bomb(&gz, (size_t)64 << 20);
 	tap_diag("64 MiB of zeros: %zu bytes compressed", gz.len);
 	s = src_of(&gz, WHOLE);
-	quiet(1);
+	tap_quiet(1);
 	check_int(gunzip(&s, 1 << 20, NULL, &total, msg, sizeof(msg)), ==, E_LIMIT);
-	quiet(0);
+	tap_quiet(0);
 	check_str(msg, "gzip: more than 1048576 bytes once decompressed (the cap)");
 	check_int(total, <=, 1 << 20);             /* never past the cap */
 	check_int(total, >=, (1 << 20) - 4099);    /* and filled to it */
@@ -394,9 +374,9 @@ static void test_bomb(void)
 	check_int(total, ==, 100000);
 	expect_refusal(&gz, 99999, E_LIMIT, "more than 99999 bytes", "cap - 1");
 	s = src_of(&gz, CHUNKS);
-	quiet(1);
+	tap_quiet(1);
 	check_int(gunzip(&s, 0, NULL, &total, NULL, 0), ==, E_LIMIT);
-	quiet(0);
+	tap_quiet(0);
 	buf_free(&gz);
 	buf_free(&in);
 }
@@ -409,7 +389,7 @@ static void test_alloc_failure(void)
 
 	fill_text(&in, 100000);
 	gzip_compress(&gz, in.data, in.len);
-	quiet(1);
+	tap_quiet(1);
 	for (unsigned long n = 1; n < 100 && !ok; n++) {
 		struct src s = src_of(&gz, CHUNKS);
 		size_t total;
@@ -445,7 +425,7 @@ static void test_alloc_failure(void)
 			other++;
 		buf_free(&out);
 	}
-	quiet(0);
+	tap_quiet(0);
 	check(ok);
 	check_int(nomem, >=, 5);    /* deflate's buffers, then the output */
 	check_int(other, ==, 0);
@@ -548,15 +528,15 @@ static void test_tar_gz(void)
 	 * marker: the tar reader reads on to the end so it is not missed.
 	 */
 	tgz.data[tgz.len - 8] ^= 1;
-	quiet(1);
+	tap_quiet(1);
 	check_int(read_bundle(&tgz, &n, first, sizeof(first)), ==, E_FORMAT);
-	quiet(0);
+	tap_quiet(0);
 	check_int(n, ==, 3);
 	tgz.data[tgz.len - 8] ^= 1;
 	buf_addstr(&tgz, "junk");
-	quiet(1);
+	tap_quiet(1);
 	check_int(read_bundle(&tgz, &n, first, sizeof(first)), ==, E_FORMAT);
-	quiet(0);
+	tap_quiet(0);
 	buf_free(&tar);
 	buf_free(&tgz);
 }

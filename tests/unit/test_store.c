@@ -86,28 +86,6 @@ static int copy_file(const char *from, const char *to)
 	return n < 0 ? -1 : 0;
 }
 
-/* Silence the log during loops that fail on purpose thousands of times. */
-static int saved_stderr = -1;
-
-static void quiet(int on)
-{
-	if (getenv("OUTPOST_STORE_VERBOSE"))
-		return;
-	if (on && saved_stderr < 0) {
-		int null = open("/dev/null", O_WRONLY);
-
-		fflush(stderr);
-		saved_stderr = dup(2);
-		dup2(null, 2);
-		close(null);
-	} else if (!on && saved_stderr >= 0) {
-		fflush(stderr);
-		dup2(saved_stderr, 2);
-		close(saved_stderr);
-		saved_stderr = -1;
-	}
-}
-
 /* Read an integer pragma or query straight from a file, bypassing store. */
 static long long raw_int(const char *path, const char *sql)
 {
@@ -1013,7 +991,7 @@ static void fault_loop(const char *what, int kinds, int code, int sticky,
 	base_hist = history_rows(st, "web");
 	store_close(st);
 
-	quiet(1);
+	tap_quiet(1);
 	for (n = 1; n < 200; n++) {
 		int out;
 
@@ -1052,7 +1030,7 @@ static void fault_loop(const char *what, int kinds, int code, int sticky,
 		else
 			undone++;
 	}
-	quiet(0);
+	tap_quiet(0);
 	tap_diag("%s: %d fault points: %d undone, %d done despite the error",
 		 what, n - 1, undone, did);
 	check_int(n, >, 2);
@@ -1071,7 +1049,7 @@ static void fault_open_loop(void)
 	struct store *st;
 	int n, rc = -1, bad = 0, reset = 0;
 
-	quiet(1);
+	tap_quiet(1);
 	for (n = 1; n < 200; n++) {
 		remove_db(p);
 		st = NULL;
@@ -1093,7 +1071,7 @@ static void fault_open_loop(void)
 		if (!F.triggered)
 			break;
 	}
-	quiet(0);
+	tap_quiet(0);
 	tap_diag("open: %d fault points", n - 1);
 	check_int(n, <, 200);
 	check_int(bad, ==, 0);
@@ -1121,7 +1099,7 @@ static void test_alloc_failures(void)
 	unsigned long n;
 	int rc = -1, bad = 0, reset = 0, kinds = 0;
 
-	quiet(1);
+	tap_quiet(1);
 	for (n = 1; n < 20000; n++) {
 		remove_db(p);
 		st = NULL;
@@ -1146,7 +1124,7 @@ static void test_alloc_failures(void)
 		if (!rc)
 			break;
 	}
-	quiet(0);
+	tap_quiet(0);
 	tap_diag("allocation failures: %lu points", n - 1);
 	check_int(rc, ==, 0);
 	check_int(bad, ==, 0);
@@ -1176,7 +1154,7 @@ static void test_disk_full(void)
 	st = open_ok(p);
 	if (st) {
 		check_int(store_release_add(st, "web", 1, "1", D1, &id), ==, 0);
-		quiet(1);
+		tap_quiet(1);
 		for (i = 2; i < 100 && !rc; i++) {
 			int64_t n;
 
@@ -1184,7 +1162,7 @@ static void test_disk_full(void)
 			if (!rc)
 				rc = store_files_put(st, n, &f, 1);
 		}
-		quiet(0);
+		tap_quiet(0);
 		check_int(rc, ==, E_STORE);
 		/* what was committed is there; the failed call left nothing */
 		check_int(store_release_get_id(st, id, &(struct store_release){ 0 }), ==, 0);
@@ -1192,9 +1170,9 @@ static void test_disk_full(void)
 		store_close(st);
 		st = NULL;
 		/* after freeing space the database opens and works */
-		quiet(1);
+		tap_quiet(1);
 		rc = store_open(p, &st);
-		quiet(0);
+		tap_quiet(0);
 		if (rc == 0) {
 			check(!store_was_reset(st));
 			check_int(store_check(st), ==, 0);

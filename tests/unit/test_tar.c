@@ -56,26 +56,6 @@ static struct src src_of(const struct buf *b, enum mode mode)
 	return s;
 }
 
-/* The reader logs each refusal; loops over many of them stay quiet. */
-static int saved_stderr = -1;
-
-static void quiet(int on)
-{
-	if (on && saved_stderr < 0) {
-		int fd = open("/dev/null", O_WRONLY);
-
-		fflush(stderr);
-		saved_stderr = dup(2);
-		dup2(fd, 2);
-		close(fd);
-	} else if (!on && saved_stderr >= 0) {
-		fflush(stderr);
-		dup2(saved_stderr, 2);
-		close(saved_stderr);
-		saved_stderr = -1;
-	}
-}
-
 static const struct tar_limits limits = {
 	.max_entries = 1000,
 	.max_entry_size = 1 << 20,
@@ -195,9 +175,9 @@ static void expect_refusal(const struct buf *b, const struct tar_limits *lim,
 	char msg[1200];
 	int n, rc;
 
-	quiet(1);
+	tap_quiet(1);
 	rc = read_all(&s, lim ? lim : &limits, &n, msg, sizeof(msg));
-	quiet(0);
+	tap_quiet(0);
 	tap_diag("%s: %s", what, msg);
 	check_int(rc, ==, e);
 	if (!check(strstr(msg, why) != NULL))
@@ -692,9 +672,9 @@ static void test_limits(void)
 		struct tar_reader *r = (struct tar_reader *)&b;
 
 		lim.max_name_len = TAR_NAME_MAX + 1;
-		quiet(1);
+		tap_quiet(1);
 		check_int(tar_reader_new(&r, src_read, &s, &lim), ==, E_USAGE);
-		quiet(0);
+		tap_quiet(0);
 		check(r == NULL);
 	}
 	buf_free(&b);
@@ -710,7 +690,7 @@ static void test_truncated(void)
 	tar_write_entry(&b, "bundle.yaml", "signed: yes\n", 12);
 	tar_write_entry(&b, "m/a.yaml", "kind: ConfigMap\n", 16);
 	tar_write_end(&b);
-	quiet(1);
+	tap_quiet(1);
 	for (size_t cut = 0; cut < b.len; cut++) {
 		for (int m = WHOLE; m <= CHUNKS; m++) {
 			struct buf part = b;
@@ -721,7 +701,7 @@ static void test_truncated(void)
 				bad++;
 		}
 	}
-	quiet(0);
+	tap_quiet(0);
 	check_int(bad, ==, 0);
 
 	/* the messages say where */
@@ -824,7 +804,7 @@ static void test_writer_refusals(void)
 	char name[300];
 
 	tar_write_entry(&b, "ok", "1", 1);
-	quiet(1);
+	tap_quiet(1);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		check_int(tar_write_entry(&b, bad[i].name, "x", 1), ==, bad[i].e);
 	/* too long for ustar, or no '/' to split it at */
@@ -841,7 +821,7 @@ static void test_writer_refusals(void)
 	/* past the buffer's cap: nothing written at all */
 	check_int(tar_write_entry(&small, "a", name, 100), ==, 0);
 	check_int(tar_write_entry(&small, "b", name, 100), ==, E_LIMIT);
-	quiet(0);
+	tap_quiet(0);
 	check_int(small.len, ==, 1024);
 	check_int(b.len, ==, 1024);                 /* unchanged by refusals */
 	/* 99 bytes still fit the name field alone */
@@ -865,7 +845,7 @@ static void test_alloc_failure(void)
 		tar_write_entry(&b, name, name, strlen(name));
 	}
 	tar_write_end(&b);
-	quiet(1);
+	tap_quiet(1);
 	for (unsigned long n = 1; n < 1000 && !ok; n++) {
 		struct src s = src_of(&b, CHUNKS);
 		int entries, rc;
@@ -880,7 +860,7 @@ static void test_alloc_failure(void)
 		else
 			other++;
 	}
-	quiet(0);
+	tap_quiet(0);
 	check(ok);
 	check_int(nomem, >=, 3);    /* reader, names, the set growing */
 	check_int(other, ==, 0);
