@@ -49,6 +49,46 @@ authcurl() {
 }
 jp() { k get "$@" -o "jsonpath={.metadata.resourceVersion}/{.metadata.generation}"; }
 
+agg_v2='application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList'
+agg_v2beta1='application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList'
+client_go_accept="$agg_v2,$agg_v2beta1,application/json"   # what kubectl sends
+# discovery PATH ACCEPT: GET PATH into $work/headers and $work/body
+discovery() {
+    authcurl --fail -D "$work/headers" -o "$work/body" -H "Accept: $2" \
+        "$(url "$1")"
+}
+kc() { k --cache-dir "$(mktemp -d "$work/cache.XXXXXX")" "$@"; }  # no cache
+content_type() { tr -d '\r' <"$work/headers" | sed -n 's/^content-type: //Ip'; }
+# discovered VERSION [GV PLURAL SCOPE[+status]]...: $work/body is an
+# apidiscovery.k8s.io/VERSION APIGroupDiscoveryList listing each resource
+# with that scope (and a status subresource exactly when +status is given)
+discovered() {
+    "$python" - "$work/body" "$@" <<'EOF'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+want = sys.argv[2:]
+assert doc["kind"] == "APIGroupDiscoveryList", doc["kind"]
+assert doc["apiVersion"] == "apidiscovery.k8s.io/" + want[0], doc["apiVersion"]
+found = {}
+for item in doc["items"]:
+    for version in item["versions"]:
+        assert version["freshness"] == "Current", version
+        gv = "/".join(filter(None, (item["metadata"]["name"],
+                                    version["version"])))
+        for res in version["resources"]:
+            kind = res["responseKind"]
+            assert "/".join(filter(None, (kind["group"], kind["version"]))) \
+                == gv, res
+            status = [sub for sub in res.get("subresources", ())
+                      if sub["subresource"] == "status"]
+            found[gv, res["resource"]] = res["scope"] + \
+                ("+status" if status else "")
+for gv, plural, scope in zip(want[1::3], want[2::3], want[3::3]):
+    got = found.get((gv, plural))
+    assert got == scope, (gv, plural, got)
+EOF
+}
+
 passed=0
 failed=0
 check() {
@@ -216,14 +256,88 @@ t_api_resources() {
 }
 check "kubectl api-resources lists deployments and helmcharts" t_api_resources
 
-t_aggregated_fallback() {
-    authcurl -D "$work/headers" -o "$work/body" \
-        -H 'Accept: application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json' \
-        "$(url /apis)" &&
-        grep -qi '^content-type: application/json' "$work/headers" &&
-        grep -q '"kind":"APIGroupList"' "$work/body"
+t_aggregated_v2() {
+    discovery /apis "$client_go_accept" &&
+        [ "$(content_type)" = "$agg_v2" ] &&
+        discovered v2 apps/v1 deployments Namespaced+status \
+            apiextensions.k8s.io/v1 customresourcedefinitions Cluster+status \
+            rbac.authorization.k8s.io/v1 roles Namespaced \
+            helm.cattle.io/v1 helmcharts Namespaced+status &&
+        ! discovered v2 v1 configmaps Namespaced &&
+        discovery /api "$client_go_accept" &&
+        [ "$(content_type)" = "$agg_v2" ] &&
+        discovered v2 v1 configmaps Namespaced v1 namespaces Cluster+status &&
+        grep -q '"items":\[{"metadata":{"name":""},' "$work/body"
 }
-check "aggregated discovery request gets legacy JSON" t_aggregated_fallback
+check "aggregated discovery request gets apidiscovery.k8s.io/v2" t_aggregated_v2
+
+t_aggregated_v2beta1() {
+    discovery /apis "$agg_v2beta1" &&
+        [ "$(content_type)" = "$agg_v2beta1" ] &&
+        discovered v2beta1 apps/v1 deployments Namespaced+status &&
+        discovery /apis "$agg_v2;q=0,$agg_v2beta1,application/json" &&
+        [ "$(content_type)" = "$agg_v2beta1" ]
+}
+check "a v2beta1-only (or v2 q=0) request gets v2beta1" t_aggregated_v2beta1
+
+t_plain_discovery() {
+    discovery /apis 'application/json, */*' &&
+        [ "$(content_type)" = application/json ] &&
+        grep -q '"kind":"APIGroupList"' "$work/body" &&
+        discovery /api '*/*' && [ "$(content_type)" = application/json ] &&
+        grep -q '"kind":"APIVersions"' "$work/body"
+}
+check "a plain JSON request gets the legacy documents" t_plain_discovery
+
+t_aggregated_off() {
+    control '{"aggregated_discovery": false}' || return 1
+    discovery /apis "$client_go_accept" &&
+        [ "$(content_type)" = application/json ] &&
+        grep -q '"kind":"APIGroupList"' "$work/body" &&
+        discovery /api "$client_go_accept" &&
+        grep -q '"kind":"APIVersions"' "$work/body"
+    local result=$?
+    control '{"aggregated_discovery": true}' && return $result
+}
+check "aggregated_discovery knob off: aggregated request gets legacy" t_aggregated_off
+
+# kubectl_discovery on|off: with the knob so, a fresh kubectl sees a new CRD
+# in api-resources once it is established (reading only /api and /apis when
+# aggregated), applies a custom resource and gets it.
+kubectl_discovery() {
+    local mode=$1 knob=true group="$1.example.com" result
+    [ "$mode" = off ] && knob=false
+    control "{\"aggregated_discovery\": $knob}" || return 1
+    sed -e "s/example\.com/$group/" -e 's/widget/gadget/g' \
+        -e 's/Widget/Gadget/' -e 's/\[wd\]/[gd]/' "$work/crd.yaml" \
+        >"$work/crd-$mode.yaml"
+    sed -e "s/example\.com/$group/" -e 's/Widget/Gadget/' \
+        -e 's/namespace: demo/namespace: default/' "$work/cr.yaml" \
+        >"$work/cr-$mode.yaml"
+    kc apply --server-side -f "$work/crd-$mode.yaml" &&
+        kc wait --for=condition=Established "crd/gadgets.$group" \
+            --timeout=10s &&
+        kc api-resources -v=6 >"$work/res-$mode" 2>"$work/log-$mode" &&
+        grep -qE "^gadgets +gd +$group/v1 +true +Gadget" "$work/res-$mode" &&
+        grep -qE '^deployments +deploy +apps/v1 +true +Deployment' \
+            "$work/res-$mode" &&
+        grep -q ' GET [^ ]*/apis?' "$work/log-$mode" &&
+        if [ "$mode" = on ]; then
+            ! grep -q ' GET [^ ]*/apis/apps/v1?' "$work/log-$mode"
+        else
+            grep -q ' GET [^ ]*/apis/apps/v1?' "$work/log-$mode"
+        fi &&
+        kc apply --server-side -f "$work/cr-$mode.yaml" &&
+        [ "$(kc get gd w1 -o 'jsonpath={.spec.size}')" = 3 ] &&
+        [ "$(kc get -n default gadgets.$group -o name)" = "gadget.$group/w1" ]
+    result=$?
+    k delete crd "gadgets.$group" >/dev/null
+    control '{"aggregated_discovery": true}' && return $result
+}
+t_kubectl_aggregated() { kubectl_discovery on; }
+check "kubectl with aggregated discovery: api-resources, apply, get a CRD's kind" t_kubectl_aggregated
+t_kubectl_legacy() { kubectl_discovery off; }
+check "kubectl with the knob off (legacy discovery): the same works" t_kubectl_legacy
 
 t_apply() {
     k apply --server-side -f "$work/app.yaml" | tee "$work/applied" &&
@@ -416,6 +530,70 @@ t_resolve_name() {
         grep -q '"kind":"Namespace"'
 }
 check "server name 'kubernetes', client cert and bearer token work" t_resolve_name
+
+# raw: send stdin and an empty line over TLS (TOKEN becomes the bearer
+# token, LF becomes CRLF, a literal \n a bare LF), print the whole reply
+raw() {
+    "$python" - "$port" "$sim" "$(cat)" <<'PY'
+import socket, ssl, sys
+port, d, data = int(sys.argv[1]), sys.argv[2], sys.argv[3] + "\n\n"
+token = open(f"{d}/token").read().strip()
+ctx = ssl.create_default_context(cafile=f"{d}/ca.crt")
+reply = b""
+with socket.create_connection(("127.0.0.1", port), timeout=10) as plain:
+    with ctx.wrap_socket(plain, server_hostname="localhost") as s:
+        s.sendall(data.replace("TOKEN", token).replace("\n", "\r\n")
+                  .replace("\\n", "\n").encode())
+        try:
+            while chunk := s.recv(65536):
+                reply += chunk
+        except OSError:
+            pass
+sys.stdout.write(reply.decode("latin-1"))
+PY
+}
+t_pipelined() {   # two requests in one write: two replies, in order; then close
+    printf '%s\n' 'GET /version HTTP/1.1' 'Host: x' 'Authorization: Bearer TOKEN' '' \
+        'GET /api/v1/namespaces/kube-system HTTP/1.1' 'Host: x' \
+        'Authorization: Bearer TOKEN' 'Connection: close' '' | raw >"$work/raw"
+    [ "$(grep -o 'HTTP/1.1 200' "$work/raw" | wc -l)" = 2 ] &&
+        tr -d '\r\n' <"$work/raw" | grep -q 'gitVersion.*"name":"kube-system"'
+}
+check "pipelined requests are answered in order" t_pipelined
+
+t_chunked_body() {   # an apply whose body comes chunked
+    printf '%s\n' \
+        'PATCH /api/v1/namespaces/default/configmaps/chunked?fieldManager=t HTTP/1.1' \
+        'Host: x' 'Authorization: Bearer TOKEN' \
+        'Content-Type: application/apply-patch+yaml' \
+        'Transfer-Encoding: chunked' 'Connection: close' '' \
+        '1a' '{"apiVersion":"v1","kind":' '1c' '"ConfigMap","metadata":{"nam' \
+        'e' 'e":"chunked"}}' '0' '' | raw >"$work/raw"
+    grep -q '^HTTP/1.1 201' "$work/raw" &&
+        k get configmap chunked -n default >/dev/null
+}
+check "a chunked request body is read whole" t_chunked_body
+
+t_expect_continue() {   # a client that waits for 100 Continue gets it
+    authcurl -v -X PATCH -H 'Expect: 100-continue' \
+        -H 'Content-Type: application/apply-patch+yaml' \
+        --data-binary '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"cont"}}' \
+        "$(url '/api/v1/namespaces/default/configmaps/cont?fieldManager=t')" \
+        2>"$work/err" >/dev/null &&
+        grep -q '^< HTTP/1.1 100 Continue' "$work/err" &&
+        grep -q '^< HTTP/1.1 201' "$work/err"
+}
+check "Expect: 100-continue is answered before the body" t_expect_continue
+
+t_bad_requests() {   # malformed input: 400/431 and closed; the server lives on
+    printf 'GARBAGE\n' | raw | grep -q '^HTTP/1.1 400' &&
+        printf '%s\n' 'GET /version HTTP/1.1' 'Content-Length: -5' '' | raw |
+            grep -q '^HTTP/1.1 400' &&
+        printf 'GET /version HTTP/1.1\nX: %070000d\n' 0 | raw |
+            grep -q '^HTTP/1.1 431' &&
+        authcurl --fail "$(url /version)" | grep -q gitVersion
+}
+check "malformed requests get 400/431 and harm nothing" t_bad_requests
 
 t_stats() {
     curl -sS --cacert "$sim/ca.crt" "$(url /kubesim/stats)" >"$work/stats" &&

@@ -20,6 +20,9 @@ PATCH_TYPES = {
     "application/json-patch+json": "json",
 }
 WATCH_TIMEOUT = 1800
+DISCOVERY_GROUP = "apidiscovery.k8s.io"
+DISCOVERY_KIND = "APIGroupDiscoveryList"
+DISCOVERY_VERSIONS = ("v2", "v2beta1")     # the order kubesim prefers them
 
 
 @dataclass
@@ -30,6 +33,7 @@ class Request:
     body: bytes = b""
     content_type: str = ""
     user_agent: str = ""
+    accept: str = ""
 
     def flag(self, name):
         return self.query.get(name, "").lower() in ("1", "true")
@@ -44,6 +48,54 @@ class Reply:
     stream: object = None       # iterator of watch events instead of body
 
 
+def discovery_media_type(version):
+    """The Content-Type of aggregated discovery as apidiscovery.k8s.io/V."""
+    return f"{JSON};g={DISCOVERY_GROUP};v={version};as={DISCOVERY_KIND}"
+
+
+def negotiate_discovery(accept):
+    """The aggregated discovery version ("v2" or "v2beta1") an Accept header
+    asks for, or "" for the legacy documents.
+
+    Each offer (v2, v2beta1, plain JSON) takes the q of the most specific
+    media range naming it (q=0: not acceptable); the highest q wins, ties go
+    to the earlier offer. `*/*` and `application/*` name plain JSON only, as
+    the real server returns aggregated discovery only when asked by name. An
+    Accept naming none of them gets legacy JSON, like every other endpoint.
+    """
+    ranked = {}                 # offer -> (specificity, q)
+    for media_range in accept.split(","):
+        media, *params = media_range.split(";")
+        media = media.strip().lower()
+        values = {}
+        for param in params:
+            name, _, value = param.partition("=")
+            values[name.strip().lower()] = value.strip().strip('"')
+        try:
+            quality = float(values.pop("q", "1"))
+        except ValueError:
+            continue
+        if {"g", "v", "as"} & values.keys():
+            if media != JSON or values.get("g") != DISCOVERY_GROUP or \
+                    values.get("as") != DISCOVERY_KIND or \
+                    values.get("v") not in DISCOVERY_VERSIONS:
+                continue
+            offer, specificity = values["v"], 4
+        elif media in (JSON, "application/*", "*/*"):
+            offer = ""
+            specificity = 3 - (JSON, "application/*", "*/*").index(media)
+        else:
+            continue
+        ranked[offer] = max(ranked.get(offer, (0, 0.0)),
+                            (specificity, quality))
+    best, best_quality = "", 0.0
+    for offer in (*DISCOVERY_VERSIONS, ""):
+        quality = ranked.get(offer, (0, 0.0))[1]
+        if quality > best_quality:
+            best, best_quality = offer, quality
+    return best
+
+
 def version_info():
     return {"major": "1", "minor": "32", "gitVersion": KUBE_VERSION,
             "gitCommit": "0000000000000000000000000000000000000000",
@@ -53,10 +105,11 @@ def version_info():
 
 
 class Api:
-    def __init__(self, catalog, store, stats):
+    def __init__(self, catalog, store, stats, knobs=None):
         self.catalog = catalog
         self.store = store
         self.stats = stats
+        self.knobs = knobs      # aggregated_discovery; None: served
 
     def handle(self, req, should_stop=lambda: False):
         path = req.path.rstrip("/") or "/"
@@ -66,10 +119,8 @@ class Api:
             raise errors.method_not_allowed(req.method)
         if path == "/version":
             return self._discovery(version_info())
-        if path == "/api":
-            return self._discovery(self.catalog.api_versions())
-        if path == "/apis":
-            return self._discovery(self.catalog.api_group_list())
+        if path in ("/api", "/apis"):
+            return self._root_discovery(req, path == "/api")
         if path.startswith("/openapi/"):
             return self._openapi(path)
         parts = path.strip("/").split("/")
@@ -88,13 +139,30 @@ class Api:
                 self.catalog.api_resource_list(group, version))
         return self._resource(req, group, version, rest, should_stop)
 
-    def _discovery(self, document):
-        """Legacy discovery only: even when the client asks for aggregated
-        discovery, the plain JSON content type tells it to fall back."""
+    def _discovery(self, document, content_type=JSON):
         if document is None:
             raise errors.no_route()
         self.stats.count("discovery")
-        return Reply(200, document)
+        return Reply(200, document, content_type)
+
+    def _root_discovery(self, req, core):
+        """/api or /apis: aggregated discovery when the client asks for it
+        and the aggregated_discovery knob is on; else the legacy document,
+        whose plain JSON content type tells the client to fall back to
+        fetching each group-version (as with k3s before v1.26)."""
+        version = ""
+        if getattr(self.knobs, "aggregated_discovery", True):
+            version = negotiate_discovery(req.accept)
+        if version:
+            reply = self._discovery(
+                self.catalog.api_group_discovery_list(core, version),
+                discovery_media_type(version))
+        elif core:
+            reply = self._discovery(self.catalog.api_versions())
+        else:
+            reply = self._discovery(self.catalog.api_group_list())
+        reply.headers["Vary"] = "Accept"
+        return reply
 
     def _openapi(self, path):
         self.stats.count("openapi")

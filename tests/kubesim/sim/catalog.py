@@ -1,7 +1,8 @@
 """Resource types the server knows: built-ins plus those defined by CRDs.
 
-Also renders legacy discovery documents and the minimal OpenAPI v3 documents
-kubectl reads to decide that the server validates fields itself.
+Also renders the discovery documents (legacy and aggregated, both from the
+same type list) and the minimal OpenAPI v3 documents kubectl reads to decide
+that the server validates fields itself.
 """
 
 import hashlib
@@ -212,6 +213,44 @@ class Catalog:
         return {"kind": "APIResourceList", "apiVersion": "v1",
                 "groupVersion": f"{group}/{version}" if group else version,
                 "resources": resources}
+
+    # Aggregated discovery (apidiscovery.k8s.io) ----------------------------
+
+    def api_group_discovery_list(self, core, version):
+        """APIGroupDiscoveryList for /api (core: the "" group only) or /apis
+        (every other group), as apidiscovery.k8s.io/`version` (v2 or
+        v2beta1, which share this shape). Groups and versions come in the
+        order the legacy documents list them, the preferred version first."""
+        groups, types = self._group_versions()
+        items = []
+        for group, versions in groups.items():
+            if (group == "") != core:
+                continue
+            items.append({"metadata": {"name": group}, "versions": [
+                {"version": v, "freshness": "Current",
+                 "resources": [self._resource_discovery(t) for t in types
+                               if (t.group, t.version) == (group, v)]}
+                for v in versions]})
+        return {"kind": "APIGroupDiscoveryList",
+                "apiVersion": f"apidiscovery.k8s.io/{version}",
+                "metadata": {}, "items": items}
+
+    @staticmethod
+    def _resource_discovery(rtype):
+        kind = {"group": rtype.group, "version": rtype.version,
+                "kind": rtype.kind}
+        entry = {"resource": rtype.plural, "responseKind": kind,
+                 "scope": "Namespaced" if rtype.namespaced else "Cluster",
+                 "singularResource": rtype.singular, "verbs": VERBS}
+        if rtype.short_names:
+            entry["shortNames"] = list(rtype.short_names)
+        if rtype.categories:
+            entry["categories"] = list(rtype.categories)
+        if rtype.has_status:
+            entry["subresources"] = [{"subresource": "status",
+                                      "responseKind": kind,
+                                      "verbs": STATUS_VERBS}]
+        return entry
 
     # OpenAPI v3 ------------------------------------------------------------
 

@@ -3,17 +3,19 @@ injection (knobs) and the /kubesim/ control endpoints."""
 
 import collections
 import contextlib
+import heapq
 import hmac
 import json
 import random
 import select
+import selectors
 import socket
 import ssl
 import sys
 import threading
 import time
 from dataclasses import asdict, dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http import HTTPStatus
 from urllib.parse import parse_qsl, urlsplit
 
 from . import errors
@@ -33,6 +35,7 @@ class Knobs:
     down: bool = False
     ready_ms: int = 100
     crd_delay_ms: int = 50
+    aggregated_discovery: bool = True   # off: legacy only, like old k3s
 
     def update(self, changes):
         """Apply a control request atomically; ValueError on bad input."""
@@ -71,16 +74,15 @@ class Stats:
         with self.lock:
             self.counters[name] += amount
 
-    @contextlib.contextmanager
-    def request(self):
+    def begin(self):
+        """A request is in flight from its arrival until its reply."""
         with self.lock:
             self.inflight += 1
             self.max_inflight = max(self.max_inflight, self.inflight)
-        try:
-            yield
-        finally:
-            with self.lock:
-                self.inflight -= 1
+
+    def end(self):
+        with self.lock:
+            self.inflight -= 1
 
     def snapshot(self):
         with self.lock:
@@ -112,7 +114,7 @@ class Simulator:
         self.catalog = Catalog()
         self.store = Store(self.catalog, history)
         self.controllers = Controllers(self.store, knobs)
-        self.api = Api(self.catalog, self.store, self.stats)
+        self.api = Api(self.catalog, self.store, self.stats, knobs)
         self.seed()
 
     def seed(self):
@@ -177,191 +179,540 @@ class Simulator:
                                    {"message": "kubesim: injected error"}]})
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server_version = "kubesim"
-    sys_version = ""
-    timeout = 300           # idle keep-alive connections are closed after it
+class BadRequest(Exception):
+    """A request that is not HTTP/1.1 as we speak it: answered, then closed."""
 
-    def setup(self):
-        super().setup()
-        self.sim = self.server.sim
-        self.sim.stats.count("connections")
+    def __init__(self, message, code=400):
+        super().__init__(message)
+        self.code = code
 
-    def log_message(self, fmt, *args):
-        if self.server.verbose:
-            sys.stderr.write(f"kubesim: {self.address_string()} "
-                             f"{fmt % args}\n")
 
-    def do_GET(self):
-        self._serve()
+HEAD_MAX = 64 * 1024            # request line and headers
+BODY_MAX = 32 * 1024 * 1024     # a request body (the API server's is 3 MiB)
+IDLE_SECONDS = 300              # idle keep-alive connections are closed
+HANDSHAKE_SECONDS = 10
 
-    do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = do_GET
 
-    def _serve(self):
-        url = urlsplit(self.path)
-        body = self._read_body()
-        if url.path.startswith("/kubesim/"):
-            self._control(url.path, body)
-            return
-        sim = self.sim
-        if sim.knobs.down:
-            sim.stats.count("dropped")
-            self._drop()
-            return
-        sim.stats.count("total")
-        if not self._authenticated():
-            sim.stats.count("unauthorized")
-            self._send_error(errors.unauthorized())
-            return
-        with sim.stats.request():
-            if sim.knobs.latency_ms > 0:
-                time.sleep(sim.knobs.latency_ms / 1000)
-            if sim.knobs.down:
-                self._drop()
-                return
-            failure = sim.inject_error()
-            if failure is not None:
-                self._send_error(failure)
-                return
-            req = Request(self.command, url.path, dict(parse_qsl(url.query)),
-                          body, self.headers.get("Content-Type", ""),
-                          self.headers.get("User-Agent", ""))
-            try:
-                reply = sim.api.handle(req, self._watch_should_stop)
-            except errors.ApiError as exc:
-                self._send_error(exc)
-                return
-            if reply.stream is not None:
-                self._send_stream(reply)
-            else:
-                self._send(reply.code, reply.body, reply.content_type,
-                           reply.headers)
+@dataclass
+class Parsed:
+    method: str
+    target: str
+    headers: dict               # lower-case name -> last value
+    body: bytes
 
-    def _read_body(self):
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            parts = []
-            while True:
-                size = int(self.rfile.readline().split(b";")[0].strip(), 16)
-                if size == 0:
-                    while self.rfile.readline().strip():
-                        pass        # trailers
-                    return b"".join(parts)
-                parts.append(self.rfile.read(size))
-                self.rfile.readline()
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length > 0 else b""
 
-    def _authenticated(self):
-        if self.connection.getpeercert():
-            return True     # verified against the CA by the TLS layer
-        scheme, _, token = self.headers.get("Authorization", "").partition(" ")
-        return scheme.lower() == "bearer" and \
-            hmac.compare_digest(token.strip(), self.sim.token)
-
-    def _drop(self):
-        """Simulate an API server going away: close without answering."""
-        self.close_connection = True
-        with contextlib.suppress(OSError):
-            self.connection.shutdown(socket.SHUT_RDWR)
-
-    def _send(self, code, payload, content_type="application/json",
-              headers=None):
-        data = payload if isinstance(payload, bytes) else \
-            json.dumps(payload, separators=(",", ":")).encode()
-        self.send_response(code)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(data)))
-        self.send_header("Cache-Control", "no-cache, private")
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(data)
-
-    def _send_error(self, exc):
-        self._send(exc.code, exc.status(), headers=exc.headers)
-
-    def _send_stream(self, reply):
-        self.send_response(reply.code)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Transfer-Encoding", "chunked")
-        self.send_header("Cache-Control", "no-cache, private")
-        self.end_headers()
+def _chunked(buf, pos):
+    """(body, end) of a complete chunked body starting at pos, or None."""
+    parts, total = [], 0
+    while True:
+        eol = buf.find(b"\r\n", pos)
+        if eol < 0:
+            if len(buf) - pos > HEAD_MAX:
+                raise BadRequest("malformed chunk size")
+            return None
         try:
-            for event in reply.stream:
-                line = json.dumps(event, separators=(",", ":")).encode()
-                line += b"\n"
-                self.wfile.write(b"%x\r\n%s\r\n" % (len(line), line))
-            if self.sim.knobs.down:
-                self._drop()
-            else:
-                self.wfile.write(b"0\r\n\r\n")
-        except (OSError, ValueError):
-            self.close_connection = True
+            size = int(bytes(buf[pos:eol]).split(b";")[0].strip(), 16)
+        except ValueError:
+            raise BadRequest("malformed chunk size") from None
+        total += size
+        if total > BODY_MAX:
+            raise BadRequest("request body too large", 413)
+        pos = eol + 2
+        if size == 0:
+            end = buf.find(b"\r\n\r\n", pos - 2)    # after any trailers
+            if end < 0:
+                return None
+            return b"".join(parts), end + 4
+        if len(buf) < pos + size + 2:
+            return None
+        if buf[pos + size:pos + size + 2] != b"\r\n":
+            raise BadRequest("malformed chunk")
+        parts.append(bytes(buf[pos:pos + size]))
+        pos += size + 2
 
-    def _watch_should_stop(self):
-        if self.sim.knobs.down or self.server.stopping:
+
+class Connection:
+    """One keep-alive HTTP/1.1 connection over TLS, driven by the event loop:
+    requests are parsed out of what it reads, replies queued for it to
+    write, one request at a time in order."""
+
+    def __init__(self, sock, address, server):
+        self.sock = sock
+        self.address = address
+        self.server = server
+        self.buf = bytearray()
+        self.out = bytearray()
+        self.busy = False           # a request is delayed or streaming
+        self.closing = False        # close once the reply is written
+        self.closed = False
+        self.continued = False      # "100 Continue" sent for this request
+        self.last = time.monotonic()
+        self.events = 0
+
+    # --- parsing --------------------------------------------------------
+
+    def next_request(self):
+        """The next complete request in the buffer, or None."""
+        buf = self.buf
+        end = buf.find(b"\r\n\r\n", 0, HEAD_MAX + 4)
+        if end < 0:
+            if len(buf) > HEAD_MAX:
+                raise BadRequest("request header too large", 431)
+            return None
+        lines = bytes(buf[:end]).decode("latin-1").split("\r\n")
+        parts = lines[0].split(" ")
+        if len(parts) != 3 or parts[2] not in ("HTTP/1.1", "HTTP/1.0") or \
+                not parts[1].startswith("/"):
+            raise BadRequest(f"malformed request line {lines[0][:80]!r}")
+        headers = {}
+        for line in lines[1:]:
+            name, sep, value = line.partition(":")
+            if not sep or not name or name != name.strip():
+                raise BadRequest(f"malformed header line {line[:80]!r}")
+            headers[name.lower()] = value.strip()
+        if "chunked" in headers.get("transfer-encoding", "").lower():
+            found = _chunked(buf, end + 4)
+            if found is None:
+                self._continue(headers)
+                return None
+            body, stop = found
+        else:
+            length = headers.get("content-length", "0")
+            if not length.isdigit():
+                raise BadRequest("malformed Content-Length")
+            if int(length) > BODY_MAX:
+                raise BadRequest("request body too large", 413)
+            stop = end + 4 + int(length)
+            if len(buf) < stop:
+                self._continue(headers)
+                return None
+            body = bytes(buf[end + 4:stop])
+        del buf[:stop]
+        self.continued = False
+        connection = headers.get("connection", "").lower()
+        self.closing = "close" in connection or \
+            (parts[2] == "HTTP/1.0" and "keep-alive" not in connection)
+        return Parsed(parts[0], parts[1], headers, body)
+
+    def _continue(self, headers):
+        if not self.continued and \
+                headers.get("expect", "").lower() == "100-continue":
+            self.continued = True
+            self.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+
+    # --- writing --------------------------------------------------------
+
+    def write(self, data):
+        self.out += data
+        self.flush()
+
+    def flush(self):
+        try:
+            while self.out:
+                sent = self.sock.send(self.out)
+                del self.out[:sent]
+        except (ssl.SSLWantWriteError, ssl.SSLWantReadError,
+                BlockingIOError):
+            pass
+        except OSError:
+            self.close()
+            return
+        if not self.out and self.closing and not self.busy:
+            self.close()
+        else:
+            self.server.watch(self)
+
+    def close(self):
+        if not self.closed:
+            self.closed = True
+            self.server.forget(self)
+            with contextlib.suppress(OSError):
+                self.sock.close()
+
+    def drop(self):
+        """Simulate an API server going away: close without answering."""
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(socket.SHUT_RDWR)
+        self.close()
+
+
+class Watch:
+    """A watch streams from a thread of its own, since the store's event
+    generator blocks; its connection is out of the event loop meanwhile."""
+
+    def __init__(self, conn, server):
+        self.conn = conn
+        self.server = server
+
+    def should_stop(self):
+        conn, server = self.conn, self.server
+        if server.sim.knobs.down or server.stopping or conn.closed:
             return True
-        try:    # readable while a watch runs means the client went away
-            readable, _, _ = select.select([self.connection], [], [], 0)
+        try:    # readable while a watch runs: the client sent more or left
+            if conn.buf or conn.sock.pending():
+                return True
+            readable, _, _ = select.select([conn.sock], [], [], 0)
         except (OSError, ValueError):
             return True
         return bool(readable)
 
-    def _control(self, path, body):
-        sim = self.sim
+    def run(self, req, reply):
+        conn, server = self.conn, self.server
+        ok = False
         try:
-            if path == "/kubesim/control" and self.command == "POST":
-                sim.knobs.update(json.loads(body or b"{}"))
-                with sim.store.cond:
-                    sim.store.cond.notify_all()   # wake watches to see `down`
-            elif path == "/kubesim/reset" and self.command == "POST":
-                sim.reset()
-            elif path == "/kubesim/stats" and self.command == "GET":
-                stats = sim.stats.snapshot()
-                stats["objects"] = sim.store.count()
-                stats["resource_version"] = sim.store.rv
-                self._send(200, stats)
-                return
-            elif path != "/kubesim/control" or self.command != "GET":
-                self._send_error(errors.no_route())
-                return
-            self._send(200, asdict(sim.knobs))
-        except ValueError as exc:
-            self._send_error(errors.bad_request(f"kubesim control: {exc}"))
+            conn.sock.settimeout(IDLE_SECONDS)
+            conn.sock.sendall(bytes(conn.out) + server.head(
+                conn, req, reply.code, [
+                    ("Content-Type", "application/json"),
+                    ("Transfer-Encoding", "chunked"),
+                    ("Cache-Control", "no-cache, private")]))
+            conn.out.clear()
+            for event in reply.stream:
+                line = json.dumps(event, separators=(",", ":")).encode()
+                line += b"\n"
+                conn.sock.sendall(b"%x\r\n%s\r\n" % (len(line), line))
+            if server.sim.knobs.down:
+                with contextlib.suppress(OSError):
+                    conn.sock.shutdown(socket.SHUT_RDWR)
+            else:
+                conn.sock.sendall(b"0\r\n\r\n")
+                ok = True
+        except (OSError, ValueError):
+            pass
+        finally:
+            server.sim.stats.end()
+            server.call_soon_threadsafe(lambda: self._done(ok))
+
+    def _done(self, ok):
+        conn = self.conn
+        if not ok:
+            conn.close()
+            return
+        conn.sock.setblocking(False)
+        self.server.resume(conn)
 
 
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
+class Server:
+    """A single-threaded event loop for requests (no thread switch or lock
+    hand-off per request: the CPU per request bounds the apply benchmark),
+    with a thread per TLS handshake and per watch, which block."""
 
     def __init__(self, address, sim, context, verbose=False):
-        super().__init__(address, Handler)
         self.sim = sim
         self.context = context
         self.verbose = verbose
         self.stopping = False
+        self.listener = socket.create_server(address, backlog=128)
+        self.listener.setblocking(False)
+        self.server_address = self.listener.getsockname()
+        self.selector = selectors.DefaultSelector()
+        self.selector.register(self.listener, selectors.EVENT_READ, None)
+        self.wake_r, self.wake_w = socket.socketpair()
+        self.wake_r.setblocking(False)
+        self.selector.register(self.wake_r, selectors.EVENT_READ, None)
+        self.calls = collections.deque()    # from other threads
+        self.timers = []                    # heap of (when, seq, fn)
+        self.seq = 0
+        self.conns = set()
 
-    def finish_request(self, request, client_address):
-        """TLS handshake in the connection's own thread, then serve it."""
-        request.settimeout(10)
-        request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    # --- the loop -------------------------------------------------------
+
+    def serve_forever(self, poll_interval=0.2):
+        sweep = time.monotonic()
+        while not self.stopping:
+            for key, mask in self._wait(poll_interval):
+                if key.fileobj is self.listener:
+                    self._accept()
+                elif key.fileobj is self.wake_r:
+                    with contextlib.suppress(BlockingIOError):
+                        self.wake_r.recv(4096)
+                elif mask & selectors.EVENT_READ:
+                    self._readable(key.data)
+                else:
+                    key.data.flush()
+            now = time.monotonic()
+            while self.timers and self.timers[0][0] <= now:
+                heapq.heappop(self.timers)[2]()
+            while self.calls:
+                self.calls.popleft()()
+            if now - sweep > 1:
+                sweep = now
+                for conn in [c for c in self.conns if not c.busy and
+                             now - c.last > IDLE_SECONDS]:
+                    conn.close()
+
+    def _wait(self, poll_interval):
+        """Ready events, waiting at most until the next timer is due. epoll
+        counts whole milliseconds, rounded up: the last part of a wait is
+        slept instead, or a 2 ms latency would come out near 3 ms."""
+        timeout = poll_interval
+        if self.timers:
+            timeout = min(timeout, self.timers[0][0] - time.monotonic())
+        if timeout <= 0:
+            return self.selector.select(0)
+        if timeout >= 0.001:
+            return self.selector.select(int(timeout * 1000) / 1000)
+        events = self.selector.select(0)
+        if not events:
+            time.sleep(timeout)
+        return events
+
+    def call_soon_threadsafe(self, fn):
+        self.calls.append(fn)
+        with contextlib.suppress(OSError):
+            self.wake_w.send(b"x")
+
+    def later(self, delay, fn):
+        self.seq += 1
+        heapq.heappush(self.timers, (time.monotonic() + delay, self.seq, fn))
+
+    def watch(self, conn):
+        """Select the connection for what it waits for, or nothing while
+        busy with nothing to write."""
+        events = 0 if conn.busy else selectors.EVENT_READ
+        if conn.out:
+            events |= selectors.EVENT_WRITE
+        if conn.closed or events == conn.events:
+            return
+        if conn.events == 0:
+            self.selector.register(conn.sock, events, conn)
+        elif events == 0:
+            self.selector.unregister(conn.sock)
+        else:
+            self.selector.modify(conn.sock, events, conn)
+        conn.events = events
+
+    def forget(self, conn):
+        if conn.events:
+            self.selector.unregister(conn.sock)
+            conn.events = 0
+        self.conns.discard(conn)
+
+    def server_close(self):
+        for conn in list(self.conns):
+            conn.close()
+        self.selector.close()
+        self.listener.close()
+        self.wake_r.close()
+        self.wake_w.close()
+
+    # --- connections ----------------------------------------------------
+
+    def _accept(self):
+        while True:
+            try:
+                sock, address = self.listener.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                return      # out of descriptors: the client retries
+            threading.Thread(target=self._handshake, args=(sock, address),
+                             daemon=True).start()
+
+    def _handshake(self, sock, address):
+        """Blocking TLS handshake in its own thread, then into the loop."""
+        sock.setblocking(True)
+        sock.settimeout(HANDSHAKE_SECONDS)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         try:
-            tls = self.context.wrap_socket(request, server_side=True)
+            tls = self.context.wrap_socket(sock, server_side=True)
         except (OSError, ssl.SSLError) as exc:
             if self.verbose:
                 sys.stderr.write(f"kubesim: TLS handshake failed: {exc}\n")
-            request.close()
+            sock.close()
             return
-        try:
-            self.RequestHandlerClass(tls, client_address, self)
-        finally:
-            tls.close()
+        tls.setblocking(False)
+        self.sim.stats.count("connections")
+        self.call_soon_threadsafe(lambda: self._adopt(tls, address))
 
-    def handle_error(self, request, client_address):
+    def _adopt(self, sock, address):
+        conn = Connection(sock, address, self)
+        if self.stopping:
+            conn.close()
+            return
+        self.conns.add(conn)
+        self.watch(conn)
+        if sock.pending():
+            self._readable(conn)
+
+    def _readable(self, conn):
+        try:
+            while True:
+                data = conn.sock.recv(65536)
+                if not data:
+                    conn.close()
+                    return
+                conn.buf += data
+                if not conn.sock.pending():
+                    break
+        except (ssl.SSLWantReadError, ssl.SSLWantWriteError,
+                BlockingIOError):
+            pass
+        except OSError:
+            conn.close()
+            return
+        conn.last = time.monotonic()
+        self._process(conn)
+
+    def _process(self, conn):
+        """Serve the requests the connection has buffered, in order."""
+        while not conn.busy and not conn.closed:
+            try:
+                req = conn.next_request()
+            except BadRequest as exc:
+                conn.closing = True
+                self.send(conn, None, exc.code,
+                          errors.bad_request(str(exc)).status())
+                return
+            if req is None:
+                return
+            self._serve(conn, req)
+
+    def resume(self, conn):
+        """The connection's request is answered: on to the next one."""
+        conn.busy = False
+        if conn.closed:
+            return
+        conn.flush()
+        self._process(conn)
+
+    # --- requests -------------------------------------------------------
+
+    def _serve(self, conn, req):
+        url = urlsplit(req.target)
+        sim = self.sim
+        if url.path.startswith("/kubesim/"):
+            self.send(conn, req, *self._control(req, url.path))
+            return
+        if sim.knobs.down:
+            sim.stats.count("dropped")
+            self._log(req, "dropped")
+            conn.drop()
+            return
+        sim.stats.count("total")
+        if not self._authenticated(conn, req):
+            sim.stats.count("unauthorized")
+            self.send_error(conn, req, errors.unauthorized())
+            return
+        sim.stats.begin()
+        if sim.knobs.latency_ms > 0:
+            conn.busy = True
+            self.watch(conn)
+            self.later(sim.knobs.latency_ms / 1000,
+                       lambda: self._answer(conn, req, url))
+        else:
+            self._answer(conn, req, url)
+
+    def _answer(self, conn, req, url):
+        """Answer a request (after its latency); a watch gets a thread."""
+        delayed = conn.busy
+        streaming = False
+        try:
+            streaming = self._reply(conn, req, url)
+        finally:
+            if not streaming:
+                self.sim.stats.end()
+        if delayed and not streaming:
+            self.resume(conn)
+
+    def _reply(self, conn, req, url):
+        """Reply to the request; True when a watch now streams it."""
+        sim = self.sim
+        if conn.closed:
+            return False
+        if sim.knobs.down:
+            self._log(req, "dropped")
+            conn.drop()
+            return False
+        failure = sim.inject_error()
+        if failure is not None:
+            self.send_error(conn, req, failure)
+            return False
+        request = Request(req.method, url.path, dict(parse_qsl(url.query)),
+                          req.body, req.headers.get("content-type", ""),
+                          req.headers.get("user-agent", ""),
+                          req.headers.get("accept", ""))
+        watch = Watch(conn, self)
+        try:
+            reply = sim.api.handle(request, watch.should_stop)
+        except errors.ApiError as exc:
+            self.send_error(conn, req, exc)
+            return False
+        if reply.stream is None:
+            self.send(conn, req, reply.code, reply.body, reply.content_type,
+                      reply.headers)
+            return False
+        conn.busy = True
+        self.watch(conn)            # out of the loop while it streams
+        threading.Thread(target=watch.run, args=(req, reply),
+                         daemon=True).start()
+        return True
+
+    def _authenticated(self, conn, req):
+        if conn.sock.getpeercert():
+            return True     # verified against the CA by the TLS layer
+        scheme, _, token = req.headers.get("authorization", "").partition(" ")
+        return scheme.lower() == "bearer" and \
+            hmac.compare_digest(token.strip(), self.sim.token)
+
+    def _log(self, req, code):
         if self.verbose:
-            super().handle_error(request, client_address)
+            target = f"{req.method} {req.target}" if req else "-"
+            sys.stderr.write(f"kubesim: 127.0.0.1 \"{target}\" {code}\n")
+
+    def head(self, conn, req, code, fields):
+        """Status line and header fields, ending in the empty line."""
+        lines = [f"HTTP/1.1 {code} {_reason(code)}"]
+        lines += [f"{name}: {value}" for name, value in fields]
+        if conn.closing:
+            lines.append("Connection: close")
+        lines += ["", ""]
+        self._log(req, code)
+        return "\r\n".join(lines).encode("latin-1")
+
+    def send(self, conn, req, code, payload, content_type="application/json",
+             headers=None):
+        data = payload if isinstance(payload, bytes) else \
+            json.dumps(payload, separators=(",", ":")).encode()
+        head = self.head(conn, req, code, [
+            ("Content-Type", content_type), ("Content-Length", len(data)),
+            ("Cache-Control", "no-cache, private"),
+            *(headers or {}).items()])
+        # one write: header and body in the same TLS record and segment
+        conn.write(head if req and req.method == "HEAD" else head + data)
+
+    def send_error(self, conn, req, exc):
+        self.send(conn, req, exc.code, exc.status(), headers=exc.headers)
+
+    def _control(self, req, path):
+        """(code, payload) of a /kubesim/ control request."""
+        sim = self.sim
+        try:
+            if path == "/kubesim/control" and req.method == "POST":
+                sim.knobs.update(json.loads(req.body or b"{}"))
+                with sim.store.cond:
+                    sim.store.cond.notify_all()   # wake watches to see `down`
+            elif path == "/kubesim/reset" and req.method == "POST":
+                sim.reset()
+            elif path == "/kubesim/stats" and req.method == "GET":
+                stats = sim.stats.snapshot()
+                stats["objects"] = sim.store.count()
+                stats["resource_version"] = sim.store.rv
+                return 200, stats
+            elif path != "/kubesim/control" or req.method != "GET":
+                exc = errors.no_route()
+                return exc.code, exc.status()
+            return 200, asdict(sim.knobs)
+        except ValueError as exc:
+            exc = errors.bad_request(f"kubesim control: {exc}")
+            return exc.code, exc.status()
+
+
+def _reason(code):
+    try:
+        return HTTPStatus(code).phrase
+    except ValueError:
+        return ""
 
 
 def tls_context(directory):
