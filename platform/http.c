@@ -576,6 +576,10 @@ int http_batch(struct http_client *c, const struct http_request *reqs,
 			if (done)
 				done(ctx, s->index, r);
 		}
+		/* a slot just freed with requests waiting: start the next at
+		 * once, not after the next event on some other connection */
+		if (next < n && active < k)
+			continue;
 		if (active && running && curl_multi_poll(c->multi, NULL, 0, 1000, NULL) != CURLM_OK) {
 			rc = E_NOMEM;
 			break;

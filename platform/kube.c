@@ -426,110 +426,226 @@ static int add_resource_list(struct types *ts, const char *gv, const char *body,
 	return rc;
 }
 
+/*
+ * Aggregated discovery (apidiscovery.k8s.io, served since Kubernetes 1.26,
+ * GA in 1.30): /api and /apis each answer every group, version and resource
+ * in one document, so discovery is one round trip instead of one request per
+ * group-version. Older servers ignore the first two media ranges and answer
+ * the legacy documents, which are then walked as before.
+ */
+#define DISCOVERY_ACCEPT \
+	"application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList," \
+	"application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList," \
+	"application/json"
+
+/* Only the reply's Content-Type tells; its parameters come in any order. */
+static int is_aggregated(const struct http_response *r)
+{
+	const char *p = r->content_type;
+	int g = 0, v = 0, as = 0;
+
+	if (strncasecmp(p, "application/json", 16) != 0)
+		return 0;
+	for (p += 16; *p;) {
+		size_t n;
+
+		p += strspn(p, "; \t");
+		n = strcspn(p, "; \t");
+#define PARAM(s) (n == sizeof(s) - 1 && strncmp(p, s, n) == 0)
+		g |= PARAM("g=apidiscovery.k8s.io");
+		v |= PARAM("v=v2") || PARAM("v=v2beta1");
+		as |= PARAM("as=APIGroupDiscoveryList");
+#undef PARAM
+		p += n;
+	}
+	return g && v && as;
+}
+
+/*
+ * The resources of an APIGroupDiscoveryList. A version the server marks
+ * Stale (an aggregated API server that is down) is skipped with a warning,
+ * as the legacy walk skips a group-version that fails.
+ */
+static int add_discovery_list(struct types *ts, const char *what, const char *body,
+			      size_t len)
+{
+	struct doc *d;
+	const struct node *items;
+	int rc = load_json(what, body, len, &d);
+
+	if (rc)
+		return rc;
+	items = node_map_get(doc_root(d, 0), "items");
+	if (!items || items->type != NODE_SEQ)
+		rc = error(E_FORMAT, "discover %s: no items in the APIGroupDiscoveryList", what);
+	for (size_t i = 0; !rc && items && i < items->len; i++) {
+		const char *group = node_str(node_map_get(node_map_get(items->items[i],
+								       "metadata"), "name"));
+		const struct node *vs = node_map_get(items->items[i], "versions");
+
+		for (size_t j = 0; !rc && group && vs && vs->type == NODE_SEQ && j < vs->len; j++) {
+			const char *version = node_str(node_map_get(vs->items[j], "version"));
+			const char *fresh = node_str(node_map_get(vs->items[j], "freshness"));
+			const struct node *res = node_map_get(vs->items[j], "resources");
+			char gv[256];
+
+			if (!version || snprintf(gv, sizeof(gv), "%s%s%s", group,
+						 *group ? "/" : "", version) >= (int)sizeof(gv) ||
+			    !valid_word(gv, ".-/"))
+				continue;
+			if (fresh && strcmp(fresh, "Stale") == 0) {
+				log_warn("discover %s: the server's copy is stale (skipped)", gv);
+				continue;
+			}
+			for (size_t k = 0; !rc && res && res->type == NODE_SEQ && k < res->len; k++) {
+				const struct node *r = res->items[k];
+				const char *name = node_str(node_map_get(r, "resource"));
+				const char *kind = node_str(node_map_get(node_map_get(r, "responseKind"),
+									 "kind"));
+				const char *scope = node_str(node_map_get(r, "scope"));
+
+				if (!valid_word(name, ".-") || !valid_kind(kind))
+					continue;
+				rc = types_add(ts, gv, kind, name,
+					       scope && strcmp(scope, "Namespaced") == 0);
+			}
+		}
+	}
+	doc_free(d);
+	return rc;
+}
+
 static int discovery_error(int rc, const char *what, struct buf *msg)
 {
 	return error(rc, "discover %s: %s", what, msg->data);
 }
 
+/* Set up the requests of one discovery round; the URLs live in urls[]. */
+static int discovery_requests(struct kube *k, struct http_request *q, struct buf *urls,
+			      const char *const *paths, size_t n, const char *accept)
+{
+	for (size_t i = 0; i < n; i++)
+		buf_init(&urls[i], 4096);
+	for (size_t i = 0; i < n; i++) {
+		if (url_for(k, &urls[i], paths[i][0] == '/' ? paths[i] : "/apis/") ||
+		    (paths[i][0] != '/' && buf_addstr(&urls[i], paths[i])))
+			return E_NOMEM;
+		q[i].url = urls[i].data;
+		q[i].accept = accept;
+		q[i].max_body = DISCOVERY_MAX;
+	}
+	return 0;
+}
+
+/* The group-versions of a legacy APIGroupList; they point into groups. */
+static int legacy_group_versions(const struct doc *groups, const char ***gvs, size_t *ngv)
+{
+	const struct node *g = node_map_get(doc_root(groups, 0), "groups");
+
+	for (size_t i = 0; g && g->type == NODE_SEQ && i < g->len; i++) {
+		const struct node *vs = node_map_get(g->items[i], "versions");
+
+		for (size_t j = 0; vs && vs->type == NODE_SEQ && j < vs->len; j++) {
+			const char *gv = node_str(node_map_get(vs->items[j], "groupVersion"));
+			const char **n;
+
+			if (!valid_word(gv, ".-/") || !strchr(gv, '/'))
+				continue;
+			n = mem_realloc(*gvs, *ngv + 1, sizeof(**gvs));
+			if (!n)
+				return E_NOMEM;
+			*gvs = n;
+			(*gvs)[(*ngv)++] = gv;
+		}
+	}
+	return 0;
+}
+
 int kube_discover(struct kube *k)
 {
-	static const char *const paths[2] = { "/api/v1", "/apis" };
+	static const char *const roots[2] = { "/api", "/apis" };
 	struct http_request q[2] = { 0 };
 	struct http_response r[2];
-	struct buf url[2] = { BUF_INIT(4096), BUF_INIT(4096) };
+	struct buf url[2];
 	struct buf msg = BUF_INIT(MESSAGE_MAX);
 	struct types ts = { 0 };
 	struct doc *groups = NULL;
-	const char **gvs = NULL;
+	const char **paths = NULL;          /* the legacy round's requests */
 	struct http_request *gq = NULL;
 	struct http_response *gr = NULL;
 	struct buf *gurl = NULL;
 	size_t ngv = 0;
-	int rc = 0;
+	int rc;
 
-	for (int i = 0; i < 2 && !rc; i++) {
-		rc = url_for(k, &url[i], paths[i]);
-		q[i].url = url[i].data;
-		q[i].accept = "application/json";
-		q[i].max_body = DISCOVERY_MAX;
-	}
+	rc = discovery_requests(k, q, url, roots, 2, DISCOVERY_ACCEPT);
 	if (rc)
 		goto out;
-	http_batch(k->http, q, r, 2, k->parallel < 2 ? 1 : 2, NULL, NULL);
+	/* one connection: a second one now would be a second full TLS
+	 * handshake (no session to resume yet), dearer than a round trip */
+	http_batch(k->http, q, r, 2, 1, NULL, NULL);
 	for (int i = 0; i < 2; i++) {
 		rc = classify(&r[i], &msg);
 		if (rc) {
-			rc = discovery_error(rc == E_NOTFOUND ? E_API : rc, paths[i], &msg);
+			rc = discovery_error(rc == E_NOTFOUND ? E_API : rc, roots[i], &msg);
 			goto out_r;
 		}
 	}
-	rc = add_resource_list(&ts, "v1", r[0].body.data, r[0].body.len);
-	if (!rc)
-		rc = load_json("/apis", r[1].body.data, r[1].body.len, &groups);
+	/* the legacy round: /api/v1 unless /api was aggregated, and every
+	 * group-version of /apis unless that was */
+	if (!is_aggregated(&r[0])) {
+		paths = mem_alloc(1, sizeof(*paths));
+		if (!paths) {
+			rc = E_NOMEM;
+			goto out_r;
+		}
+		paths[ngv++] = "/api/v1";
+	} else {
+		rc = add_discovery_list(&ts, "/api", r[0].body.data, r[0].body.len);
+	}
 	if (rc)
 		goto out_r;
-	{
-		const struct node *g = node_map_get(doc_root(groups, 0), "groups");
-
-		for (size_t i = 0; g && g->type == NODE_SEQ && i < g->len; i++) {
-			const struct node *vs = node_map_get(g->items[i], "versions");
-
-			for (size_t j = 0; vs && vs->type == NODE_SEQ && j < vs->len; j++) {
-				const char *gv = node_str(node_map_get(vs->items[j], "groupVersion"));
-				const char **n;
-
-				if (!valid_word(gv, ".-/") || !strchr(gv, '/'))
-					continue;
-				n = mem_realloc(gvs, ngv + 1, sizeof(*gvs));
-				if (!n) {
-					rc = E_NOMEM;
-					goto out_r;
-				}
-				gvs = n;
-				gvs[ngv++] = gv;
-			}
-		}
+	if (is_aggregated(&r[1])) {
+		rc = add_discovery_list(&ts, "/apis", r[1].body.data, r[1].body.len);
+	} else {
+		rc = load_json("/apis", r[1].body.data, r[1].body.len, &groups);
+		if (!rc)
+			rc = legacy_group_versions(groups, &paths, &ngv);
 	}
-	gq = mem_zalloc(ngv ? ngv : 1, sizeof(*gq));
-	gr = mem_zalloc(ngv ? ngv : 1, sizeof(*gr));
-	gurl = mem_alloc(ngv ? ngv : 1, sizeof(*gurl));
+	if (rc || !ngv)
+		goto out_g;
+	gq = mem_zalloc(ngv, sizeof(*gq));
+	gr = mem_zalloc(ngv, sizeof(*gr));
+	gurl = mem_zalloc(ngv, sizeof(*gurl));
 	if (!gq || !gr || !gurl) {
 		rc = E_NOMEM;
-		goto out_r;
+		goto out_g;
 	}
-	for (size_t i = 0; i < ngv; i++)
-		buf_init(&gurl[i], 4096);
-	for (size_t i = 0; i < ngv && !rc; i++) {
-		rc = url_for(k, &gurl[i], "/apis/");
-		if (!rc && buf_addstr(&gurl[i], gvs[i]))
-			rc = E_NOMEM;
-		gq[i].url = gurl[i].data;
-		gq[i].accept = "application/json";
-		gq[i].max_body = DISCOVERY_MAX;
-	}
+	rc = discovery_requests(k, gq, gurl, paths, ngv, "application/json");
 	if (rc)
 		goto out_g;
 	http_batch(k->http, gq, gr, ngv, k->parallel, NULL, NULL);
 	for (size_t i = 0; i < ngv && !rc; i++) {
-		int e;
+		int core = paths[i][0] == '/', e;
 
 		buf_reset(&msg);
 		e = classify(&gr[i], &msg);
 		if (e == E_UNAVAILABLE && gr[i].err) {
 			/* no answer at all: the whole mapping would be a guess */
-			rc = discovery_error(e, gvs[i], &msg);
+			rc = discovery_error(e, paths[i], &msg);
+		} else if (e && core) {
+			rc = discovery_error(e == E_NOTFOUND ? E_API : e, paths[i], &msg);
 		} else if (e) {
 			/* one aggregated API down (metrics) must not stop the rest */
-			log_warn("discover %s: %s (skipped)", gvs[i], msg.data);
+			log_warn("discover %s: %s (skipped)", paths[i], msg.data);
 		} else {
-			rc = add_resource_list(&ts, gvs[i], gr[i].body.data, gr[i].body.len);
+			rc = add_resource_list(&ts, core ? "v1" : paths[i], gr[i].body.data,
+					       gr[i].body.len);
 		}
-		http_response_free(&gr[i]);
 	}
+out_g:
 	if (!rc)
 		types_replace(k, &ts);
-out_g:
-	for (size_t i = 0; i < ngv; i++) {
+	for (size_t i = 0; gurl && i < ngv; i++) {
 		buf_free(&gurl[i]);
 		http_response_free(&gr[i]);
 	}
@@ -542,7 +658,7 @@ out:
 	mem_free(gq);
 	mem_free(gr);
 	mem_free(gurl);
-	mem_free(gvs);
+	mem_free(paths);
 	doc_free(groups);
 	types_free(ts.v, ts.n);
 	buf_free(&url[0]);
