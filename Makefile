@@ -131,10 +131,13 @@ bootstrap: $(BOOT)
 build/src/SOURCES: | $(BOOT)
 	@sh cross/fetch-sources.sh build
 
-$(DEPS): build/src/SOURCES | $(BOOT)
+# a changed recipe (the script, mbedTLS's config, the toolchain) rebuilds them
+$(DEPS): build/src/SOURCES cross/build-deps.sh cross/mbedtls-config.h cross/$(TARGET).mk | $(BOOT)
+	@rm -f $@
 	@sh cross/build-deps.sh build $(TARGET)
 
-build/host/sysroot/VERSIONS: build/src/SOURCES | $(BOOT)
+build/host/sysroot/VERSIONS: build/src/SOURCES cross/build-deps.sh cross/mbedtls-config.h cross/host.mk | $(BOOT)
+	@rm -f $@
 	@sh cross/build-deps.sh build host
 
 deps: $(DEPS)
