@@ -16,7 +16,7 @@ import threading
 import time
 from dataclasses import asdict, dataclass
 from http import HTTPStatus
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl
 
 from . import errors
 from .api import Api, Request
@@ -243,6 +243,9 @@ class Connection:
         self.buf = bytearray()
         self.out = bytearray()
         self.busy = False           # a request is delayed or streaming
+        self.streaming = False      # a watch thread owns the socket
+        # a client certificate is checked once, by the TLS handshake
+        self.verified = bool(sock.getpeercert())
         self.closing = False        # close once the reply is written
         self.closed = False
         self.continued = False      # "100 Continue" sent for this request
@@ -467,9 +470,10 @@ class Server:
         heapq.heappush(self.timers, (time.monotonic() + delay, self.seq, fn))
 
     def watch(self, conn):
-        """Select the connection for what it waits for, or nothing while
-        busy with nothing to write."""
-        events = 0 if conn.busy else selectors.EVENT_READ
+        """Select the connection for what it waits for: reading (also while
+        a request waits out its latency) and, with a reply pending, writing;
+        nothing while a watch thread owns it."""
+        events = 0 if conn.streaming else selectors.EVENT_READ
         if conn.out:
             events |= selectors.EVENT_WRITE
         if conn.closed or events == conn.events:
@@ -570,7 +574,7 @@ class Server:
 
     def resume(self, conn):
         """The connection's request is answered: on to the next one."""
-        conn.busy = False
+        conn.busy = conn.streaming = False
         if conn.closed:
             return
         conn.flush()
@@ -579,10 +583,10 @@ class Server:
     # --- requests -------------------------------------------------------
 
     def _serve(self, conn, req):
-        url = urlsplit(req.target)
+        path, _, query = req.target.partition("?")
         sim = self.sim
-        if url.path.startswith("/kubesim/"):
-            self.send(conn, req, *self._control(req, url.path))
+        if path.startswith("/kubesim/"):
+            self.send(conn, req, *self._control(req, path))
             return
         if sim.knobs.down:
             sim.stats.count("dropped")
@@ -597,25 +601,24 @@ class Server:
         sim.stats.begin()
         if sim.knobs.latency_ms > 0:
             conn.busy = True
-            self.watch(conn)
             self.later(sim.knobs.latency_ms / 1000,
-                       lambda: self._answer(conn, req, url))
+                       lambda: self._answer(conn, req, path, query))
         else:
-            self._answer(conn, req, url)
+            self._answer(conn, req, path, query)
 
-    def _answer(self, conn, req, url):
+    def _answer(self, conn, req, path, query):
         """Answer a request (after its latency); a watch gets a thread."""
         delayed = conn.busy
         streaming = False
         try:
-            streaming = self._reply(conn, req, url)
+            streaming = self._reply(conn, req, path, query)
         finally:
             if not streaming:
                 self.sim.stats.end()
         if delayed and not streaming:
             self.resume(conn)
 
-    def _reply(self, conn, req, url):
+    def _reply(self, conn, req, path, query):
         """Reply to the request; True when a watch now streams it."""
         sim = self.sim
         if conn.closed:
@@ -628,7 +631,8 @@ class Server:
         if failure is not None:
             self.send_error(conn, req, failure)
             return False
-        request = Request(req.method, url.path, dict(parse_qsl(url.query)),
+        request = Request(req.method, path,
+                          dict(parse_qsl(query)) if query else {},
                           req.body, req.headers.get("content-type", ""),
                           req.headers.get("user-agent", ""),
                           req.headers.get("accept", ""))
@@ -642,14 +646,14 @@ class Server:
             self.send(conn, req, reply.code, reply.body, reply.content_type,
                       reply.headers)
             return False
-        conn.busy = True
+        conn.busy = conn.streaming = True
         self.watch(conn)            # out of the loop while it streams
         threading.Thread(target=watch.run, args=(req, reply),
                          daemon=True).start()
         return True
 
     def _authenticated(self, conn, req):
-        if conn.sock.getpeercert():
+        if conn.verified:
             return True     # verified against the CA by the TLS layer
         scheme, _, token = req.headers.get("authorization", "").partition(" ")
         return scheme.lower() == "bearer" and \
