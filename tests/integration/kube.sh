@@ -5,14 +5,8 @@
 # when the API is down or failing, kept apart from a refused apply (exit 1).
 . "$(dirname "$0")/lib.bash"
 
-SIM=$TMP/sim
-python3 "$ROOT/tests/kubesim/kubesim.py" --dir "$SIM" --port 0 >"$TMP/sim.log" 2>&1 &
-SIMPID=$!
-trap 'kill $SIMPID 2>/dev/null; wait $SIMPID 2>/dev/null; cd /; rm -rf "$TMP"' EXIT
-for _ in $(seq 100); do [ -f "$SIM/ready" ] && break; sleep 0.1; done
+start_kubesim
 check "kubesim is ready" test -f "$SIM/ready"
-PORT=$(cat "$SIM/port")
-KC=$SIM/kubeconfig
 
 kube() { $OUTPOST kube --kubeconfig "$KC" "$@"; }
 control() {
