@@ -23,6 +23,23 @@ static int release_exists(struct store *st, const char *op, int64_t id)
 	return rc < 0 ? rc : 0;
 }
 
+/*
+ * Inside a transaction: check the release exists, delete its rows (sql_del)
+ * and prepare the insert of the new ones (sql_ins) into *stmt. 0 or an enum
+ * err; the caller finalizes *stmt either way (NULL is harmless).
+ */
+static int rows_replace(struct store *st, const char *op, int64_t release_id,
+			const char *sql_del, const char *sql_ins, sqlite3_stmt **stmt)
+{
+	int rc = release_exists(st, op, release_id);
+
+	if (!rc)
+		rc = sql_exec(st, op, sql_del, "i", release_id);
+	if (rc < 0)
+		return rc;
+	return sql_prepare(st, op, sql_ins, stmt);
+}
+
 /* --- bundle files ----------------------------------------------------- */
 
 int store_files_put(struct store *st, int64_t release_id,
@@ -35,14 +52,10 @@ int store_files_put(struct store *st, int64_t release_id,
 	tx = tx_begin(st, op);
 	if (tx < 0)
 		return tx;
-	rc = release_exists(st, op, release_id);
-	if (!rc)
-		rc = sql_exec(st, op, "DELETE FROM release_files WHERE release_id = ?",
-			      "i", release_id);
-	if (rc >= 0)
-		rc = sql_prepare(st, op, "INSERT INTO release_files (release_id, "
-				 "position, name, size, sha256, content) "
-				 "VALUES (?, ?, ?, ?, ?, ?)", &stmt);
+	rc = rows_replace(st, op, release_id,
+			  "DELETE FROM release_files WHERE release_id = ?",
+			  "INSERT INTO release_files (release_id, position, name, "
+			  "size, sha256, content) VALUES (?, ?, ?, ?, ?, ?)", &stmt);
 	for (size_t i = 0; rc >= 0 && i < n; i++) {
 		const struct store_file *f = &files[i];
 
@@ -127,15 +140,11 @@ int store_inventory_put(struct store *st, int64_t release_id,
 	tx = tx_begin(st, op);
 	if (tx < 0)
 		return tx;
-	rc = release_exists(st, op, release_id);
-	if (!rc)
-		rc = sql_exec(st, op, "DELETE FROM inventory WHERE release_id = ?",
-			      "i", release_id);
-	if (rc >= 0)
-		rc = sql_prepare(st, op, "INSERT INTO inventory (release_id, "
-				 "api_version, kind, namespace, name, uid, "
-				 "resource_version) VALUES (?, ?, ?, ?, ?, ?, ?)",
-				 &stmt);
+	rc = rows_replace(st, op, release_id,
+			  "DELETE FROM inventory WHERE release_id = ?",
+			  "INSERT INTO inventory (release_id, api_version, kind, "
+			  "namespace, name, uid, resource_version) "
+			  "VALUES (?, ?, ?, ?, ?, ?, ?)", &stmt);
 	for (size_t i = 0; rc >= 0 && i < n; i++) {
 		const struct store_object *o = &objs[i];
 

@@ -144,14 +144,12 @@ static int release_query(struct store *st, const char *op, const char *sql,
 	va_list ap;
 	int rc;
 
-	rc = sql_prepare(st, op, sql, &stmt);
+	va_start(ap, fmt);
+	rc = sql_preparev(st, op, sql, &stmt, fmt, ap);
+	va_end(ap);
 	if (rc)
 		return rc;
-	va_start(ap, fmt);
-	rc = sql_bindv(st, op, stmt, fmt, ap);
-	va_end(ap);
-	if (!rc)
-		rc = sql_step(st, op, stmt);
+	rc = sql_step(st, op, stmt);
 	if (rc == 1) {
 		release_row(stmt, out);
 		rc = 0;

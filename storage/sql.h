@@ -46,6 +46,13 @@ int sql_bindv(struct store *st, const char *op, sqlite3_stmt *stmt,
 int sql_bind(struct store *st, const char *op, sqlite3_stmt *stmt,
 	     const char *fmt, ...);
 
+/*
+ * sql_prepare() and sql_bindv() in one: 0 with *stmt for the caller to
+ * finalize, or an enum err with nothing left to finalize.
+ */
+int sql_preparev(struct store *st, const char *op, const char *sql,
+		 sqlite3_stmt **stmt, const char *fmt, va_list ap);
+
 /* Step once: 1 with a row, 0 when done, a negative enum err on failure. */
 int sql_step(struct store *st, const char *op, sqlite3_stmt *stmt);
 

@@ -213,6 +213,18 @@ int sql_bind(struct store *st, const char *op, sqlite3_stmt *stmt,
 	return rc;
 }
 
+int sql_preparev(struct store *st, const char *op, const char *sql,
+		 sqlite3_stmt **stmt, const char *fmt, va_list ap)
+{
+	int rc = sql_prepare(st, op, sql, stmt);
+
+	if (!rc && (rc = sql_bindv(st, op, *stmt, fmt, ap)) != 0) {
+		sqlite3_finalize(*stmt);
+		*stmt = NULL;
+	}
+	return rc;
+}
+
 int sql_step(struct store *st, const char *op, sqlite3_stmt *stmt)
 {
 	switch (sqlite3_step(stmt)) {
@@ -232,14 +244,13 @@ int sql_exec(struct store *st, const char *op, const char *sql,
 	va_list ap;
 	int rc;
 
-	rc = sql_prepare(st, op, sql, &stmt);
+	va_start(ap, fmt);
+	rc = sql_preparev(st, op, sql, &stmt, fmt, ap);
+	va_end(ap);
 	if (rc)
 		return rc;
-	va_start(ap, fmt);
-	rc = sql_bindv(st, op, stmt, fmt, ap);
-	va_end(ap);
-	while (!rc && (rc = sql_step(st, op, stmt)) == 1)
-		rc = 0;         /* a statement with RETURNING: drain it */
+	while ((rc = sql_step(st, op, stmt)) == 1)
+		;               /* a statement with RETURNING: drain it */
 	sqlite3_finalize(stmt);
 	return rc < 0 ? rc : sqlite3_changes(st->db);
 }
@@ -251,14 +262,12 @@ int sql_int(struct store *st, const char *op, int64_t *value, const char *sql,
 	va_list ap;
 	int rc;
 
-	rc = sql_prepare(st, op, sql, &stmt);
+	va_start(ap, fmt);
+	rc = sql_preparev(st, op, sql, &stmt, fmt, ap);
+	va_end(ap);
 	if (rc)
 		return rc;
-	va_start(ap, fmt);
-	rc = sql_bindv(st, op, stmt, fmt, ap);
-	va_end(ap);
-	if (!rc)
-		rc = sql_step(st, op, stmt);
+	rc = sql_step(st, op, stmt);
 	if (rc == 1)
 		*value = sqlite3_column_int64(stmt, 0);
 	sqlite3_finalize(stmt);
