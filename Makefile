@@ -7,6 +7,9 @@
 #   make defconfig|menuconfig|olddefconfig|savedefconfig|allnoconfig|allyesconfig
 #   make sizes                           stripped size of each built target
 #   make check-src                       banned functions, warnings as errors
+#   make sources-lock                    cross/sources.lock from what was fetched
+#   make source-cache                    every source file in one tarball, for
+#                                        offline builds: SOURCES=that.tar make
 #   make V=1                             show the compiler command lines
 #
 # O= puts the configuration and objects elsewhere (CI builds allnoconfig and
@@ -117,9 +120,9 @@ UNITBIN  := $(UNIT:tests/unit/%.c=$(T)/%)
 ITEST    := $(sort $(wildcard tests/integration/*.sh)) tests/kubesim/test_kubectl.sh
 
 .PHONY: all test unit integration demo bench sizes check-src clean distclean deps bootstrap \
-        defconfig menuconfig olddefconfig savedefconfig allnoconfig allyesconfig
+        sources-note sources-lock source-cache defconfig menuconfig olddefconfig savedefconfig allnoconfig allyesconfig
 
-all: $(O)/outpost
+all: $(O)/outpost sources-note
 
 $(BOOT):
 	@sh tests/bootstrap.sh
@@ -127,9 +130,20 @@ $(BOOT):
 
 bootstrap: $(BOOT)
 
-# Sources are fetched once, then targets can build side by side (make -j).
-build/src/SOURCES: | $(BOOT)
+# Sources are fetched once, at the versions cross/sources.lock pins, then
+# targets can build side by side (make -j). A new lock fetches again; a
+# fetch whose sources differ from the lock says so on every build.
+build/src/SOURCES: cross/sources.lock | $(BOOT)
 	@sh cross/fetch-sources.sh build
+
+sources-note: build/src/SOURCES
+	@sh cross/fetch-sources.sh --note build
+
+sources-lock: build/src/SOURCES
+	@sh cross/fetch-sources.sh --lock build
+
+source-cache: build/src/SOURCES
+	@sh cross/fetch-sources.sh --cache build
 
 # a changed recipe (the script, mbedTLS's config, the toolchain) rebuilds them
 $(DEPS): build/src/SOURCES cross/build-deps.sh cross/mbedtls-config.h cross/$(TARGET).mk | $(BOOT)
@@ -160,6 +174,9 @@ $(O)/buildinfo.h: $(DEPS) $(O)/.config FORCE
 	   printf '#define OUTPOST_TARGET "%s"\n' '$(TARGET)'; \
 	   printf '#define OUTPOST_DEBIAN_SOURCES "'; \
 	   sed -n 's/^\([a-z0-9]*\) \([^ ]*\)$$/\1 \2, /p' $(DEPS) | tr -d '\n' | sed 's/, $$//'; \
+	   printf '"\n#define OUTPOST_SOURCES_DIFFER "'; \
+	   sed -n 's/^# differs \([^:]*\): locked \([^,]*\), using \(.*\): the locked .*/\1 \3 (locked \2), /p' \
+		$(DEPS) | tr -d '\n' | sed 's/, $$//'; \
 	   printf '"\n'; } > $@.tmp
 	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
 FORCE:
@@ -217,7 +234,7 @@ integration: $(O)/outpost
 	@OUTPOST="$(if $(QEMU),$(QEMU) )$(CURDIR)/$(O)/outpost" sh tests/run $(ITEST)
 
 # One closing line for everything: unit tests, then integration tests.
-test: $(O)/outpost $(UNITBIN)
+test: $(O)/outpost $(UNITBIN) sources-note
 	@OUTPOST="$(if $(QEMU),$(QEMU) )$(CURDIR)/$(O)/outpost" \
 		sh tests/run $(if $(QEMU),--runner $(QEMU)) $(UNITBIN) $(ITEST)
 
@@ -325,7 +342,7 @@ BINPATH_SED    := 's|/usr/local/bin/outpost|$(BINDIR)/outpost|g'
 
 .PHONY: install uninstall
 
-install: $(O)/outpost
+install: $(O)/outpost sources-note
 	$(call say,INSTALL,'$(DESTDIR) $(PREFIX)')
 	$(Q)install -d -m 0755 $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 \
 		$(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(INITDIR) $(DESTDIR)$(CONFDIR)

@@ -49,5 +49,9 @@ int version_describe(struct buf *out)
 			      curl_version_info(CURLVERSION_NOW)->version, mbed,
 			      store_library_version(), yaml_get_version_string(),
 			      zlibVersion(), OUTPOST_DEBIAN_SOURCES);
+	/* the build could not have cross/sources.lock's versions: say which */
+	if (!rc && OUTPOST_SOURCES_DIFFER[0])
+		rc = buf_addf(out, "debian-sources-not-locked %s\n",
+			      OUTPOST_SOURCES_DIFFER);
 	return rc;
 }
