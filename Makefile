@@ -55,7 +55,27 @@ T        := $(O)/test
 
 WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wpointer-arith -Wcast-qual -Wformat=2 -Wvla -Werror
-CPPFLAGS := -iquote $(O) -iquote agent -iquote platform -iquote storage -DCURL_STATICLIB
+CPPFLAGS := -iquote $(O) -DCURL_STATICLIB
+
+# The house (docs/design.md): each room compiles with the include
+# directories of the rooms it may use and no others, so an include that
+# crosses a layer the wrong way fails the build. tests/include-graph.py
+# (make check-src, make test) checks the same rules and that no module's
+# includes form a cycle; storage may use only platform's basics.
+#   agent/cli      the command line: every room below
+#   agent/gateway  the gateway runtime: formats, platform, storage
+#   agent/formats  the signed formats, bytes in, verified structs out: platform
+#   platform       the outside world: libc and the libraries
+#   storage        the state store: SQLite and platform's basics
+ROOMS        := agent/cli agent/gateway agent/formats platform storage
+USES_agent/cli     := agent/cli agent/gateway agent/formats platform storage
+USES_agent/gateway := agent/gateway agent/formats platform storage
+USES_agent/formats := agent/formats platform
+USES_platform      := platform
+USES_storage       := storage platform
+room_of   = $(firstword $(foreach r,$(ROOMS),$(if $(filter $(r)/%,$(1)),$(r))))
+# -iquote for the source file $(1): its room's, or every room for a test
+room_inc  = $(addprefix -iquote ,$(or $(USES_$(call room_of,$(1))),$(ROOMS)))
 CFLAGS   := -std=c11 -D_GNU_SOURCE $(WARN) -ffile-prefix-map=$(CURDIR)=.
 LIBS     := -lcurl -lmbedtls -lmbedx509 -lmbedcrypto -lsqlite3 -lyaml -lz \
             -lpthread -lm
@@ -66,25 +86,28 @@ LIBS     := -lcurl -lmbedtls -lmbedx509 -lmbedcrypto -lsqlite3 -lyaml -lz \
 
 # Sources. A feature compiled out drops its file: src-$(CONFIG_X) += x.c
 src-y := \
-	agent/main.c \
-	agent/agent.c \
-	agent/apply.c \
-	agent/bundle.c \
-	agent/cmd.c \
-	agent/cmd_agent.c \
-	agent/cmd_config.c \
-	agent/cmd_kube.c \
-	agent/cmd_publish.c \
-	agent/cmd_sign.c \
-	agent/config.c \
-	agent/events.c \
-	agent/fetch.c \
-	agent/health.c \
-	agent/meta.c \
-	agent/pointer.c \
-	agent/schedule.c \
-	agent/signer.c \
-	agent/trust.c \
+	agent/cli/main.c \
+	agent/cli/status.c \
+	agent/cli/cmd.c \
+	agent/cli/cmd_agent.c \
+	agent/cli/cmd_config.c \
+	agent/cli/cmd_kube.c \
+	agent/cli/cmd_publish.c \
+	agent/cli/cmd_sign.c \
+	agent/formats/bundle.c \
+	agent/formats/meta.c \
+	agent/formats/pointer.c \
+	agent/formats/sigfile.c \
+	agent/formats/signer.c \
+	agent/formats/trust.c \
+	agent/gateway/agent.c \
+	agent/gateway/apply.c \
+	agent/gateway/config.c \
+	agent/gateway/events.c \
+	agent/gateway/fetch.c \
+	agent/gateway/health.c \
+	agent/gateway/schedule.c \
+	agent/gateway/upstream.c \
 	platform/buf.c \
 	platform/crypto.c \
 	platform/doc.c \
@@ -97,7 +120,6 @@ src-y := \
 	platform/manifest.c \
 	platform/mem.c \
 	platform/sdnotify.c \
-	platform/sigfile.c \
 	platform/tar.c \
 	platform/version.c \
 	storage/content.c \
@@ -107,18 +129,20 @@ src-y := \
 	storage/settings.c \
 	storage/store.c
 src-$(CONFIG_GZIP) += platform/gzip.c
-src-$(CONFIG_METRICS) += agent/metrics.c
-src-$(CONFIG_REPORTS) += agent/report.c
+src-$(CONFIG_METRICS) += agent/gateway/metrics.c
+src-$(CONFIG_REPORTS) += agent/gateway/report.c
 
 SRC      := $(src-y)
 OBJ      := $(SRC:%.c=$(O)/obj/%.o)
 TOBJ     := $(SRC:%.c=$(T)/obj/%.o)
-TLIBOBJ  := $(filter-out $(T)/obj/agent/main.o,$(TOBJ))
+TLIBOBJ  := $(filter-out $(T)/obj/agent/cli/main.o,$(TOBJ))
 UNIT     := $(wildcard tests/unit/test_*.c)
 UNITBIN  := $(UNIT:tests/unit/%.c=$(T)/%)
 # Integration tests: scripts that drive the built binary (OUTPOST=path).
 ITEST    := $(sort $(wildcard tests/integration/*.sh)) tests/kubesim/test_kubectl.sh
 
+
+.PHONY: print-room-flags
 .PHONY: all test unit integration demo bench sizes check-src clean distclean deps bootstrap \
         sources-note sources-lock source-cache defconfig menuconfig olddefconfig savedefconfig allnoconfig allyesconfig
 
@@ -199,7 +223,7 @@ allnoconfig allyesconfig: | $(BOOT)
 $(O)/obj/%.o: %.c $(O)/kconfig.h $(O)/buildinfo.h $(DEPS)
 	$(call say,CC,$<)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(CPPFLAGS) -isystem $(SYSROOT)/include $(CFLAGS) -Os $(DEP_CFLAGS) \
+	$(Q)$(CC) $(CPPFLAGS) $(call room_inc,$<) -isystem $(SYSROOT)/include $(CFLAGS) -Os $(DEP_CFLAGS) \
 		-ffunction-sections -fdata-sections -MMD -MP -c $< -o $@
 
 $(O)/outpost: $(OBJ)
@@ -220,7 +244,7 @@ sizes:
 $(T)/obj/%.o: %.c $(O)/kconfig.h $(O)/buildinfo.h $(TDEPS)
 	$(call say,CC,$< [test])
 	@mkdir -p $(@D)
-	$(Q)$(TCC) $(CPPFLAGS) -iquote tests/unit -isystem $(TSYSROOT)/include $(CFLAGS) \
+	$(Q)$(TCC) $(CPPFLAGS) $(call room_inc,$<) -iquote tests/unit -isystem $(TSYSROOT)/include $(CFLAGS) \
 		$(TFLAGS) -MMD -MP -c $< -o $@
 
 $(T)/test_%: $(T)/obj/tests/unit/test_%.o $(T)/obj/tests/unit/tap.o $(TLIBOBJ)
@@ -253,6 +277,10 @@ bench: $(O)/outpost
 check-src: $(TOBJ)
 	@sh tests/check-src.sh
 
+# The include flags a source file compiles with (tests/integration/layers.sh)
+print-room-flags:
+	@echo $(CPPFLAGS) $(call room_inc,$(FILE))
+
 clean:
 	rm -rf $(O)/obj $(T) $(O)/outpost $(O)/outpost.unstripped $(O)/*.h
 distclean:
@@ -279,7 +307,7 @@ FUZZ_CC      := clang
 FZ           := build/fuzz
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS  := -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN)
-FUZZ_LIBOBJ  := $(patsubst %.c,$(FZ)/obj/%.o,$(filter-out agent/main.c,$(SRC)))
+FUZZ_LIBOBJ  := $(patsubst %.c,$(FZ)/obj/%.o,$(filter-out agent/cli/main.c,$(SRC)))
 FUZZ_BIN     := $(FUZZ_TARGETS:%=$(FZ)/fuzz_%)
 
 .PHONY: fuzz fuzz-build
@@ -287,13 +315,13 @@ FUZZ_BIN     := $(FUZZ_TARGETS:%=$(FZ)/fuzz_%)
 $(FZ)/obj/tests/fuzz/%.o: tests/fuzz/%.c $(O)/kconfig.h $(O)/buildinfo.h build/host/sysroot/VERSIONS
 	$(call say,CC,'$< [fuzz]')
 	@mkdir -p $(@D)
-	$(Q)$(FUZZ_CC) $(CPPFLAGS) -iquote tests/fuzz -isystem build/host/sysroot/include \
+	$(Q)$(FUZZ_CC) $(CPPFLAGS) $(call room_inc,$<) -iquote tests/fuzz -isystem build/host/sysroot/include \
 		$(CFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer -MMD -MP -c $< -o $@
 
 $(FZ)/obj/%.o: %.c $(O)/kconfig.h $(O)/buildinfo.h build/host/sysroot/VERSIONS
 	$(call say,CC,'$< [fuzz]')
 	@mkdir -p $(@D)
-	$(Q)$(FUZZ_CC) $(CPPFLAGS) -isystem build/host/sysroot/include $(CFLAGS) \
+	$(Q)$(FUZZ_CC) $(CPPFLAGS) $(call room_inc,$<) -isystem build/host/sysroot/include $(CFLAGS) \
 		$(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
 
 # An archive: each target links only the modules it reaches.

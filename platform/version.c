@@ -6,7 +6,6 @@
 
 #include "buildinfo.h"
 #include "features.h"
-#include "store.h"
 #include "version.h"
 
 /* Features, as Kconfig left them: name and whether compiled in. */
@@ -27,7 +26,7 @@ const char *version_short(void)
 	return OUTPOST_VERSION " (" OUTPOST_GITREV ")";
 }
 
-int version_describe(struct buf *out)
+int version_describe(struct buf *out, const char *sqlite_version)
 {
 	char mbed[32];
 	int rc;
@@ -47,7 +46,7 @@ int version_describe(struct buf *out)
 			      CONFIG_STATE_DIR, CONFIG_CONFIG_PATH, CONFIG_POLL_INTERVAL,
 			      CONFIG_MAX_BUNDLE_KB, CONFIG_API_CONNECTIONS,
 			      curl_version_info(CURLVERSION_NOW)->version, mbed,
-			      store_library_version(), yaml_get_version_string(),
+			      sqlite_version, yaml_get_version_string(),
 			      zlibVersion(), OUTPOST_DEBIAN_SOURCES);
 	/* the build could not have cross/sources.lock's versions: say which */
 	if (!rc && OUTPOST_SOURCES_DIFFER[0])

@@ -9,8 +9,11 @@
 
 #include "buf.h"
 
-/* Append the multi-line version report to out. */
-int version_describe(struct buf *out);
+/*
+ * Append the multi-line version report to out. sqlite_version is the state
+ * store's library version (storage/ owns SQLite: the command line asks it).
+ */
+int version_describe(struct buf *out, const char *sqlite_version);
 
 /* "0.1.0 (abcdef123456)" — for User-Agent headers and reports. */
 const char *version_short(void);

@@ -1,5 +1,5 @@
 /*
- * fuzz_bundle — a whole release bundle (agent/bundle.h) as the agent reads
+ * fuzz_bundle — a whole release bundle (agent/formats/bundle.h) as the agent reads
  * it, without a trust root (as `bundle inspect` does): gzip peek, inflate,
  * tar, bundle.yaml, file sizes and sha256, manifests. With t NULL the
  * signature is not checked, but every structural and digest check is.

@@ -1,6 +1,6 @@
 /*
  * fuzz_pointer — the release pointer, channels/<app>/release.yaml
- * (agent/pointer.h), parsed without its signature as `outpost release`
+ * (agent/formats/pointer.h), parsed without its signature as `outpost release`
  * tools do; pointer_verify() parses with the same code once signed.
  */
 #include <stddef.h>

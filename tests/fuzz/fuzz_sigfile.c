@@ -1,5 +1,5 @@
 /*
- * fuzz_sigfile — the detached signature file parser (platform/sigfile.h),
+ * fuzz_sigfile — the detached signature file parser (agent/formats/sigfile.h),
  * the lookup over what it parsed, and sigfile_update(), which rewrites a
  * file that parsed.
  */

@@ -1,5 +1,5 @@
 /*
- * fuzz_trust — the trust root (agent/trust.h): root.yaml parsing, then the
+ * fuzz_trust — the trust root (agent/formats/trust.h): root.yaml parsing, then the
  * signature check over its own bytes. The input is root.yaml, optionally
  * followed by FUZZ_SIG_SEP and the signature file (the seeds are real
  * root.yaml + root.yaml.sig pairs, so the check runs real ECDSA).

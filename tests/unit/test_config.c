@@ -1,4 +1,4 @@
-/* Unit tests: agent/config — config.yaml, its defaults and its refusals. */
+/* Unit tests: agent/gateway/config — config.yaml, its defaults and its refusals. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

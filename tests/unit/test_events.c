@@ -1,5 +1,5 @@
 /*
- * Unit tests: agent/events — which object an event is attached to, and the
+ * Unit tests: agent/gateway/events — which object an event is attached to, and the
  * exact Event JSON: the legacy validation rules (metadata.namespace equals
  * involvedObject.namespace, no eventTime), escaping, and the message cut to
  * 1024 bytes at a UTF-8 boundary.

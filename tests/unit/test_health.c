@@ -1,4 +1,4 @@
-/* Unit tests: agent/health — kstatus verdicts from API replies. */
+/* Unit tests: agent/gateway/health — kstatus verdicts from API replies. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /*
- * Unit tests: agent/metrics — the exact text for a known state (every
+ * Unit tests: agent/gateway/metrics — the exact text for a known state (every
  * family with HELP and TYPE, series the fetch module has not recorded
  * left out), label escaping, persistent counters, and the file: mode 0644,
  * replaced atomically (a reader racing the writer only ever sees a whole

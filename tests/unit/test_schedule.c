@@ -1,5 +1,5 @@
-/* Unit tests: agent/schedule (poll delays, backoff, Retry-After, windows,
- * rollout cohorts) and the bundle URL resolution of agent/fetch. */
+/* Unit tests: agent/gateway/schedule (poll delays, backoff, Retry-After, windows,
+ * rollout cohorts) and the bundle URL resolution of agent/gateway/fetch. */
 #include <stdio.h>
 #include <string.h>
 

@@ -1,5 +1,5 @@
 /*
- * Unit tests: platform/sigfile — the detached `keyid base64` signature
+ * Unit tests: agent/formats/sigfile — the detached `keyid base64` signature
  * file: good files parse, every kind of bad one is refused with its own
  * error naming the line, and updating keeps what it does not touch.
  */

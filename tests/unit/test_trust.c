@@ -1,4 +1,4 @@
-/* Unit tests: agent/meta, agent/trust, agent/pointer — the signature policy. */
+/* Unit tests: agent/formats: meta, trust, pointer — the signature policy. */
 #include <stdio.h>
 #include <string.h>
 

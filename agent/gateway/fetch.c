@@ -11,35 +11,29 @@
 #include "error.h"
 #include "features.h"
 #include "fetch.h"
+#include "http.h"
 #include "log.h"
 #include "mem.h"
 #include "pointer.h"
 #include "schedule.h"
 #include "store.h"
 #include "trust.h"
+#include "upstream.h"
 
 #define POLL_TIMEOUT_MS 60000L      /* a pointer and its signature: small */
-#define CONNECT_TIMEOUT_MS 15000L
-/* Slow-retrieval defence: below this many bytes/s for this long, a transfer
- * is cut (and a download resumes from there at the next attempt). */
-#define LOW_SPEED_BYTES 100L
-#define LOW_SPEED_SECS 60L
 #define CHUNK (64 * 1024)           /* bytes per stored download chunk */
 #define KEY_MAX 128
-/* Tests only: pin a host ("HOST:PORT:ADDRESS", as curl --resolve) and make
- * the low-speed limit short ("BYTES:SECONDS"). */
-#define ENV_RESOLVE "OUTPOST_TEST_RESOLVE"
-#define ENV_LOW_SPEED "OUTPOST_TEST_LOW_SPEED"
 
 struct fetch {
 	struct agent *a;
 	const struct config *cfg;
 	struct store *st;
-	struct http_client *http;
+	struct upstream *up;
 	struct schedule_bounds bounds;
 };
 
-int fetch_new(struct fetch **out, struct agent *a, const struct config *cfg)
+int fetch_new(struct fetch **out, struct agent *a, struct upstream *up,
+	      const struct config *cfg)
 {
 	struct fetch *f = mem_zalloc(1, sizeof(*f));
 
@@ -47,6 +41,7 @@ int fetch_new(struct fetch **out, struct agent *a, const struct config *cfg)
 	if (!f)
 		return E_NOMEM;
 	f->a = a;
+	f->up = up;
 	f->cfg = cfg;
 	f->st = agent_store(a);
 	f->bounds.min = cfg->poll.min_interval;
@@ -60,84 +55,10 @@ void fetch_free(struct fetch *f)
 {
 	if (!f)
 		return;
-	http_client_free(f->http);
 	mem_free(f);
 }
 
-struct store *fetch_store(struct fetch *f)
-{
-	return f->st;
-}
 
-const struct config *fetch_config(struct fetch *f)
-{
-	return f->cfg;
-}
-
-/* --- the HTTP client ------------------------------------------------------- */
-
-static int client(struct fetch *f)
-{
-	const struct config *c = f->cfg;
-	const char *resolve = getenv(ENV_RESOLVE), *speed = getenv(ENV_LOW_SPEED);
-	struct http_opts o = { 0 };
-	int rc;
-
-	if (f->http)
-		return 0;
-	if (c->tls.ca_pem) {
-		o.ca_pem = c->tls.ca_pem;
-		o.ca_len = c->tls.ca_pem_len;
-	} else {
-		o.ca_file = c->tls.ca;
-	}
-	if (IS_ENABLED(CONFIG_TLS_CLIENT_CERT) && c->tls.client_cert) {
-		o.cert_file = c->tls.client_cert;
-		o.key_file = c->tls.client_key;
-	}
-	o.insecure_skip_verify = c->tls.insecure_skip_verify;
-	o.connect_timeout_ms = CONNECT_TIMEOUT_MS;
-	o.low_speed_bytes = LOW_SPEED_BYTES;
-	o.low_speed_secs = LOW_SPEED_SECS;
-	o.max_connections = 2;
-	o.follow_redirects = 1;
-	if (resolve && *resolve) {
-		o.resolve = resolve;
-		log_warn("%s=%s: connecting there (for tests only)", ENV_RESOLVE, resolve);
-	}
-	if (speed && *speed) {
-		char *end;
-		long b = strtol(speed, &end, 10), s = *end == ':' ? strtol(end + 1, &end, 10) : 0;
-
-		if (*end || b < 1 || s < 1)
-			return error(E_CONFIG, "%s=%s: expected BYTES:SECONDS", ENV_LOW_SPEED, speed);
-		o.low_speed_bytes = b;
-		o.low_speed_secs = s;
-		log_warn("%s=%s: low-speed limit %ld bytes/s for %ld s (for tests only)",
-			 ENV_LOW_SPEED, speed, b, s);
-	}
-	rc = http_client_new(&f->http, &o);
-	if (rc)
-		return error(rc, "release server: cannot set up the HTTP client");
-	return 0;
-}
-
-int fetch_do(struct fetch *f, const struct http_request *q, struct http_response *r)
-{
-	int rc = client(f);
-
-	if (rc) {
-		memset(r, 0, sizeof(*r));
-		buf_init(&r->body, 1);
-		r->err = rc;
-		snprintf(r->error, sizeof(r->error), "%s", err_str(rc));
-		return rc;
-	}
-	if (f->cfg->tls.insecure_skip_verify)
-		log_warn("%s: TLS certificate verification is OFF (tls.insecure_skip_verify, "
-			 "for tests only)", q->url);
-	return http_do(f->http, q, r);
-}
 
 /* --- settings ------------------------------------------------------------------ */
 
@@ -534,7 +455,7 @@ static int download(struct fetch *f, const struct pointer *p, const char *url)
 		else
 			log_info("%s: downloading %s sequence %lld, %lld bytes", url, p->app,
 				 (long long)p->sequence, (long long)p->size);
-		rc = fetch_do(f, &q, &r);
+		rc = upstream_do(f->up, &q, &r);
 		/* what arrived before a cut is kept: the next attempt resumes there */
 		if (rc != E_LIMIT && dl_flush(d) && !rc)
 			rc = E_STORE;
@@ -731,7 +652,7 @@ static int poll_channel(struct fetch *f, const char *channel, long *retry_after)
 	q.headers = headers;
 	q.max_body = ROOT_MAX_SIZE;
 	q.timeout_ms = POLL_TIMEOUT_MS;
-	rc = fetch_do(f, &q, &r);
+	rc = upstream_do(f->up, &q, &r);
 	if (!rc && r.status == 304 && have) {
 		log_debug("%s: not modified", url.data);
 		if (get_int(f, channel, "pending", 0) == 0)
@@ -749,7 +670,7 @@ static int poll_channel(struct fetch *f, const char *channel, long *retry_after)
 	q.url = sigurl.data;
 	q.headers = NULL;
 	q.max_body = SIG_MAX_SIZE;
-	rc = fetch_do(f, &q, &rs);
+	rc = upstream_do(f->up, &q, &rs);
 	if (rc || rs.status != 200) {
 		rc = answer_error(sigurl.data, &rs, retry_after);
 		goto out;

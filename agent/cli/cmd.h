@@ -47,7 +47,7 @@ struct subcmd {
 int cmd_dispatch(const char *cmd, const struct subcmd *subs, int argc, char **argv);
 
 /*
- * agent/cmd_sign.c: signing keys and detached signatures. The usage strings
+ * agent/cli/cmd_sign.c: signing keys and detached signatures. The usage strings
  * live with the commands, which print them without the table in main.c.
  */
 extern const char cmd_keygen_usage[], cmd_sign_usage[], cmd_verify_usage[];
@@ -55,21 +55,21 @@ int cmd_keygen(int argc, char **argv);
 int cmd_sign(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 
-/* agent/cmd_publish.c: the release server's tools. */
+/* agent/cli/cmd_publish.c: the release server's tools. */
 extern const char cmd_root_usage[], cmd_bundle_usage[], cmd_release_usage[];
 int cmd_root(int argc, char **argv);
 int cmd_bundle(int argc, char **argv);
 int cmd_release(int argc, char **argv);
 
-/* agent/cmd_kube.c: the Kubernetes API client as a command (tests, operators). */
+/* agent/cli/cmd_kube.c: the Kubernetes API client as a command (tests, operators). */
 extern const char cmd_kube_usage[];
 int cmd_kube(int argc, char **argv);
 
-/* agent/cmd_config.c: load and check the agent's configuration file. */
+/* agent/cli/cmd_config.c: load and check the agent's configuration file. */
 extern const char cmd_check_config_usage[];
 int cmd_check_config(int argc, char **argv);
 
-/* agent/cmd_agent.c: the gateway's commands. */
+/* agent/cli/cmd_agent.c: the gateway's commands. */
 extern const char cmd_import_usage[], cmd_once_usage[], cmd_run_usage[],
 	cmd_status_usage[], cmd_history_usage[], cmd_rollback_usage[];
 int cmd_import(int argc, char **argv);

@@ -1,7 +1,7 @@
 /*
  * cmd_sign — the signing tools: `keygen`, `sign` and `verify`.
  *
- * They make and check the detached `<file>.sig` files (platform/sigfile.h)
+ * They make and check the detached `<file>.sig` files (agent/formats/sigfile.h)
  * that the agent requires on everything it applies, and interoperate with
  * openssl: keys are ordinary PEM files, signatures ordinary DER. verify is
  * the generic k-of-n primitive; trust-root policy lives elsewhere in agent/.

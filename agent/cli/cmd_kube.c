@@ -1,8 +1,10 @@
 /*
  * cmd_kube — `outpost kube`: a tiny kubectl over platform/kube.h, for
  * operators and for the tests: discovery, server-side apply of manifest
- * files, get, list and delete. The agent itself does not use it; it shows
- * exactly what the agent's client sends and sees.
+ * files, get, list and delete. Apply and delete -f go through the agent's
+ * own engine (agent/gateway/apply.h: waves, parallel apply, CRD waits),
+ * without the inventory labels, so it shows exactly what a gateway sends
+ * and sees, and its benchmark measures the gateway's path.
  *
  * Exit status: 0 done, 1 refused or failed, 2 bad usage, 3 the API could
  * not be reached or answered 5xx: the outcome is unknown.
@@ -12,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "apply.h"
 #include "buf.h"
 #include "cmd.h"
 #include "doc.h"
@@ -23,15 +26,13 @@
 #include "mem.h"
 
 #define MANIFEST_MAX (64UL << 20)
-#define JSON_MAX (256UL << 20)
-#define CRD_WAIT_MS 10000
 #define EXIT_UNKNOWN 3
 
 const char cmd_kube_usage[] =
 	"[--kubeconfig FILE] [--parallel N] COMMAND ...\n"
 	"  discover [--json]                 the API's kinds (--json: the cache blob)\n"
 	"  apply -f FILE [-f FILE ...]       server-side apply (fieldManager outpost,\n"
-	"                                    force); CRDs and Namespaces first\n"
+	"                                    force), in the agent's waves\n"
 	"  get TYPE NAME [-n NS]             one object as JSON\n"
 	"  list TYPE [-n NS] [-l SELECTOR]   NAMESPACE/NAME and resourceVersion\n"
 	"  delete TYPE NAME [-n NS]          delete (propagation Background)\n"
@@ -102,139 +103,49 @@ static int run_discover(struct kube *k, const struct opts *o)
 	return 0;
 }
 
-/* --- files ------------------------------------------------------------------------ */
+/* --- files: the agent's own engine (agent/gateway/apply.h) -------------------- */
 
-struct objects {
-	struct manifest *m[64];
-	int nm;
-	struct kube_object *v;
-	size_t n;
-	struct buf json;
+struct files {
+	struct buf data[64];
+	struct release_file f[64];
+	int n;
 };
 
-static void objects_free(struct objects *s)
+static void files_free(struct files *fs)
 {
-	for (int i = 0; i < s->nm; i++)
-		manifest_free(s->m[i]);
-	mem_free(s->v);
-	buf_free(&s->json);
+	for (int i = 0; i < fs->n; i++)
+		buf_free(&fs->data[i]);
 }
 
-/* Load every file's objects, with their JSON when json is set. */
-static int objects_load(struct objects *s, const struct opts *o, int json)
+/*
+ * The objects of the files as the agent builds a release: parsed, ordered
+ * in waves, namespaced objects without a namespace in the kubeconfig's
+ * namespace; no inventory labels (app NULL).
+ */
+static int files_load(struct kube *k, const struct opts *o, struct files *fs,
+		      struct release_set **set)
 {
-	size_t total = 0, *off = NULL;
 	int rc = 0;
 
-	buf_init(&s->json, JSON_MAX);
-	for (int f = 0; f < o->nfiles && !rc; f++) {
-		struct buf b = BUF_INIT(MANIFEST_MAX);
-
-		rc = file_read(o->files[f], MANIFEST_MAX, &b);
-		if (!rc)
-			rc = manifest_load(o->files[f], b.data, b.len, NULL, &s->m[s->nm]);
-		if (!rc)
-			total += s->m[s->nm++]->n;
-		buf_free(&b);
+	for (int i = 0; i < o->nfiles && !rc; i++) {
+		buf_init(&fs->data[i], MANIFEST_MAX);
+		fs->n++;
+		rc = file_read(o->files[i], MANIFEST_MAX, &fs->data[i]);
+		fs->f[i] = (struct release_file){ o->files[i], fs->data[i].data, fs->data[i].len };
 	}
-	if (rc)
-		return rc;
-	s->v = mem_zalloc(total ? total : 1, sizeof(*s->v));
-	off = mem_alloc(total ? total + 1 : 1, sizeof(*off));
-	if (!s->v || !off) {
-		mem_free(off);
-		return error(E_NOMEM, "kube: %s", err_str(E_NOMEM));
-	}
-	for (int f = 0; f < s->nm && !rc; f++) {
-		for (size_t i = 0; i < s->m[f]->n && !rc; i++) {
-			const struct manifest_object *mo = &s->m[f]->objs[i];
-			struct kube_object *ko = &s->v[s->n];
-
-			ko->api_version = mo->api_version;
-			ko->kind = mo->kind;
-			ko->namespace = mo->namespace;
-			ko->name = mo->name;
-			off[s->n++] = s->json.len;
-			if (json) {
-				rc = doc_to_json(mo->node, &s->json);
-				if (rc)
-					rc = error(rc, "%s:%u: %s %s: %s", mo->file, mo->line,
-						   mo->kind, mo->name, err_str(rc));
-			}
-		}
-	}
-	off[s->n] = s->json.len;
-	/* the buffer has stopped moving: point into it */
-	for (size_t i = 0; !rc && json && i < s->n; i++) {
-		s->v[i].json = s->json.data + off[i];
-		s->v[i].json_len = off[i + 1] - off[i];
-	}
-	mem_free(off);
+	if (!rc)
+		rc = release_set_build(k, NULL, 0, kube_default_namespace(k), fs->f,
+				       (size_t)fs->n, set);
 	return rc;
 }
 
-static int first_wave(const struct kube_object *o)
+static void to_object(const struct release_obj *r, struct kube_object *o)
 {
-	return (strcmp(o->kind, "CustomResourceDefinition") == 0 &&
-		strncmp(o->api_version, "apiextensions.k8s.io/", 21) == 0) ||
-	       (strcmp(o->kind, "Namespace") == 0 && strcmp(o->api_version, "v1") == 0);
-}
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Wait until every kind of objs resolves (new CRDs become served). */
-static void wait_for_kinds(struct kube *k, const struct kube_object *objs,
-			   const size_t *idx, size_t n)
-{
-	long long deadline = now_ms() + CRD_WAIT_MS;
-
-	for (;;) {
-		size_t missing = 0;
-		const struct kube_type *t;
-
-		for (size_t i = 0; i < n; i++)
-			if (kube_resolve(k, objs[idx[i]].api_version, objs[idx[i]].kind, &t) ==
-			    E_NOTFOUND)
-				missing++;
-		if (!missing || now_ms() >= deadline)
-			return;
-		nanosleep(&(struct timespec){ 0, 200 * 1000000L }, NULL);
-		if (kube_discover(k))
-			return;
-	}
-}
-
-/* Apply a subset (idx[0..n)) of the objects; results in res by object. */
-static int apply_wave(struct kube *k, const struct objects *s, const size_t *idx,
-		      size_t n, unsigned parallel, struct kube_result *res)
-{
-	struct kube_object *w;
-	struct kube_result *r;
-	int rc;
-
-	if (n == 0)
-		return 0;
-	w = mem_alloc(n, sizeof(*w));
-	r = mem_alloc(n, sizeof(*r));
-	if (!w || !r) {
-		mem_free(w);
-		mem_free(r);
-		return error(E_NOMEM, "kube apply: %s", err_str(E_NOMEM));
-	}
-	for (size_t i = 0; i < n; i++)
-		w[i] = s->v[idx[i]];
-	rc = kube_apply_batch(k, w, n, parallel, 0, r);
-	for (size_t i = 0; i < n; i++)
-		res[idx[i]] = r[i];
-	mem_free(w);
-	mem_free(r);
-	return rc;
+	memset(o, 0, sizeof(*o));
+	o->api_version = r->api_version;
+	o->kind = r->kind;
+	o->namespace = *r->ns ? r->ns : NULL;
+	o->name = r->name;
 }
 
 /* "ConfigMap default/web REST": namespaced objects show the namespace used */
@@ -254,58 +165,62 @@ static void print_ref(struct kube *k, const struct kube_object *o, const char *r
 	printf("%s %s%s%s %s\n", o->kind, ns ? ns : "", ns ? "/" : "", o->name, rest);
 }
 
+/* The API went away before the objects were even ordered (discovery):
+ * every object of the files is of unknown outcome, none failed. */
+static void print_unknown(struct kube *k, const struct files *fs)
+{
+	for (int i = 0; i < fs->n; i++) {
+		struct manifest *m;
+
+		if (manifest_load(fs->f[i].name, fs->f[i].data, fs->f[i].len, NULL, &m))
+			continue;
+		for (size_t j = 0; j < m->n; j++) {
+			struct kube_object ko = { 0 };
+
+			ko.api_version = m->objs[j].api_version;
+			ko.kind = m->objs[j].kind;
+			ko.namespace = m->objs[j].namespace;
+			ko.name = m->objs[j].name;
+			print_ref(k, &ko, "unknown");
+		}
+		manifest_free(m);
+	}
+}
+
+/* Apply as the agent does (apply_release): waves in order, each in parallel,
+ * CRDs waited for; then one line per object, in the order applied. */
 static int run_apply(struct kube *k, const struct opts *o)
 {
-	struct objects s = { 0 };
-	struct kube_result *res = NULL;
-	size_t *idx = NULL, n1 = 0, n2 = 0;
+	struct release_set *set = NULL;
+	struct files fs = { 0 };
+	size_t changed;
 	int rc;
 
 	if (!o->nfiles)
 		return bad_usage("apply: -f FILE is required", NULL);
-	rc = objects_load(&s, o, 1);
-	if (!rc && s.n) {
-		res = mem_zalloc(s.n, sizeof(*res));
-		idx = mem_alloc(s.n, sizeof(*idx));
-		if (!res || !idx)
-			rc = error(E_NOMEM, "kube apply: %s", err_str(E_NOMEM));
-	}
-	if (rc || !s.n)
-		goto out;
-	/* CRDs and Namespaces first, so that what follows can be served */
-	for (size_t i = 0; i < s.n; i++)
-		if (first_wave(&s.v[i]))
-			idx[n1++] = i;
-	for (size_t i = 0; i < s.n; i++)
-		if (!first_wave(&s.v[i]))
-			idx[n1 + n2++] = i;
-	rc = apply_wave(k, &s, idx, n1, o->k.parallel, res);
-	if (rc == E_UNAVAILABLE || rc == E_NOMEM) {
-		/* the rest is not attempted: its outcome is unknown too */
-		for (size_t i = n1; i < s.n; i++)
-			res[idx[i]].err = E_UNAVAILABLE;
-	} else {
-		if (n1)
-			wait_for_kinds(k, s.v, idx + n1, n2);
-		apply_wave(k, &s, idx + n1, n2, o->k.parallel, res);
-	}
-	rc = 0;
-	for (size_t i = 0; i < s.n; i++) {
+	rc = files_load(k, o, &fs, &set);
+	if (rc == E_UNAVAILABLE)
+		print_unknown(k, &fs);
+	if (!rc)
+		rc = apply_release(k, set, &changed);
+	for (size_t i = 0; set && i < set->n; i++) {
+		const struct release_obj *r = &set->objs[i];
+		struct kube_object ko;
 		char line[160];
-		int e = res[i].err;
 
-		if (!e)
-			snprintf(line, sizeof(line), "%s rv=%s",
-				 res[i].created ? "created" : "applied", res[i].rv);
-		print_ref(k, &s.v[i], !e ? line : e == E_UNAVAILABLE ? "unknown" : "failed");
-		if (e == E_UNAVAILABLE || (e && !rc))
-			rc = e;
-		kube_result_free(&res[i]);
+		to_object(r, &ko);
+		if (r->applied)
+			snprintf(line, sizeof(line), "%s rv=%s", r->created ? "created" : "applied",
+				 r->rv);
+		else if (r->err == E_UNAVAILABLE || (!r->err && rc == E_UNAVAILABLE))
+			snprintf(line, sizeof(line), "unknown");
+		else
+			snprintf(line, sizeof(line), r->err ? "failed" :
+				 "not applied: an earlier wave failed");
+		print_ref(k, &ko, line);
 	}
-out:
-	mem_free(res);
-	mem_free(idx);
-	objects_free(&s);
+	release_set_free(set);
+	files_free(&fs);
 	return exit_code(rc);
 }
 
@@ -372,55 +287,55 @@ static int run_list(struct kube *k, const struct opts *o, int argc, char **argv)
 
 static int run_delete(struct kube *k, const struct opts *o, int argc, char **argv)
 {
-	struct objects s = { 0 };
-	struct kube_object one = { 0 };
+	struct release_set *set = NULL;
+	struct kube_object *v = NULL;
 	struct kube_result *res = NULL;
 	const struct kube_type *t;
+	struct files fs = { 0 };
+	size_t n = 0;
 	int rc = 0;
 
 	if (o->nfiles && argc == 0) {
-		rc = objects_load(&s, o, 0);
+		rc = files_load(k, o, &fs, &set);
+		n = rc ? 0 : set->n;
+		v = mem_zalloc(n ? n : 1, sizeof(*v));
+		/* the reverse of apply's wave order, as pruning does */
+		for (size_t i = 0; v && i < n; i++)
+			to_object(&set->objs[n - 1 - i], &v[i]);
 	} else if (!o->nfiles && argc == 2) {
 		rc = find_type(k, argv[0], &t);
 		if (rc) {
 			rc = rc == E_USAGE ? E_API : rc;
 			goto out;
 		}
-		one.api_version = t->api_version;
-		one.kind = t->kind;
-		one.namespace = o->ns;
-		one.name = argv[1];
-		s.v = mem_alloc(1, sizeof(one));
-		if (!s.v)
-			rc = E_NOMEM;
-		else
-			s.v[s.n++] = one;
+		v = mem_zalloc(1, sizeof(*v));
+		if (v) {
+			v->api_version = t->api_version;
+			v->kind = t->kind;
+			v->namespace = o->ns;
+			v->name = argv[1];
+			n = 1;
+		}
 	} else {
 		return bad_usage("delete: TYPE NAME or -f FILE expected", NULL);
 	}
-	if (!rc && s.n) {
-		res = mem_alloc(s.n, sizeof(*res));
-		if (!res)
-			rc = E_NOMEM;
-	}
-	if (rc || !s.n)
+	if (!rc && n)
+		res = mem_alloc(n, sizeof(*res));
+	if (!rc && (!v || (n && !res)))
+		rc = error(E_NOMEM, "kube delete: %s", err_str(E_NOMEM));
+	if (rc || !n)
 		goto out;
-	/* the reverse of apply's order, as pruning does */
-	for (size_t i = 0; i < s.n / 2; i++) {
-		struct kube_object tmp = s.v[i];
-
-		s.v[i] = s.v[s.n - 1 - i];
-		s.v[s.n - 1 - i] = tmp;
-	}
-	rc = kube_delete_batch(k, s.v, s.n, o->k.parallel, res);
-	for (size_t i = 0; i < s.n; i++) {
-		print_ref(k, &s.v[i], res[i].err ? (res[i].err == E_UNAVAILABLE ? "unknown" :
+	rc = kube_delete_batch(k, v, n, o->k.parallel, res);
+	for (size_t i = 0; i < n; i++) {
+		print_ref(k, &v[i], res[i].err ? (res[i].err == E_UNAVAILABLE ? "unknown" :
 			  "failed") : res[i].gone ? "already gone" : "deleted");
 		kube_result_free(&res[i]);
 	}
 out:
 	mem_free(res);
-	objects_free(&s);
+	mem_free(v);
+	release_set_free(set);
+	files_free(&fs);
 	return exit_code(rc);
 }
 

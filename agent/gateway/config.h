@@ -130,6 +130,9 @@ int config_parse(const char *name, const char *data, size_t len,
 /* Release what a load made and zero *c. A zeroed or failed *c is fine. */
 void config_free(struct config *c);
 
+/* The app of c named name, or whose channel is name; NULL when none is. */
+const struct config_app *config_app_find(const struct config *c, const char *name);
+
 /*
  * The path config_load(NULL, ...) uses (the global --config option sets
  * it); NULL restores CONFIG_CONFIG_PATH. path is not copied.

@@ -5,13 +5,13 @@
 
 #include "buf.h"
 #include "error.h"
-#include "fetch.h"
 #include "http.h"
 #include "log.h"
 #include "meta.h"
 #include "report.h"
 #include "schedule.h"
 #include "store.h"
+#include "upstream.h"
 #include "version.h"
 
 #define REPORT_MAX (16 * 1024)      /* bytes of one report */
@@ -107,10 +107,8 @@ static int body(const struct store_report *r, int64_t dropped, struct buf *out)
 			r->attempts);
 }
 
-int report_flush(struct fetch *f, int force)
+int report_flush(struct upstream *up, struct store *st, const struct config *cfg, int force)
 {
-	const struct config *cfg = fetch_config(f);
-	struct store *st = fetch_store(f);
 	struct schedule_bounds b = { cfg->poll.min_interval, cfg->poll.max_interval,
 				     cfg->poll.default_interval };
 	int64_t now = (int64_t)time(NULL), next = 0, errors = 0, dropped = 0;
@@ -158,7 +156,7 @@ int report_flush(struct fetch *f, int force)
 		q.body_len = j.len;
 		q.max_body = ANSWER_MAX;
 		q.timeout_ms = TIMEOUT_MS;
-		rc = fetch_do(f, &q, &resp);
+		rc = upstream_do(up, &q, &resp);
 		if (!rc && resp.status >= 200 && resp.status < 300) {
 			rc = store_outbox_ack(st, r.id);
 			sent++;

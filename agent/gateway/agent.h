@@ -95,10 +95,4 @@ struct store *agent_store(struct agent *a);
 const struct trust *agent_trust(struct agent *a);
 int64_t agent_clock(struct agent *a);
 
-/* Append the status of every app (text, or JSON when json) to out. */
-int agent_status(struct agent *a, int json, struct buf *out);
-
-/* Append the history of app (every app when NULL), newest first. */
-int agent_history(struct agent *a, const char *app, size_t limit, struct buf *out);
-
 #endif

@@ -15,7 +15,7 @@
  * checked against the pointer's sha256, verified in full like a side-loaded
  * bundle, and stored by agent_store_bundle() as the app's newest release.
  *
- * Schedule (agent/schedule.h), per app, kept in the store's settings so a
+ * Schedule (agent/gateway/schedule.h), per app, kept in the store's settings so a
  * restart keeps it: the pointer's interval and jitter in the config's poll
  * bounds after a good poll; exponential backoff after errors; Retry-After
  * on 429 and 503. Staged rollout: a gateway outside the pointer's cohort
@@ -33,17 +33,17 @@
 #include "agent.h"
 #include "buf.h"
 #include "config.h"
-#include "http.h"
 
 struct fetch;
 struct store;
 
 /*
- * A fetcher for the agent a and its configuration (both must outlive it).
- * The HTTP client is made on first use, with TLS from cfg->tls. *out is
- * the caller's (fetch_free()).
+ * A fetcher for the agent a and its configuration, speaking HTTP through
+ * up (all three must outlive it). *out is the caller's (fetch_free()).
  */
-int fetch_new(struct fetch **out, struct agent *a, const struct config *cfg);
+struct upstream;
+int fetch_new(struct fetch **out, struct agent *a, struct upstream *up,
+	      const struct config *cfg);
 void fetch_free(struct fetch *f);
 
 /*
@@ -76,15 +76,6 @@ int64_t fetch_next_due(struct fetch *f, int64_t now);
  * when unknown), for `outpost status`. */
 int fetch_poll_info(struct store *st, const char *channel, int64_t *next,
 		    int64_t *errors);
-
-/*
- * For report.c: run one request on f's client (made on first use), with
- * the warning that tls.insecure_skip_verify requires on every request.
- * As http_do(); resp must be freed by the caller. f's store and config.
- */
-int fetch_do(struct fetch *f, const struct http_request *q, struct http_response *r);
-struct store *fetch_store(struct fetch *f);
-const struct config *fetch_config(struct fetch *f);
 
 /*
  * Resolve ref against base (RFC 3986 section 5.2, for http and https):

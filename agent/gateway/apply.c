@@ -194,7 +194,7 @@ int release_set_build(struct kube *k, const char *app, int64_t sequence,
 		mem_free(s);
 		return E_NOMEM;
 	}
-	snprintf(s->app, sizeof(s->app), "%s", app);
+	snprintf(s->app, sizeof(s->app), "%s", app ? app : "");
 	s->sequence = sequence;
 	snprintf(seq, sizeof(seq), "%lld", (long long)sequence);
 	for (size_t i = 0; !rc && i < nfiles; i++) {
@@ -203,7 +203,7 @@ int release_set_build(struct kube *k, const char *app, int64_t sequence,
 			total += ms[nm++]->n;
 	}
 	if (!rc && total > RELEASE_OBJECTS_MAX)
-		rc = error(E_LIMIT, "release %s/%s: %zu objects, at most %d", app, seq, total,
+		rc = error(E_LIMIT, "release %s/%s: %zu objects, at most %d", s->app, seq, total,
 			   RELEASE_OBJECTS_MAX);
 	if (!rc) {
 		s->objs = mem_zalloc(total ? total : 1, sizeof(*s->objs));
@@ -216,8 +216,9 @@ int release_set_build(struct kube *k, const char *app, int64_t sequence,
 			const char *ns = NULL;
 			int wave = 0, no_prune = 0, namespaced;
 
-			rc = manifest_set_label(ms[i], o, LABEL_APP, app);
-			if (!rc)
+			if (app)
+				rc = manifest_set_label(ms[i], o, LABEL_APP, app);
+			if (!rc && app)
 				rc = manifest_set_label(ms[i], o, LABEL_SEQUENCE, seq);
 			if (!rc)
 				rc = obj_wave(o, &wave, &no_prune);
@@ -326,9 +327,12 @@ int apply_release(struct kube *k, struct release_set *s, size_t *changed)
 		for (size_t i = a; i < b; i++) {
 			struct release_obj *r = &s->objs[i];
 
+			r->err = res[i].err;
 			if (!res[i].err) {
 				snprintf(r->rv, sizeof(r->rv), "%s", res[i].rv);
 				snprintf(r->uid, sizeof(r->uid), "%s", res[i].uid);
+				r->applied = 1;
+				r->created = res[i].created;
 				r->changed = res[i].created || res[i].changed > 0;
 				*changed += r->changed;
 			}

@@ -6,6 +6,7 @@
 #include "cmd.h"
 #include "error.h"
 #include "log.h"
+#include "store.h"
 #include "version.h"
 
 static int cmd_version(int argc, char **argv);
@@ -125,7 +126,7 @@ static int cmd_version(int argc, char **argv)
 
 	if (argc > 1)
 		return cmd_usage(argv[0]);
-	rc = version_describe(&out);
+	rc = version_describe(&out, store_library_version());
 	if (!rc)
 		fputs(out.data, stdout);
 	buf_free(&out);

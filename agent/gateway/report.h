@@ -20,8 +20,8 @@
 #include "config.h"
 #include "features.h"
 
-struct fetch;
 struct store;
+struct upstream;
 
 #ifdef CONFIG_REPORTS
 
@@ -36,7 +36,7 @@ int report_queue(struct store *st, const struct config *cfg, const char *app,
 		 int64_t sequence, int state, const char *msg);
 
 /*
- * POST the queued reports, oldest first, over f's HTTP client: a 2xx
+ * POST the queued reports of st, oldest first, to cfg's reports.url over up: a 2xx
  * answer removes one; a network error or an error status stops the flush
  * and backs off (exponentially, bounded by the poll interval bounds); a
  * report the server refuses outright (4xx other than 408 and 429) is
@@ -44,7 +44,8 @@ int report_queue(struct store *st, const struct config *cfg, const char *app,
  * is sent before the backoff has passed. Returns the number sent, or
  * E_NETWORK / E_HTTP when the server did not take them (logged).
  */
-int report_flush(struct fetch *f, int force);
+int report_flush(struct upstream *up, struct store *st, const struct config *cfg,
+		 int force);
 
 #else
 
@@ -56,9 +57,10 @@ static inline int report_queue(struct store *st, const struct config *cfg,
 	return 0;
 }
 
-static inline int report_flush(struct fetch *f, int force)
+static inline int report_flush(struct upstream *up, struct store *st,
+			       const struct config *cfg, int force)
 {
-	(void)f, (void)force;
+	(void)up, (void)st, (void)cfg, (void)force;
 	return 0;
 }
 

@@ -23,6 +23,8 @@
 #include "metrics.h"
 #include "report.h"
 #include "sdnotify.h"
+#include "status.h"
+#include "upstream.h"
 
 const char cmd_import_usage[] = "FILE [--force] [--no-apply]";
 const char cmd_once_usage[] = "";
@@ -74,8 +76,8 @@ static void outcome(int *worst, int rc)
  * on (inside its maintenance window), correct drift; then send the
  * queued reports.
  */
-static int cycle(struct agent *a, struct fetch *f, const struct config *cfg, int drift,
-		 int force)
+static int cycle(struct agent *a, struct fetch *f, struct upstream *up,
+		 const struct config *cfg, int drift, int force)
 {
 	int worst = 0;
 
@@ -93,7 +95,7 @@ static int cycle(struct agent *a, struct fetch *f, const struct config *cfg, int
 		/* one app's failure never stops the others */
 		outcome(&worst, rc);
 	}
-	report_flush(f, force);
+	report_flush(up, agent_store(a), cfg, force);
 	return worst;
 }
 
@@ -130,20 +132,24 @@ int cmd_import(int argc, char **argv)
 
 int cmd_once(int argc, char **argv)
 {
+	struct upstream *up = NULL;
+	struct fetch *f = NULL;
 	struct config cfg;
 	struct agent *a;
-	struct fetch *f;
 	int rc;
 
 	if (argc > 1)
 		return cmd_bad_usage("once", "unexpected argument", argv[1]);
 	if (open_agent(&cfg, &a))
 		return 1;
-	rc = fetch_new(&f, a, &cfg);
+	rc = upstream_new(&up, &cfg);
+	if (!rc)
+		rc = fetch_new(&f, a, up, &cfg);
 	/* asked for by hand: every channel is polled now, whatever its schedule */
 	if (!rc)
-		rc = cycle(a, f, &cfg, 1, 1);
+		rc = cycle(a, f, up, &cfg, 1, 1);
 	fetch_free(f);
+	upstream_free(up);
 	metrics_write(agent_store(a), &cfg);
 	close_agent(&cfg, a);
 	return exit_code(rc);
@@ -180,6 +186,7 @@ int cmd_run(int argc, char **argv)
 	struct sigaction sa;
 	struct config cfg;
 	struct agent *a;
+	struct upstream *up = NULL;
 	struct fetch *f = NULL;
 	time_t next_drift = 0;
 
@@ -192,7 +199,8 @@ int cmd_run(int argc, char **argv)
 	sigaction(SIGHUP, &sa, NULL);
 	if (open_agent(&cfg, &a))
 		return 1;
-	if (fetch_new(&f, a, &cfg)) {
+	if (upstream_new(&up, &cfg) || fetch_new(&f, a, up, &cfg)) {
+		upstream_free(up);
 		close_agent(&cfg, a);
 		return 1;
 	}
@@ -206,7 +214,7 @@ int cmd_run(int argc, char **argv)
 		int rc;
 
 		sdnotify_watchdog();
-		rc = cycle(a, f, &cfg, drift, 0);
+		rc = cycle(a, f, up, &cfg, drift, 0);
 		sdnotify_watchdog();
 		metrics_write(agent_store(a), &cfg);
 		if (drift)
@@ -228,20 +236,20 @@ int cmd_run(int argc, char **argv)
 		if (reload && !stop) {
 			struct config fresh;
 			struct agent *b;
-			struct fetch *g;
 
 			reload = 0;
 			sdnotify_reloading();
 			if (open_agent(&fresh, &b) == 0) {
 				fetch_free(f);
 				f = NULL;
+				upstream_free(up);
+				up = NULL;
 				close_agent(&cfg, a);
 				cfg = fresh;
 				a = b;
 				/* the new agent, the same &cfg: cannot fail but for memory */
-				if (fetch_new(&g, a, &cfg))
+				if (upstream_new(&up, &cfg) || fetch_new(&f, a, up, &cfg))
 					break;
-				f = g;
 				log_info("configuration reloaded");
 			} else {
 				log_error("configuration not reloaded: keeping the running one");
@@ -252,6 +260,7 @@ int cmd_run(int argc, char **argv)
 	log_info("stopping");
 	sdnotify_stopping();
 	fetch_free(f);
+	upstream_free(up);
 	close_agent(&cfg, a);
 	return 0;
 }
@@ -271,7 +280,7 @@ int cmd_status(int argc, char **argv)
 	}
 	if (open_agent(&cfg, &a))
 		return 1;
-	rc = agent_status(a, json, &out);
+	rc = status_show(agent_store(a), &cfg, json, &out);
 	fputs(out.data, stdout);
 	buf_free(&out);
 	close_agent(&cfg, a);
@@ -302,7 +311,7 @@ int cmd_history(int argc, char **argv)
 	}
 	if (open_agent(&cfg, &a))
 		return 1;
-	rc = agent_history(a, app, (size_t)count, &out);
+	rc = status_history(agent_store(a), &cfg, app, (size_t)count, &out);
 	fputs(out.data, stdout);
 	buf_free(&out);
 	close_agent(&cfg, a);

@@ -46,6 +46,8 @@ struct release_obj {
 	size_t json_len;
 	char rv[64], uid[64];                   /* after apply */
 	int changed;                            /* apply changed it (drift, create) */
+	int applied, created;                   /* the API took it; it was new */
+	int err;                                /* the API's refusal, or E_UNAVAILABLE */
 	int no_prune;
 	enum health health;
 };
@@ -71,6 +73,8 @@ struct release_file {
  * resolve yet — a custom resource whose CRD comes in this release — keeps
  * its namespace or gets default_ns), compute waves and sort. Errors name
  * the file and object. *out is the caller's (release_set_free()).
+ * app NULL: objects as written, without inventory labels (`outpost kube
+ * apply`, which shows what the engine sends).
  */
 int release_set_build(struct kube *k, const char *app, int64_t sequence,
 		      const char *default_ns, const struct release_file *files,
@@ -86,6 +90,10 @@ int apply_kind_wave(const char *kind);
  * again later); E_API when the API refused an object (the release is
  * bad), with the reason logged. *changed counts objects the apply created
  * or changed (for drift, a changed resourceVersion means drift corrected).
+ * Each object says what became of it (applied, created, err); a wave after
+ * one with an error is not attempted (applied 0, err 0), and when the API
+ * could not be reached neither are the objects of that wave it did not
+ * answer for (err E_UNAVAILABLE).
  */
 int apply_release(struct kube *k, struct release_set *s, size_t *changed);
 

@@ -755,6 +755,14 @@ int config_load(const char *path, struct config *c)
 	return rc;
 }
 
+const struct config_app *config_app_find(const struct config *c, const char *name)
+{
+	for (size_t i = 0; i < c->napps; i++)
+		if (strcmp(c->apps[i].name, name) == 0 || strcmp(c->apps[i].channel, name) == 0)
+			return &c->apps[i];
+	return NULL;
+}
+
 void config_free(struct config *c)
 {
 	if (!c)

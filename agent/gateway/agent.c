@@ -12,7 +12,6 @@
 #include "error.h"
 #include "events.h"
 #include "features.h"
-#include "fetch.h"
 #include "file.h"
 #include "kube.h"
 #include "log.h"
@@ -60,11 +59,7 @@ static int set_state(struct agent *a, const char *app, int64_t sequence,
 
 static const struct config_app *app_config(struct agent *a, const char *app)
 {
-	for (size_t i = 0; i < a->cfg->napps; i++)
-		if (strcmp(a->cfg->apps[i].name, app) == 0 ||
-		    strcmp(a->cfg->apps[i].channel, app) == 0)
-			return &a->cfg->apps[i];
-	return NULL;
+	return config_app_find(a->cfg, app);
 }
 
 /*
@@ -859,105 +854,4 @@ int agent_rollback(struct agent *a, const char *app, int64_t sequence)
 	loaded_free(l);
 	buf_free(&msg);
 	return rc;
-}
-
-/* --- status and history ------------------------------------------------------------ */
-
-static void json_str(struct buf *out, const char *s)
-{
-	buf_addch(out, '"');
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			buf_addf(out, "\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			buf_addf(out, "\\u%04x", *s);
-		else
-			buf_addch(out, *s);
-	}
-	buf_addch(out, '"');
-}
-
-int agent_status(struct agent *a, int json, struct buf *out)
-{
-	int rc = 0;
-
-	if (json)
-		buf_addstr(out, "{\"apps\":[");
-	for (size_t i = 0; !rc && i < a->cfg->napps; i++) {
-		const char *app = a->cfg->apps[i].name, *key = a->cfg->apps[i].channel;
-		struct store_release latest, lkg;
-		int64_t lkg_id = 0;
-		int have = store_release_latest(a->st, key, &latest) == 0;
-		int good = store_lkg_get(a->st, key, &lkg_id) == 0 && lkg_id &&
-			   store_release_get_id(a->st, lkg_id, &lkg) == 0;
-		int64_t next = 0, errors = 0, now = (int64_t)time(NULL);
-
-		fetch_poll_info(a->st, a->cfg->apps[i].channel, &next, &errors);
-		if (json) {
-			buf_addstr(out, i ? ",{\"app\":" : "{\"app\":");
-			json_str(out, app);
-			if (good)
-				buf_addf(out, ",\"current\":{\"sequence\":%lld,\"version\":",
-					 (long long)lkg.sequence), json_str(out, lkg.version),
-					buf_addch(out, '}');
-			if (have) {
-				buf_addf(out, ",\"latest\":{\"sequence\":%lld,\"version\":",
-					 (long long)latest.sequence);
-				json_str(out, latest.version);
-				buf_addstr(out, ",\"state\":");
-				json_str(out, store_state_name(latest.state));
-				buf_addf(out, ",\"attempts\":%d,\"error\":", latest.attempts);
-				json_str(out, latest.last_error);
-				buf_addch(out, '}');
-			}
-			if (next)
-				buf_addf(out, ",\"next_poll\":%lld,\"poll_errors\":%lld",
-					 (long long)next, (long long)errors);
-			buf_addch(out, '}');
-			continue;
-		}
-		buf_addf(out, "%s: ", app);
-		if (good)
-			buf_addf(out, "current sequence %lld (%s)", (long long)lkg.sequence,
-				 lkg.version);
-		else
-			buf_addstr(out, "no healthy release yet");
-		if (have && (!good || latest.id != lkg.id))
-			buf_addf(out, "; newest sequence %lld (%s) is %s%s%s",
-				 (long long)latest.sequence, latest.version,
-				 store_state_name(latest.state), *latest.last_error ? ": " : "",
-				 latest.last_error);
-		if (next)
-			buf_addf(out, "; next poll in %llds", (long long)(next > now ? next - now : 0));
-		if (next && errors)
-			buf_addf(out, " after %lld error%s", (long long)errors, errors == 1 ? "" : "s");
-		buf_addch(out, '\n');
-	}
-	if (json)
-		buf_addstr(out, "]}\n");
-	return rc;
-}
-
-struct hist_ctx {
-	struct buf *out;
-};
-
-static int print_history(void *ctx, const struct store_history *h)
-{
-	struct hist_ctx *c = ctx;
-	char when[META_TIME_LEN + 1];
-
-	meta_time_format(h->time, when);
-	buf_addf(c->out, "%s %s %lld %s -> %s%s%s\n", when, h->app, (long long)h->sequence,
-		 h->from < 0 ? "new" : store_state_name(h->from), store_state_name(h->to),
-		 h->message && *h->message ? ": " : "", h->message ? h->message : "");
-	return 0;
-}
-
-int agent_history(struct agent *a, const char *app, size_t limit, struct buf *out)
-{
-	struct hist_ctx c = { out };
-
-	return store_history_list(a->st, app ? release_key(a, app) : NULL, limit,
-				  print_history, &c);
 }

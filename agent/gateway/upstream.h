@@ -1,0 +1,30 @@
+/*
+ * upstream — the gateway's one HTTP client towards the fleet's servers:
+ * the release server (fetch) and the reports receiver (report), set up
+ * from the config's tls settings on first use, so a process that never
+ * talks to a server never loads a CA. Owned by the command that runs the
+ * agent and handed to fetch and report, which share its connections and
+ * its TLS session.
+ */
+#ifndef OUTPOST_UPSTREAM_H
+#define OUTPOST_UPSTREAM_H
+
+#include "config.h"
+#include "http.h"
+
+struct upstream;
+
+/* An upstream for cfg (which must outlive it); no I/O yet. 0 or E_NOMEM;
+ * *out is the caller's (upstream_free()). */
+int upstream_new(struct upstream **out, const struct config *cfg);
+void upstream_free(struct upstream *u);
+
+/*
+ * Run one request, making the client first when needed (E_CONFIG for a bad
+ * test override, logged), with the warning tls.insecure_skip_verify
+ * requires on every request. As http_do(): r is filled in either way and
+ * must be freed by the caller.
+ */
+int upstream_do(struct upstream *u, const struct http_request *q, struct http_response *r);
+
+#endif
