@@ -15,6 +15,7 @@ void buf_init(struct buf *b, size_t max)
 	b->len = 0;
 	b->cap = 0;
 	b->max = max;
+	b->err = 0;
 }
 
 int buf_grow(struct buf *b, size_t n)
@@ -22,8 +23,10 @@ int buf_grow(struct buf *b, size_t n)
 	size_t want, cap;
 	char *p;
 
+	if (b->err)
+		return b->err;
 	if (n > b->max - b->len)
-		return E_LIMIT;
+		return b->err = E_LIMIT;
 	want = b->len + n + 1;
 	if (want <= b->cap)
 		return 0;
@@ -34,7 +37,7 @@ int buf_grow(struct buf *b, size_t n)
 		cap = b->max + 1;
 	p = mem_realloc(b->cap ? b->data : NULL, cap, 1);
 	if (!p)
-		return E_NOMEM;
+		return b->err = E_NOMEM;
 	if (!b->cap)
 		p[0] = '\0';
 	b->data = p;
@@ -73,8 +76,10 @@ int buf_addf(struct buf *b, const char *fmt, ...)
 	va_start(ap, fmt);
 	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
+	if (b->err)
+		return b->err;
 	if (n < 0)
-		return E_FORMAT;
+		return b->err = E_FORMAT;
 	rc = buf_grow(b, (size_t)n);
 	if (rc)
 		return rc;
@@ -87,6 +92,7 @@ int buf_addf(struct buf *b, const char *fmt, ...)
 
 void buf_truncate(struct buf *b, size_t len)
 {
+	b->err = 0;
 	if (len >= b->len)
 		return;
 	b->len = len;

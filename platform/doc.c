@@ -1134,7 +1134,8 @@ size_t doc_utf8_len(const unsigned char *s, size_t n)
 	return len;
 }
 
-static int json_string(struct buf *out, const char *str, size_t len)
+/* strict: invalid UTF-8 is E_FORMAT; else each invalid byte is U+FFFD */
+static int json_quote(struct buf *out, const char *str, size_t len, int strict)
 {
 	const unsigned char *s = (const unsigned char *)str;
 	size_t i = 0, run;
@@ -1155,10 +1156,10 @@ static int json_string(struct buf *out, const char *str, size_t len)
 		if (s[i] >= 0x80) {
 			size_t n = doc_utf8_len(s + i, len - i);
 
-			if (!n)
+			if (!n && strict)
 				return error(E_FORMAT, "JSON: invalid UTF-8 in a string");
-			rc = buf_add(out, s + i, n);
-			i += n;
+			rc = n ? buf_add(out, s + i, n) : buf_add(out, "\\ufffd", 6);
+			i += n ? n : 1;
 		} else {
 			switch (s[i]) {
 			case '"': rc = buf_add(out, "\\\"", 2); break;
@@ -1176,6 +1177,16 @@ static int json_string(struct buf *out, const char *str, size_t len)
 			return rc;
 	}
 	return buf_addch(out, '"');
+}
+
+static int json_string(struct buf *out, const char *str, size_t len)
+{
+	return json_quote(out, str, len, 1);
+}
+
+int doc_json_quote(struct buf *out, const char *s, size_t len)
+{
+	return json_quote(out, s, len, 0);
 }
 
 static int json_scalar(const struct node *n, struct buf *out)

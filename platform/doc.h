@@ -171,4 +171,11 @@ size_t doc_utf8_len(const unsigned char *s, size_t n);
  */
 int doc_to_json(const struct node *n, struct buf *out);
 
+/*
+ * Append s[0..len) as a JSON string, quoted and escaped, for documents the
+ * program writes itself (reports, Events, status): a byte that is not part
+ * of valid UTF-8 becomes U+FFFD rather than an error. 0, E_LIMIT, E_NOMEM.
+ */
+int doc_json_quote(struct buf *out, const char *s, size_t len);
+
 #endif

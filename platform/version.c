@@ -29,28 +29,24 @@ const char *version_short(void)
 int version_describe(struct buf *out, const char *sqlite_version)
 {
 	char mbed[32];
-	int rc;
 
 	mbedtls_version_get_string(mbed);
-	rc = buf_addf(out, "outpost %s\nrevision %s\ntarget %s\nfeatures",
-		      OUTPOST_VERSION, OUTPOST_GITREV, OUTPOST_TARGET);
-	for (size_t i = 0; !rc && i < sizeof(features) / sizeof(features[0]); i++)
-		rc = buf_addf(out, " %c%s", features[i].on ? '+' : '-',
-			      features[i].name);
-	if (!rc)
-		rc = buf_addf(out,
-			      "\nlimits state-dir=%s config=%s poll=%ds max-bundle=%dKiB"
-			      " api-connections=%d\n"
-			      "libraries curl %s, mbedtls %s, sqlite %s, libyaml %s, zlib %s\n"
-			      "debian-sources %s\n",
-			      CONFIG_STATE_DIR, CONFIG_CONFIG_PATH, CONFIG_POLL_INTERVAL,
-			      CONFIG_MAX_BUNDLE_KB, CONFIG_API_CONNECTIONS,
-			      curl_version_info(CURLVERSION_NOW)->version, mbed,
-			      sqlite_version, yaml_get_version_string(),
-			      zlibVersion(), OUTPOST_DEBIAN_SOURCES);
+	buf_addf(out, "outpost %s\nrevision %s\ntarget %s\nfeatures",
+		 OUTPOST_VERSION, OUTPOST_GITREV, OUTPOST_TARGET);
+	for (size_t i = 0; i < sizeof(features) / sizeof(features[0]); i++)
+		buf_addf(out, " %c%s", features[i].on ? '+' : '-', features[i].name);
+	buf_addf(out,
+		 "\nlimits state-dir=%s config=%s poll=%ds max-bundle=%dKiB"
+		 " api-connections=%d\n"
+		 "libraries curl %s, mbedtls %s, sqlite %s, libyaml %s, zlib %s\n"
+		 "debian-sources %s\n",
+		 CONFIG_STATE_DIR, CONFIG_CONFIG_PATH, CONFIG_POLL_INTERVAL,
+		 CONFIG_MAX_BUNDLE_KB, CONFIG_API_CONNECTIONS,
+		 curl_version_info(CURLVERSION_NOW)->version, mbed,
+		 sqlite_version, yaml_get_version_string(),
+		 zlibVersion(), OUTPOST_DEBIAN_SOURCES);
 	/* the build could not have cross/sources.lock's versions: say which */
-	if (!rc && OUTPOST_SOURCES_DIFFER[0])
-		rc = buf_addf(out, "debian-sources-not-locked %s\n",
-			      OUTPOST_SOURCES_DIFFER);
-	return rc;
+	if (OUTPOST_SOURCES_DIFFER[0])
+		buf_addf(out, "debian-sources-not-locked %s\n", OUTPOST_SOURCES_DIFFER);
+	return buf_error(out);
 }

@@ -1,25 +1,21 @@
 /* status — `outpost status` and `outpost history`: the state store read back. */
+#include <string.h>
 #include <time.h>
 
 #include "buf.h"
 #include "config.h"
+#include "doc.h"
+#include "error.h"
 #include "fetch.h"
 #include "meta.h"
 #include "status.h"
 #include "store.h"
 
+/* s as a JSON string. The appends of this file are checked once, at the
+ * end of each function (buf's error is sticky). */
 static void json_str(struct buf *out, const char *s)
 {
-	buf_addch(out, '"');
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			buf_addf(out, "\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			buf_addf(out, "\\u%04x", *s);
-		else
-			buf_addch(out, *s);
-	}
-	buf_addch(out, '"');
+	doc_json_quote(out, s, strlen(s));
 }
 
 int status_show(struct store *st, const struct config *cfg, int json, struct buf *out)
@@ -31,13 +27,25 @@ int status_show(struct store *st, const struct config *cfg, int json, struct buf
 	for (size_t i = 0; !rc && i < cfg->napps; i++) {
 		const char *app = cfg->apps[i].name, *key = cfg->apps[i].channel;
 		struct store_release latest, lkg;
-		int64_t lkg_id = 0;
-		int have = store_release_latest(st, key, &latest) == 0;
-		int good = store_lkg_get(st, key, &lkg_id) == 0 && lkg_id &&
-			   store_release_get_id(st, lkg_id, &lkg) == 0;
-		int64_t next = 0, errors = 0, now = (int64_t)time(NULL);
+		int64_t lkg_id = 0, next = 0, errors = 0, now = (int64_t)time(NULL);
+		int have = 0, good = 0;
 
-		fetch_poll_info(st, cfg->apps[i].channel, &next, &errors);
+		/* only "not found" means none: a store error is an error */
+		rc = store_release_latest(st, key, &latest);
+		have = rc == 0;
+		if (rc == E_NOTFOUND)
+			rc = 0;
+		if (!rc)
+			rc = store_lkg_get(st, key, &lkg_id);
+		if (rc == E_NOTFOUND)
+			rc = 0;
+		if (!rc && lkg_id)
+			rc = store_release_get_id(st, lkg_id, &lkg);
+		good = !rc && lkg_id;
+		if (!rc)
+			rc = fetch_poll_info(st, cfg->apps[i].channel, &next, &errors);
+		if (rc)
+			return error(rc, "status %s: the state store cannot be read", app);
 		if (json) {
 			buf_addstr(out, i ? ",{\"app\":" : "{\"app\":");
 			json_str(out, app);
@@ -80,7 +88,7 @@ int status_show(struct store *st, const struct config *cfg, int json, struct buf
 	}
 	if (json)
 		buf_addstr(out, "]}\n");
-	return rc;
+	return buf_error(out);
 }
 
 struct hist_ctx {
@@ -96,7 +104,7 @@ static int print_history(void *ctx, const struct store_history *h)
 	buf_addf(c->out, "%s %s %lld %s -> %s%s%s\n", when, h->app, (long long)h->sequence,
 		 h->from < 0 ? "new" : store_state_name(h->from), store_state_name(h->to),
 		 h->message && *h->message ? ": " : "", h->message ? h->message : "");
-	return 0;
+	return buf_error(c->out);      /* a full buffer stops the listing */
 }
 
 int status_history(struct store *st, const struct config *cfg, const char *app,

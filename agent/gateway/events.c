@@ -1,6 +1,7 @@
 /* events — core/v1 Events about releases, best effort. */
 #include <string.h>
 
+#include "doc.h"
 #include "error.h"
 #include "events.h"
 #include "log.h"
@@ -31,29 +32,11 @@ const struct release_obj *event_subject(const struct release_set *set)
 	return first;
 }
 
-/* s[0..len) as a JSON string */
-static int json_str(struct buf *out, const char *s, size_t len)
+/* ,"key":"value" (sep before it); checked once by the caller (sticky) */
+static void json_field(struct buf *out, const char *sep, const char *key, const char *value)
 {
-	int rc = buf_addch(out, '"');
-
-	for (size_t i = 0; i < len && !rc; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == '"' || c == '\\')
-			rc = buf_addf(out, "\\%c", c);
-		else if (c < 0x20 || c == 0x7f)
-			rc = buf_addf(out, "\\u%04x", c);
-		else
-			rc = buf_addch(out, (char)c);
-	}
-	return rc ? rc : buf_addch(out, '"');
-}
-
-static int json_field(struct buf *out, const char *sep, const char *key, const char *value)
-{
-	int rc = buf_addf(out, "%s\"%s\":", sep, key);
-
-	return rc ? rc : json_str(out, value, strlen(value));
+	buf_addf(out, "%s\"%s\":", sep, key);
+	doc_json_quote(out, value, strlen(value));
 }
 
 /* The length of s cut to max bytes, never inside a UTF-8 sequence. */
@@ -78,44 +61,32 @@ int event_json(const struct event *e, struct buf *out)
 	int rc;
 
 	meta_time_format(e->time, when);
-	rc = buf_addstr(out, "{\"apiVersion\":\"v1\",\"kind\":\"Event\",\"metadata\":{"
-			"\"generateName\":\"outpost-\"");
-	if (!rc)
-		rc = json_field(out, ",", "namespace", ns);
-	if (!rc)
-		rc = buf_addstr(out, "},\"involvedObject\":{");
-	if (!rc && o) {
-		rc = json_field(out, "", "apiVersion", o->api_version);
-		if (!rc)
-			rc = json_field(out, ",", "kind", o->kind);
-		if (!rc)
-			rc = json_field(out, ",", "name", o->name);
-		if (!rc && *o->uid)
-			rc = json_field(out, ",", "uid", o->uid);
-	} else if (!rc) {
-		rc = buf_addstr(out, "\"apiVersion\":\"v1\",\"kind\":\"Namespace\"");
-		if (!rc)
-			rc = json_field(out, ",", "name", ns);
+	buf_addstr(out, "{\"apiVersion\":\"v1\",\"kind\":\"Event\",\"metadata\":{"
+		   "\"generateName\":\"outpost-\"");
+	json_field(out, ",", "namespace", ns);
+	buf_addstr(out, "},\"involvedObject\":{");
+	if (o) {
+		json_field(out, "", "apiVersion", o->api_version);
+		json_field(out, ",", "kind", o->kind);
+		json_field(out, ",", "name", o->name);
+		if (*o->uid)
+			json_field(out, ",", "uid", o->uid);
+	} else {
+		buf_addstr(out, "\"apiVersion\":\"v1\",\"kind\":\"Namespace\"");
+		json_field(out, ",", "name", ns);
 	}
 	/* the legacy rule: the event lives in its object's namespace */
-	if (!rc)
-		rc = json_field(out, ",", "namespace", ns);
-	if (!rc)
-		rc = json_field(out, "},", "type", reasons[e->reason].type);
-	if (!rc)
-		rc = json_field(out, ",", "reason", reasons[e->reason].reason);
-	if (!rc)
-		rc = buf_addstr(out, ",\"message\":");
-	if (!rc)
-		rc = json_str(out, e->message, cut_utf8(e->message, EVENT_MESSAGE_MAX));
-	if (!rc)
-		rc = buf_addf(out, ",\"source\":{\"component\":\"outpost\"},"
-			      "\"firstTimestamp\":\"%s\",\"lastTimestamp\":\"%s\",\"count\":1,"
-			      "\"reportingComponent\":\"outpost\"", when, when);
-	if (!rc)
-		rc = json_field(out, ",", "reportingInstance", e->instance ? e->instance : "");
-	if (!rc)
-		rc = buf_addch(out, '}');
+	json_field(out, ",", "namespace", ns);
+	json_field(out, "},", "type", reasons[e->reason].type);
+	json_field(out, ",", "reason", reasons[e->reason].reason);
+	buf_addstr(out, ",\"message\":");
+	doc_json_quote(out, e->message, cut_utf8(e->message, EVENT_MESSAGE_MAX));
+	buf_addf(out, ",\"source\":{\"component\":\"outpost\"},"
+		 "\"firstTimestamp\":\"%s\",\"lastTimestamp\":\"%s\",\"count\":1,"
+		 "\"reportingComponent\":\"outpost\"", when, when);
+	json_field(out, ",", "reportingInstance", e->instance ? e->instance : "");
+	buf_addch(out, '}');
+	rc = buf_error(out);
 	if (rc)
 		buf_truncate(out, start);
 	return rc;

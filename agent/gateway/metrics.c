@@ -1,4 +1,5 @@
 /* metrics — the node_exporter textfile, from the state store. */
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -19,39 +20,36 @@ struct app_metrics {
 
 int metrics_escape_label(struct buf *out, const char *s)
 {
-	int rc = 0;
-
-	for (; *s && !rc; s++) {
+	for (; *s; s++) {
 		if (*s == '\\')
-			rc = buf_addstr(out, "\\\\");
+			buf_addstr(out, "\\\\");
 		else if (*s == '"')
-			rc = buf_addstr(out, "\\\"");
+			buf_addstr(out, "\\\"");
 		else if (*s == '\n')
-			rc = buf_addstr(out, "\\n");
+			buf_addstr(out, "\\n");
 		else
-			rc = buf_addch(out, *s);
+			buf_addch(out, *s);
 	}
-	return rc;
+	return buf_error(out);
 }
 
-static int family(struct buf *out, const char *name, const char *type, const char *help)
+/* The appends below are checked once, by metrics_render() (buf's error is
+ * sticky). */
+static void family(struct buf *out, const char *name, const char *type, const char *help)
 {
-	return buf_addf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+	buf_addf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
 /* name{app="..."} value, or name value when app is NULL */
-static int sample(struct buf *out, const char *name, const char *app, int64_t value)
+static void sample(struct buf *out, const char *name, const char *app, int64_t value)
 {
-	int rc = buf_addstr(out, name);
-
-	if (!rc && app) {
-		rc = buf_addstr(out, "{app=\"");
-		if (!rc)
-			rc = metrics_escape_label(out, app);
-		if (!rc)
-			rc = buf_addstr(out, "\"}");
+	buf_addstr(out, name);
+	if (app) {
+		buf_addstr(out, "{app=\"");
+		metrics_escape_label(out, app);
+		buf_addstr(out, "\"}");
 	}
-	return rc ? rc : buf_addf(out, " %lld\n", (long long)value);
+	buf_addf(out, " %lld\n", (long long)value);
 }
 
 static int counter_key(char key[KEY_MAX], enum metrics_counter c, const char *app)
@@ -122,6 +120,29 @@ static int app_state(struct store *st, const struct config_app *ca, struct app_m
 	return rc;
 }
 
+/* The families with one sample per app, in the file's order. */
+static const struct {
+	const char *name, *type, *help;
+	size_t field;           /* of struct app_metrics */
+} per_app[] = {
+	{ "outpost_last_poll_success_timestamp_seconds", "gauge",
+	  "When the release server last answered a poll for the app (unix time).",
+	  offsetof(struct app_metrics, last_poll) },
+	{ "outpost_release_sequence", "gauge",
+	  "Sequence of the app's current (last-known-good) release; 0 when "
+	  "none is healthy yet.", offsetof(struct app_metrics, sequence) },
+	{ "outpost_release_healthy", "gauge",
+	  "1 when the app's newest release is healthy; 0 while it is being "
+	  "applied, after it failed, or when there is none.",
+	  offsetof(struct app_metrics, healthy) },
+	{ "outpost_rollbacks_total", "counter",
+	  "Failed releases of the app rolled back automatically.",
+	  offsetof(struct app_metrics, rollbacks) },
+	{ "outpost_drift_corrections_total", "counter",
+	  "Objects of the app re-applied because they had drifted from "
+	  "the current release.", offsetof(struct app_metrics, drift) },
+};
+
 int metrics_render(struct store *st, const struct config *cfg, struct buf *out)
 {
 	struct app_metrics *m = mem_zalloc(cfg->napps ? cfg->napps : 1, sizeof(*m));
@@ -138,70 +159,34 @@ int metrics_render(struct store *st, const struct config *cfg, struct buf *out)
 	if (rc)
 		goto out;
 
-	rc = family(out, "outpost_info", "gauge", "The outpost agent's version and build target.");
-	if (!rc)
-		rc = buf_addstr(out, "outpost_info{version=\"");
-	if (!rc)
-		rc = metrics_escape_label(out, OUTPOST_VERSION);
-	if (!rc)
-		rc = buf_addstr(out, "\",target=\"");
-	if (!rc)
-		rc = metrics_escape_label(out, OUTPOST_TARGET);
-	if (!rc)
-		rc = buf_addstr(out, "\"} 1\n");
+	family(out, "outpost_info", "gauge", "The outpost agent's version and build target.");
+	buf_addstr(out, "outpost_info{version=\"");
+	metrics_escape_label(out, OUTPOST_VERSION);
+	buf_addstr(out, "\",target=\"");
+	metrics_escape_label(out, OUTPOST_TARGET);
+	buf_addstr(out, "\"} 1\n");
 
-	if (!rc)
-		rc = family(out, "outpost_last_poll_success_timestamp_seconds", "gauge",
-			    "When the release server last answered a poll for the app "
-			    "(unix time).");
-	for (i = 0; !rc && i < cfg->napps; i++)
-		if (m[i].last_poll >= 0)
-			rc = sample(out, "outpost_last_poll_success_timestamp_seconds",
-				    cfg->apps[i].name, m[i].last_poll);
+	for (size_t f = 0; f < sizeof(per_app) / sizeof(per_app[0]); f++) {
+		family(out, per_app[f].name, per_app[f].type, per_app[f].help);
+		for (i = 0; i < cfg->napps; i++) {
+			int64_t v = *(const int64_t *)((const char *)&m[i] + per_app[f].field);
 
-	if (!rc)
-		rc = family(out, "outpost_release_sequence", "gauge",
-			    "Sequence of the app's current (last-known-good) release; 0 when "
-			    "none is healthy yet.");
-	for (i = 0; !rc && i < cfg->napps; i++)
-		rc = sample(out, "outpost_release_sequence", cfg->apps[i].name, m[i].sequence);
+			if (v >= 0)     /* -1: never recorded */
+				sample(out, per_app[f].name, cfg->apps[i].name, v);
+		}
+	}
 
-	if (!rc)
-		rc = family(out, "outpost_release_healthy", "gauge",
-			    "1 when the app's newest release is healthy; 0 while it is being "
-			    "applied, after it failed, or when there is none.");
-	for (i = 0; !rc && i < cfg->napps; i++)
-		rc = sample(out, "outpost_release_healthy", cfg->apps[i].name, m[i].healthy);
+	family(out, "outpost_outbox_depth", "gauge", "Reports queued for the release server.");
+	sample(out, "outpost_outbox_depth", NULL, queued);
+	family(out, "outpost_outbox_dropped_total", "counter",
+	       "Reports dropped because the outbox was full.");
+	sample(out, "outpost_outbox_dropped_total", NULL, dropped);
 
-	if (!rc)
-		rc = family(out, "outpost_rollbacks_total", "counter",
-			    "Failed releases of the app rolled back automatically.");
-	for (i = 0; !rc && i < cfg->napps; i++)
-		rc = sample(out, "outpost_rollbacks_total", cfg->apps[i].name, m[i].rollbacks);
-
-	if (!rc)
-		rc = family(out, "outpost_drift_corrections_total", "counter",
-			    "Objects of the app re-applied because they had drifted from "
-			    "the current release.");
-	for (i = 0; !rc && i < cfg->napps; i++)
-		rc = sample(out, "outpost_drift_corrections_total", cfg->apps[i].name, m[i].drift);
-
-	if (!rc)
-		rc = family(out, "outpost_outbox_depth", "gauge",
-			    "Reports queued for the release server.");
-	if (!rc)
-		rc = sample(out, "outpost_outbox_depth", NULL, queued);
-	if (!rc)
-		rc = family(out, "outpost_outbox_dropped_total", "counter",
-			    "Reports dropped because the outbox was full.");
-	if (!rc)
-		rc = sample(out, "outpost_outbox_dropped_total", NULL, dropped);
-
-	if (!rc)
-		rc = family(out, "outpost_bytes_downloaded_total", "counter",
-			    "Bytes of release bundles downloaded from the release server.");
-	if (!rc && bytes >= 0)
-		rc = sample(out, "outpost_bytes_downloaded_total", NULL, bytes);
+	family(out, "outpost_bytes_downloaded_total", "counter",
+	       "Bytes of release bundles downloaded from the release server.");
+	if (bytes >= 0)
+		sample(out, "outpost_bytes_downloaded_total", NULL, bytes);
+	rc = buf_error(out);
 	if (rc == E_LIMIT)
 		rc = error(rc, "metrics: the file would be larger than %zu bytes", out->max);
 out:

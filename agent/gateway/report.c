@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "doc.h"
 #include "error.h"
 #include "http.h"
 #include "log.h"
@@ -21,19 +22,10 @@
 #define KEY_NEXT "report/next"
 #define KEY_ERRORS "report/errors"
 
-static int json_str(struct buf *out, const char *s)
+/* s as a JSON string; checked once at the end (buf's error is sticky) */
+static void json_str(struct buf *out, const char *s)
 {
-	int rc = buf_addch(out, '"');
-
-	for (; !rc && *s; s++) {
-		if (*s == '"' || *s == '\\')
-			rc = buf_addf(out, "\\%c", *s);
-		else if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			rc = buf_addf(out, "\\u%04x", (unsigned char)*s);
-		else
-			rc = buf_addch(out, *s);
-	}
-	return rc ? rc : buf_addch(out, '"');
+	doc_json_quote(out, s, strlen(s));
 }
 
 int report_queue(struct store *st, const struct config *cfg, const char *app,
@@ -52,42 +44,28 @@ int report_queue(struct store *st, const struct config *cfg, const char *app,
 		return error(rc, "report %s %lld %s: the release cannot be read", app,
 			     (long long)sequence, step);
 	meta_time_format((int64_t)time(NULL), when);
-	rc = buf_addf(&j, "{\"key\":\"%s/%lld/%s\",\"device\":", app, (long long)sequence, step);
-	if (!rc)
-		rc = json_str(&j, cfg->device.id);
-	if (!rc)
-		rc = buf_addstr(&j, ",\"labels\":{");
-	for (size_t i = 0; !rc && i < cfg->device.nlabels; i++) {
-		rc = json_str(&j, cfg->device.labels[i].key);
-		if (!rc)
-			rc = buf_addch(&j, ':');
-		if (!rc)
-			rc = json_str(&j, cfg->device.labels[i].value);
-		if (!rc && i + 1 < cfg->device.nlabels)
-			rc = buf_addch(&j, ',');
+	buf_addf(&j, "{\"key\":\"%s/%lld/%s\",\"device\":", app, (long long)sequence, step);
+	json_str(&j, cfg->device.id);
+	buf_addstr(&j, ",\"labels\":{");
+	for (size_t i = 0; i < cfg->device.nlabels; i++) {
+		json_str(&j, cfg->device.labels[i].key);
+		buf_addch(&j, ':');
+		json_str(&j, cfg->device.labels[i].value);
+		if (i + 1 < cfg->device.nlabels)
+			buf_addch(&j, ',');
 	}
-	if (!rc)
-		rc = buf_addstr(&j, "},\"app\":");
-	if (!rc)
-		rc = json_str(&j, app);
-	if (!rc)
-		rc = buf_addf(&j, ",\"sequence\":%lld,\"version\":", (long long)sequence);
-	if (!rc)
-		rc = json_str(&j, r.version);
-	if (!rc)
-		rc = buf_addf(&j, ",\"state\":\"%s\",\"message\":", step);
-	if (!rc)
-		rc = json_str(&j, msg ? msg : "");
-	if (!rc)
-		rc = buf_addstr(&j, ",\"error\":");
-	if (!rc)
-		rc = json_str(&j, store_state_quarantined(state) ? r.last_error : "");
-	if (!rc)
-		rc = buf_addf(&j, ",\"time\":\"%s\",\"agent\":", when);
-	if (!rc)
-		rc = json_str(&j, version_short());
-	if (!rc)
-		rc = buf_addch(&j, '}');
+	buf_addstr(&j, "},\"app\":");
+	json_str(&j, app);
+	buf_addf(&j, ",\"sequence\":%lld,\"version\":", (long long)sequence);
+	json_str(&j, r.version);
+	buf_addf(&j, ",\"state\":\"%s\",\"message\":", step);
+	json_str(&j, msg ? msg : "");
+	buf_addstr(&j, ",\"error\":");
+	json_str(&j, store_state_quarantined(state) ? r.last_error : "");
+	buf_addf(&j, ",\"time\":\"%s\",\"agent\":", when);
+	json_str(&j, version_short());
+	buf_addch(&j, '}');
+	rc = buf_error(&j);
 	if (!rc)
 		rc = store_outbox_add(st, app, sequence, step, j.data, j.len);
 	buf_free(&j);

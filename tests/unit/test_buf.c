@@ -98,6 +98,45 @@ static void test_alloc_failure(void)
 	buf_free(&b);
 }
 
+/* The first failure sticks: later appends, even small ones that would fit,
+ * are refused with it, so a document with a hole is never built. */
+static void test_sticky_error(void)
+{
+	struct buf b = BUF_INIT(8);
+
+	check_int(buf_error(&b), ==, 0);
+	check_int(buf_addstr(&b, "head"), ==, 0);
+	check_int(buf_addstr(&b, "too long"), ==, E_LIMIT);
+	check_int(buf_error(&b), ==, E_LIMIT);
+	check_int(buf_addch(&b, '!'), ==, E_LIMIT);
+	check_int(buf_addf(&b, "%d", 7), ==, E_LIMIT);
+	check_int(buf_add(&b, "x", 1), ==, E_LIMIT);
+	check_int(buf_grow(&b, 1), ==, E_LIMIT);
+	check_str(b.data, "head");
+	/* a truncated prefix is whole: the error is cleared */
+	buf_truncate(&b, 2);
+	check_int(buf_error(&b), ==, 0);
+	check_int(buf_addstr(&b, "lp"), ==, 0);
+	check_str(b.data, "help");
+	check_int(buf_addstr(&b, "123456"), ==, E_LIMIT);
+	buf_reset(&b);
+	check_int(buf_error(&b), ==, 0);
+	check_int(buf_addstr(&b, "again"), ==, 0);
+	buf_free(&b);
+	check_int(buf_error(&b), ==, 0);
+
+	/* out of memory sticks the same way */
+	mem_fail_after(1);
+	check_int(buf_addstr(&b, "abc"), ==, E_NOMEM);
+	mem_fail_after(0);
+	check_int(buf_addstr(&b, "abc"), ==, E_NOMEM);
+	check_int(buf_error(&b), ==, E_NOMEM);
+	check_str(b.data, "");
+	buf_free(&b);
+	check_int(buf_addstr(&b, "abc"), ==, 0);
+	buf_free(&b);
+}
+
 static void test_mem_overflow(void)
 {
 	check(mem_alloc((size_t)-1 / 2, 4) == NULL);
@@ -111,6 +150,7 @@ int main(void)
 	test_addf_and_detach();
 	test_truncate();
 	test_alloc_failure();
+	test_sticky_error();
 	test_mem_overflow();
 	return tap_done();
 }

@@ -184,6 +184,9 @@ static void test_base64_limits(void)
 
 	check_int(base64_encode(&b, "foobar", 6), ==, E_LIMIT);   /* 8 > cap 7 */
 	check_int(b.len, ==, 0);
+	/* the buffer's error is sticky until it is reset */
+	check_int(base64_encode(&b, "foo", 3), ==, E_LIMIT);
+	buf_reset(&b);
 	check_int(base64_encode(&b, "foo", 3), ==, 0);
 	check_str(b.data, "Zm9v");
 	buf_free(&b);

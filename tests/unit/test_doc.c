@@ -732,9 +732,30 @@ static void test_edits(void)
 	buf_free(&b);
 }
 
+/* The quoting of strings the program writes itself: escaped as JSON, and
+ * bytes that are not UTF-8 replaced, not refused. */
+static void test_json_quote(void)
+{
+	struct buf b = BUF_INIT(64);
+
+	check_int(doc_json_quote(&b, "a\"b\\c\n\x01", 7), ==, 0);
+	check_str(b.data, "\"a\\\"b\\\\c\\n\\u0001\"");
+	buf_reset(&b);
+	check_int(doc_json_quote(&b, "caf\xc3\xa9 \xff\xc3", 8), ==, 0);
+	check_str(b.data, "\"caf\xc3\xa9 \\ufffd\\ufffd\"");
+	buf_reset(&b);
+	check_int(doc_json_quote(&b, "x\0y", 3), ==, 0);
+	check_str(b.data, "\"x\\u0000y\"");
+	buf_free(&b);
+	b = (struct buf)BUF_INIT(4);
+	check_int(doc_json_quote(&b, "abcdef", 6), ==, E_LIMIT);
+	buf_free(&b);
+}
+
 int main(void)
 {
 	log_set_timestamps(0);
+	test_json_quote();
 	test_typing_table();
 	test_typing_refusals();
 	test_keys();

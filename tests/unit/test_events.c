@@ -44,7 +44,7 @@ static void test_json(void)
 		  "\"outpost-\",\"namespace\":\"web\"},\"involvedObject\":{\"apiVersion\":"
 		  "\"apps/v1\",\"kind\":\"Deployment\",\"name\":\"api\",\"uid\":\"u-1\","
 		  "\"namespace\":\"web\"},\"type\":\"Warning\",\"reason\":\"ReleaseFailed\","
-		  "\"message\":\"web sequence 3 failed:\\u000a\\\"bad\\\"\",\"source\":{"
+		  "\"message\":\"web sequence 3 failed:\\n\\\"bad\\\"\",\"source\":{"
 		  "\"component\":\"outpost\"},\"firstTimestamp\":\"2023-11-14T22:13:20Z\","
 		  "\"lastTimestamp\":\"2023-11-14T22:13:20Z\",\"count\":1,"
 		  "\"reportingComponent\":\"outpost\",\"reportingInstance\":\"gw-\\\"7\\\"\"}");
