@@ -94,6 +94,7 @@ src-y := \
 	agent/cli/cmd_kube.c \
 	agent/cli/cmd_publish.c \
 	agent/cli/cmd_sign.c \
+	agent/cli/opts.c \
 	agent/formats/bundle.c \
 	agent/formats/meta.c \
 	agent/formats/pointer.c \

@@ -52,25 +52,6 @@ int cmd_usage(const char *name)
 	return 2;
 }
 
-int cmd_opt(int argc, char **argv, int *i, const char *opt, const char **val)
-{
-	size_t n = strlen(opt);
-
-	if (strncmp(argv[*i], opt, n) != 0)
-		return 0;
-	if (argv[*i][n] == '=') {
-		*val = argv[*i] + n + 1;
-		return 1;
-	}
-	if (argv[*i][n] != '\0')
-		return 0;
-	if (*i + 1 >= argc)
-		return -1;
-	*i += 1;
-	*val = argv[*i];
-	return 1;
-}
-
 int cmd_bad_usage(const char *cmd, const char *why, const char *arg)
 {
 	error(E_USAGE, "%s: %s%s%s", cmd, why, arg ? " " : "", arg ? arg : "");

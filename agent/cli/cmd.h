@@ -27,13 +27,6 @@ void cmd_print_help(FILE *f);
 /* Print "usage: outpost NAME USAGE" on stderr and return 2. */
 int cmd_usage(const char *name);
 
-/*
- * When argv[*i] is option opt ("opt VALUE" or "opt=VALUE"), set *val,
- * advance *i past the value and return 1; 0 when it is another argument;
- * -1 when the value is missing.
- */
-int cmd_opt(int argc, char **argv, int *i, const char *opt, const char **val);
-
 /* Log "CMD: why ARG" and the usage line of CMD; returns 2. */
 int cmd_bad_usage(const char *cmd, const char *why, const char *arg);
 

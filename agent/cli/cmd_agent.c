@@ -6,6 +6,7 @@
  * the outcome is unknown (nothing was marked failed). `once`, each cycle of
  * `run`, `import` and `rollback` end by rewriting the metrics file.
  */
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 #include "fetch.h"
 #include "log.h"
 #include "metrics.h"
+#include "opts.h"
 #include "report.h"
 #include "sdnotify.h"
 #include "status.h"
@@ -102,28 +104,26 @@ static int cycle(struct agent *a, struct fetch *f, struct upstream *up,
 int cmd_import(int argc, char **argv)
 {
 	const char *path = NULL;
-	int force = 0, apply = 1, rc;
+	int force = 0, noapply = 0, rc;
 	struct config cfg;
 	struct agent *a;
 	char app[64];
+	const struct opt table[] = {
+		OPT_FLAG("force", 0, &force, "import even what is not newer"),
+		OPT_FLAG("no-apply", 0, &noapply, "store the bundle, do not apply it"),
+		{ 0 }
+	};
+	struct opts o = OPTS_INIT("import", NULL, table, &path, 1);
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--force") == 0)
-			force = 1;
-		else if (strcmp(argv[i], "--no-apply") == 0)
-			apply = 0;
-		else if (!path && (argv[i][0] != '-' || strcmp(argv[i], "-") == 0))
-			path = argv[i];
-		else
-			return cmd_bad_usage("import", "unexpected argument", argv[i]);
-	}
+	if (opts_parse(&o, argc, argv))
+		return 2;
 	if (!path)
 		return cmd_bad_usage("import", "which bundle FILE?", NULL);
 	rc = open_agent(&cfg, &a);
 	if (rc)
 		return 1;
 	rc = agent_import(a, path, force, app);
-	if (!rc && apply)
+	if (!rc && !noapply)
 		rc = agent_step(a, app);
 	metrics_write(agent_store(a), &cfg);
 	close_agent(&cfg, a);
@@ -271,13 +271,14 @@ int cmd_status(int argc, char **argv)
 	struct config cfg;
 	struct agent *a;
 	int json = 0, rc;
+	const struct opt table[] = {
+		OPT_FLAG("json", 0, &json, "print JSON"),
+		{ 0 }
+	};
+	struct opts o = OPTS_INIT("status", NULL, table, NULL, 0);
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0)
-			json = 1;
-		else
-			return cmd_bad_usage("status", "unexpected argument", argv[i]);
-	}
+	if (opts_parse(&o, argc, argv))
+		return 2;
 	if (open_agent(&cfg, &a))
 		return 1;
 	rc = status_show(agent_store(a), &cfg, json, &out);
@@ -290,25 +291,19 @@ int cmd_status(int argc, char **argv)
 int cmd_history(int argc, char **argv)
 {
 	struct buf out = BUF_INIT(4 << 20);
-	const char *app = NULL, *v;
-	long count = 50;
+	const char *app = NULL;
+	long long count = 50;
 	struct config cfg;
 	struct agent *a;
-	int rc, o;
+	int rc;
+	const struct opt table[] = {
+		OPT_INT(NULL, 'n', &count, 1, 10000, "N", "the newest N transitions"),
+		{ 0 }
+	};
+	struct opts o = OPTS_INIT("history", NULL, table, &app, 1);
 
-	for (int i = 1; i < argc; i++) {
-		if ((o = cmd_opt(argc, argv, &i, "-n", &v)) > 0) {
-			char *end;
-
-			count = strtol(v, &end, 10);
-			if (*end || count < 1 || count > 10000)
-				return cmd_bad_usage("history", "-n takes 1 to 10000, not", v);
-		} else if (o == 0 && !app && argv[i][0] != '-') {
-			app = argv[i];
-		} else {
-			return cmd_bad_usage("history", "unexpected argument", argv[i]);
-		}
-	}
+	if (opts_parse(&o, argc, argv))
+		return 2;
 	if (open_agent(&cfg, &a))
 		return 1;
 	rc = status_history(agent_store(a), &cfg, app, (size_t)count, &out);
@@ -320,25 +315,19 @@ int cmd_history(int argc, char **argv)
 
 int cmd_rollback(int argc, char **argv)
 {
-	const char *app = NULL, *v;
+	const char *app = NULL;
 	long long to = 0;
 	struct config cfg;
 	struct agent *a;
-	int rc, o;
+	int rc;
+	const struct opt table[] = {
+		OPT_INT("to", 0, &to, 1, LLONG_MAX, "SEQ", "the stored release to go back to"),
+		{ 0 }
+	};
+	struct opts o = OPTS_INIT("rollback", NULL, table, &app, 1);
 
-	for (int i = 1; i < argc; i++) {
-		if ((o = cmd_opt(argc, argv, &i, "--to", &v)) > 0) {
-			char *end;
-
-			to = strtoll(v, &end, 10);
-			if (*end || to < 1)
-				return cmd_bad_usage("rollback", "--to takes a sequence, not", v);
-		} else if (o == 0 && !app && argv[i][0] != '-') {
-			app = argv[i];
-		} else {
-			return cmd_bad_usage("rollback", "unexpected argument", argv[i]);
-		}
-	}
+	if (opts_parse(&o, argc, argv))
+		return 2;
 	if (!app)
 		return cmd_bad_usage("rollback", "which APP?", NULL);
 	if (open_agent(&cfg, &a))

@@ -21,6 +21,7 @@
 #include "file.h"
 #include "kube.h"
 #include "log.h"
+#include "opts.h"
 #include "trust.h"
 
 #define PEM_FILE_MAX (4u << 20)   /* a CA bundle is ~200 KiB */
@@ -150,14 +151,14 @@ int cmd_check_config(int argc, char **argv)
 	unsigned problems;
 	int rc;
 
-	for (int i = 1; i < argc; i++) {
-		int r = cmd_opt(argc, argv, &i, "--config", &path);
+	const struct opt table[] = {
+		OPT_STRING("config", 0, &path, "PATH", "the file to check (default: the agent's)"),
+		{ 0 }
+	};
+	struct opts o = OPTS_INIT("check-config", NULL, table, NULL, 0);
 
-		if (r < 0)
-			return cmd_bad_usage(argv[0], "--config needs a PATH", NULL);
-		if (r == 0)
-			return cmd_bad_usage(argv[0], "unexpected argument", argv[i]);
-	}
+	if (opts_parse(&o, argc, argv))
+		return 2;
 	if (!path)
 		path = config_path();
 	rc = config_load(path, &c);

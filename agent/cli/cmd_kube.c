@@ -24,6 +24,7 @@
 #include "kube.h"
 #include "manifest.h"
 #include "mem.h"
+#include "opts.h"
 
 #define MANIFEST_MAX (64UL << 20)
 #define EXIT_UNKNOWN 3
@@ -42,10 +43,10 @@ const char cmd_kube_usage[] =
 	"build's API connections. Exit status: 0 done, 1 refused or failed,\n"
 	"2 usage, 3 API unreachable or 5xx (outcome unknown).";
 
-struct opts {
+struct kube_args {
 	struct kube_opts k;
 	const char *files[64];
-	int nfiles;
+	size_t nfiles;
 	const char *ns;
 	const char *selector;
 	int json;
@@ -53,9 +54,7 @@ struct opts {
 
 static int bad_usage(const char *why, const char *arg)
 {
-	error(E_USAGE, "kube: %s%s%s", why, arg ? " " : "", arg ? arg : "");
-	fprintf(stderr, "usage: outpost kube %s\n", cmd_kube_usage);
-	return 2;
+	return cmd_bad_usage("kube", why, arg);
 }
 
 static int exit_code(int rc)
@@ -63,23 +62,9 @@ static int exit_code(int rc)
 	return rc == 0 ? 0 : rc == E_UNAVAILABLE ? EXIT_UNKNOWN : 1;
 }
 
-static int parse_uint(const char *s, unsigned max, unsigned *out)
-{
-	char *end;
-	unsigned long v;
-
-	if (*s < '0' || *s > '9')
-		return -1;
-	v = strtoul(s, &end, 10);
-	if (*end || v == 0 || v > max)
-		return -1;
-	*out = (unsigned)v;
-	return 0;
-}
-
 /* --- discover ------------------------------------------------------------------ */
 
-static int run_discover(struct kube *k, const struct opts *o)
+static int run_discover(struct kube *k, const struct kube_args *o)
 {
 	int rc = kube_discover(k);
 
@@ -122,12 +107,12 @@ static void files_free(struct files *fs)
  * in waves, namespaced objects without a namespace in the kubeconfig's
  * namespace; no inventory labels (app NULL).
  */
-static int files_load(struct kube *k, const struct opts *o, struct files *fs,
+static int files_load(struct kube *k, const struct kube_args *o, struct files *fs,
 		      struct release_set **set)
 {
 	int rc = 0;
 
-	for (int i = 0; i < o->nfiles && !rc; i++) {
+	for (size_t i = 0; i < o->nfiles && !rc; i++) {
 		buf_init(&fs->data[i], MANIFEST_MAX);
 		fs->n++;
 		rc = file_read(o->files[i], MANIFEST_MAX, &fs->data[i]);
@@ -189,7 +174,7 @@ static void print_unknown(struct kube *k, const struct files *fs)
 
 /* Apply as the agent does (apply_release): waves in order, each in parallel,
  * CRDs waited for; then one line per object, in the order applied. */
-static int run_apply(struct kube *k, const struct opts *o)
+static int run_apply(struct kube *k, const struct kube_args *o)
 {
 	struct release_set *set = NULL;
 	struct files fs = { 0 };
@@ -235,7 +220,7 @@ static int find_type(struct kube *k, const char *word, const struct kube_type **
 	return rc;
 }
 
-static int run_get(struct kube *k, const struct opts *o, char **argv, int argc)
+static int run_get(struct kube *k, const struct kube_args *o, const char **argv, int argc)
 {
 	const struct kube_type *t;
 	struct kube_object obj = { 0 };
@@ -271,7 +256,7 @@ static int print_item(void *ctx, const struct node *item)
 	return 0;
 }
 
-static int run_list(struct kube *k, const struct opts *o, int argc, char **argv)
+static int run_list(struct kube *k, const struct kube_args *o, int argc, const char **argv)
 {
 	const struct kube_type *t;
 	int rc;
@@ -285,7 +270,7 @@ static int run_list(struct kube *k, const struct opts *o, int argc, char **argv)
 				   print_item, NULL));
 }
 
-static int run_delete(struct kube *k, const struct opts *o, int argc, char **argv)
+static int run_delete(struct kube *k, const struct kube_args *o, int argc, const char **argv)
 {
 	struct release_set *set = NULL;
 	struct kube_object *v = NULL;
@@ -341,56 +326,35 @@ out:
 
 int cmd_kube(int argc, char **argv)
 {
-	struct opts o = { 0 };
+	struct kube_args o = { 0 };
 	struct kube *k;
-	const char *sub;
-	char *rest[8];
-	int nrest = 0, i = 1, rc;
-
+	const char *sub, *args[9];
+	long long parallel = 0;
+	int nrest, rc;
 	/* options may come before or after the subcommand */
-	sub = NULL;
-	for (; i < argc; i++) {
-		const char *a = argv[i];
-		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+	const struct opt table[] = {
+		OPT_STRING("kubeconfig", 0, &o.k.kubeconfig, "FILE", "the cluster and credentials"),
+		OPT_INT("parallel", 0, &parallel, 1, 256, "N", "API requests at a time"),
+		OPT_LIST(NULL, 'f', o.files, &o.nfiles, "FILE", "a manifest file (apply, delete)"),
+		OPT_STRING(NULL, 'n', &o.ns, "NS", "the namespace"),
+		OPT_STRING(NULL, 'l', &o.selector, "SELECTOR", "a label selector (list)"),
+		OPT_FLAG("json", 0, &o.json, "the discovery cache blob (discover)"),
+		{ 0 }
+	};
+	struct opts p = OPTS_INIT("kube", NULL, table, args, 9);
 
-		if (strcmp(a, "--kubeconfig") == 0 || strcmp(a, "--parallel") == 0 ||
-		    strcmp(a, "-f") == 0 || strcmp(a, "-n") == 0 || strcmp(a, "-l") == 0) {
-			if (!v)
-				return bad_usage("missing value for", a);
-			i++;
-			if (strcmp(a, "--kubeconfig") == 0) {
-				o.k.kubeconfig = v;
-			} else if (strcmp(a, "--parallel") == 0) {
-				if (parse_uint(v, 256, &o.k.parallel))
-					return bad_usage("--parallel: not a number in 1..256:", v);
-			} else if (strcmp(a, "-f") == 0) {
-				if (o.nfiles == (int)(sizeof(o.files) / sizeof(o.files[0])))
-					return bad_usage("too many files", NULL);
-				o.files[o.nfiles++] = v;
-			} else if (strcmp(a, "-n") == 0) {
-				o.ns = v;
-			} else {
-				o.selector = v;
-			}
-		} else if (strcmp(a, "--json") == 0) {
-			o.json = 1;
-		} else if (a[0] == '-') {
-			return bad_usage("unknown option", a);
-		} else if (!sub) {
-			sub = a;
-		} else if (nrest < (int)(sizeof(rest) / sizeof(rest[0]))) {
-			rest[nrest++] = argv[i];
-		} else {
-			return bad_usage("too many arguments", NULL);
-		}
-	}
-	if (!sub)
+	if (opts_parse(&p, argc, argv))
+		return 2;
+	if (!p.nargs)
 		return bad_usage("a command is required", NULL);
+	sub = args[0];
+	nrest = p.nargs - 1;
+	o.k.parallel = (unsigned)parallel;
 	if (strcmp(sub, "discover") && strcmp(sub, "apply") && strcmp(sub, "get") &&
 	    strcmp(sub, "list") && strcmp(sub, "delete"))
 		return bad_usage("unknown command", sub);
 	if ((strcmp(sub, "discover") == 0 || strcmp(sub, "apply") == 0) && nrest)
-		return bad_usage("unexpected argument", rest[0]);
+		return bad_usage("unexpected argument", args[1]);
 	rc = kube_open(&k, &o.k);
 	if (rc)
 		return 1;
@@ -399,11 +363,11 @@ int cmd_kube(int argc, char **argv)
 	else if (strcmp(sub, "apply") == 0)
 		rc = run_apply(k, &o);
 	else if (strcmp(sub, "get") == 0)
-		rc = run_get(k, &o, rest, nrest);
+		rc = run_get(k, &o, args + 1, nrest);
 	else if (strcmp(sub, "list") == 0)
-		rc = run_list(k, &o, nrest, rest);
+		rc = run_list(k, &o, nrest, args + 1);
 	else
-		rc = run_delete(k, &o, nrest, rest);
+		rc = run_delete(k, &o, nrest, args + 1);
 	kube_close(k);
 	return rc;
 }

@@ -19,6 +19,7 @@
 #include "file.h"
 #include "mem.h"
 #include "meta.h"
+#include "opts.h"
 #include "pointer.h"
 #include "sigfile.h"
 #include "signer.h"
@@ -87,12 +88,12 @@ static int parse_when(const char *s, int64_t now, int64_t *out)
 	return 0;
 }
 
-static int parse_num(const char *s, long long min, long long max, long long *out)
+/* --expires WHEN when it was given: 0, or the exit status of bad usage. */
+static int expires_opt(const struct opts *o, const char *when, int64_t now, int64_t *out)
 {
-	char *end;
-
-	*out = strtoll(s, &end, 10);
-	return end == s || *end || *out < min || *out > max ? E_USAGE : 0;
+	if (!when || parse_when(when, now, out) == 0)
+		return 0;
+	return opts_refuse(o, "bad value for --expires %s", when);
 }
 
 /* Write a file and its signature file (path + ".sig"). */
@@ -280,35 +281,28 @@ static int sign_and_write(const char *path, const struct buf *text, const char *
 
 static int root_init(int argc, char **argv)
 {
-	const char *keys[MAX_KEYS], *rel[MAX_KEYS], *out = NULL, *v;
+	const char *keys[MAX_KEYS], *rel[MAX_KEYS], *out = NULL, *when = NULL;
 	size_t nkeys = 0, nrel = 0;
 	struct root_keys k = { 0 };
 	struct role_spec root = { 0 }, release = { 0 };
 	struct buf text = BUF_INIT(ROOT_MAX_SIZE), sig = BUF_INIT(SIG_MAX_SIZE);
 	int64_t now = tool_now(), expires = now + 365 * 86400;
 	struct trust *t = NULL;
-	int rc = 0, o;
+	int rc = 0;
+	const struct opt table[] = {
+		OPT_LIST("key", 0, keys, &nkeys, "KEY", "a root key: its .key signs, its .pub is listed"),
+		OPT_LIST("release-key", 0, rel, &nrel, "PUB", "a release key (default: the root keys)"),
+		OPT_INT("threshold", 0, &root.threshold, 1, MAX_KEYS, "N", "root signatures needed"),
+		OPT_INT("release-threshold", 0, &release.threshold, 1, MAX_KEYS, "N",
+			"release signatures needed"),
+		OPT_STRING("expires", 0, &when, "WHEN", "a UTC time or a duration (default 365d)"),
+		OPT_STRING(NULL, 'o', &out, "FILE", "the root.yaml to write"),
+		{ 0 }
+	};
+	struct opts o = OPTS_INIT("root", "init", table, NULL, 0);
 
-	for (int i = 1; i < argc; i++) {
-		if ((o = cmd_opt(argc, argv, &i, "--key", &v)) > 0 && nkeys < MAX_KEYS)
-			keys[nkeys++] = v;
-		else if (o == 0 && (o = cmd_opt(argc, argv, &i, "--release-key", &v)) > 0 &&
-			 nrel < MAX_KEYS)
-			rel[nrel++] = v;
-		else if (o == 0 && (o = cmd_opt(argc, argv, &i, "--threshold", &v)) > 0)
-			rc = parse_num(v, 1, MAX_KEYS, &root.threshold);
-		else if (o == 0 && (o = cmd_opt(argc, argv, &i, "--release-threshold", &v)) > 0)
-			rc = parse_num(v, 1, MAX_KEYS, &release.threshold);
-		else if (o == 0 && (o = cmd_opt(argc, argv, &i, "--expires", &v)) > 0)
-			rc = parse_when(v, now, &expires);
-		else if (o == 0 && (o = cmd_opt(argc, argv, &i, "-o", &v)) > 0)
-			out = v;
-		else
-			return cmd_bad_usage("root", o < 0 ? "missing value for" :
-					     "init: unexpected argument", argv[i]);
-		if (rc)
-			return cmd_bad_usage("root", "init: bad value for", argv[i - 1]);
-	}
+	if (opts_parse(&o, argc, argv) || (rc = expires_opt(&o, when, now, &expires)))
+		return 2;
 	if (!nkeys || !out)
 		return cmd_bad_usage("root", "init: --key and -o are required", NULL);
 	for (size_t i = 0; !rc && i < nkeys; i++) {
@@ -372,19 +366,18 @@ static int root_load(const char *path, const char *from, int64_t now, struct tru
 
 static int root_verify(int argc, char **argv)
 {
-	const char *path = NULL, *from = NULL, *v;
+	const char *path = NULL, *from = NULL;
 	struct trust *t;
 	char when[META_TIME_LEN + 1];
-	int rc, o;
+	int rc;
+	const struct opt table[] = {
+		OPT_STRING("from", 0, &from, "OLD.yaml", "check it as a rotation from OLD.yaml"),
+		{ 0 }
+	};
+	struct opts o = OPTS_INIT("root", "verify", table, &path, 1);
 
-	for (int i = 1; i < argc; i++) {
-		if ((o = cmd_opt(argc, argv, &i, "--from", &v)) > 0)
-			from = v;
-		else if (o == 0 && argv[i][0] != '-' && !path)
-			path = argv[i];
-		else
-			return cmd_bad_usage("root", "verify: unexpected argument", argv[i]);
-	}
+	if (opts_parse(&o, argc, argv))
+		return 2;
 	if (!path)
 		return cmd_bad_usage("root", "verify: which root.yaml?", NULL);
 	rc = root_load(path, from, (int64_t)time(NULL), &t);
@@ -401,18 +394,17 @@ static int root_verify(int argc, char **argv)
 
 static int root_sign(int argc, char **argv)
 {
-	const char *path = NULL, *key = NULL, *v;
+	const char *path = NULL, *key = NULL;
 	struct buf text = BUF_INIT(ROOT_MAX_SIZE), sig = BUF_INIT(SIG_MAX_SIZE);
-	int rc, o;
+	int rc;
+	const struct opt table[] = {
+		OPT_STRING("key", 0, &key, "KEY", "the root key to add a signature with"),
+		{ 0 }
+	};
+	struct opts o = OPTS_INIT("root", "sign", table, &path, 1);
 
-	for (int i = 1; i < argc; i++) {
-		if ((o = cmd_opt(argc, argv, &i, "--key", &v)) > 0)
-			key = v;
-		else if (o == 0 && argv[i][0] != '-' && !path)
-			path = argv[i];
-		else
-			return cmd_bad_usage("root", "sign: unexpected argument", argv[i]);
-	}
+	if (opts_parse(&o, argc, argv))
+		return 2;
 	if (!path || !key)
 		return cmd_bad_usage("root", "sign: FILE and --key are required", NULL);
 	rc = read_with_sig(path, &text, &sig);
@@ -426,7 +418,7 @@ static int root_sign(int argc, char **argv)
 static int root_rotate(int argc, char **argv)
 {
 	const char *from = NULL, *out = NULL, *keys[MAX_KEYS], *add[MAX_KEYS],
-		   *removed[MAX_KEYS], *radd[MAX_KEYS], *v;
+		   *removed[MAX_KEYS], *radd[MAX_KEYS], *when = NULL;
 	size_t nkeys = 0, nadd = 0, nremoved = 0, nradd = 0;
 	struct buf old = BUF_INIT(ROOT_MAX_SIZE), oldsig = BUF_INIT(SIG_MAX_SIZE);
 	struct buf text = BUF_INIT(ROOT_MAX_SIZE), sig = BUF_INIT(SIG_MAX_SIZE);
@@ -435,35 +427,24 @@ static int root_rotate(int argc, char **argv)
 	int64_t now = tool_now(), expires = now + 365 * 86400;
 	struct root_keys k = { 0 };
 	struct trust *cur = NULL, *next = NULL;
-	int rc = 0, o;
+	int rc = 0;
+	const struct opt table[] = {
+		OPT_STRING("from", 0, &from, "OLD.yaml", "the root to rotate from"),
+		OPT_LIST("key", 0, keys, &nkeys, "KEY", "a key that signs the new root"),
+		OPT_LIST("add-key", 0, add, &nadd, "PUB", "a root key to add"),
+		OPT_LIST("add-release-key", 0, radd, &nradd, "PUB", "a release key to add"),
+		OPT_LIST("remove-key", 0, removed, &nremoved, "ID", "a key to remove"),
+		OPT_INT("threshold", 0, &threshold, 1, MAX_KEYS, "N", "root signatures needed"),
+		OPT_INT("release-threshold", 0, &rthreshold, 1, MAX_KEYS, "N",
+			"release signatures needed"),
+		OPT_STRING("expires", 0, &when, "WHEN", "a UTC time or a duration (default 365d)"),
+		OPT_STRING(NULL, 'o', &out, "FILE", "the new root to write"),
+		{ 0 }
+	};
+	struct opts o = OPTS_INIT("root", "rotate", table, NULL, 0);
 
-	for (int i = 1; i < argc; i++) {
-		if ((o = cmd_opt(argc, argv, &i, "--from", &v)) > 0)
-			from = v;
-		else if (o == 0 && (o = cmd_opt(argc, argv, &i, "--key", &v)) > 0 && nkeys < MAX_KEYS)
-			keys[nkeys++] = v;
-		else if (o == 0 && (o = cmd_opt(argc, argv, &i, "--add-key", &v)) > 0 && nadd < MAX_KEYS)
-			add[nadd++] = v;
-		else if (o == 0 && (o = cmd_opt(argc, argv, &i, "--add-release-key", &v)) > 0 &&
-			 nradd < MAX_KEYS)
-			radd[nradd++] = v;
-		else if (o == 0 && (o = cmd_opt(argc, argv, &i, "--remove-key", &v)) > 0 &&
-			 nremoved < MAX_KEYS)
-			removed[nremoved++] = v;
-		else if (o == 0 && (o = cmd_opt(argc, argv, &i, "--threshold", &v)) > 0)
-			rc = parse_num(v, 1, MAX_KEYS, &threshold);
-		else if (o == 0 && (o = cmd_opt(argc, argv, &i, "--release-threshold", &v)) > 0)
-			rc = parse_num(v, 1, MAX_KEYS, &rthreshold);
-		else if (o == 0 && (o = cmd_opt(argc, argv, &i, "--expires", &v)) > 0)
-			rc = parse_when(v, now, &expires);
-		else if (o == 0 && (o = cmd_opt(argc, argv, &i, "-o", &v)) > 0)
-			out = v;
-		else
-			return cmd_bad_usage("root", o < 0 ? "missing value for" :
-					     "rotate: unexpected argument", argv[i]);
-		if (rc)
-			return cmd_bad_usage("root", "rotate: bad value for", argv[i - 1]);
-	}
+	if (opts_parse(&o, argc, argv) || (rc = expires_opt(&o, when, now, &expires)))
+		return 2;
 	if (!from || !out)
 		return cmd_bad_usage("root", "rotate: --from and -o are required", NULL);
 	rc = read_with_sig(from, &old, &oldsig);
@@ -614,48 +595,34 @@ static int collect(struct file_list *l, const char *dir, const char *rel, int de
 
 static int bundle_pack(int argc, char **argv)
 {
-	const char *keys[MAX_KEYS], *probes[MAX_PROBES], *in = NULL, *out = NULL, *v;
+	const char *keys[MAX_KEYS], *probes[MAX_PROBES], *in = NULL, *out = NULL, *when = NULL;
 	size_t nkeys = 0, nprobes = 0;
 	struct bundle_spec spec = { 0 };
 	struct file_list *files;
 	struct buf meta = BUF_INIT(BUNDLE_META_MAX), sig = BUF_INIT(SIG_MAX_SIZE);
 	struct buf bundle = BUF_INIT((size_t)BUNDLE_MAX + BUNDLE_META_MAX);
 	long long seq = 0, ht = 0;
-	int gzip = 0, rc = 0, o;
+	int gzip = 0, rc = 0;
+	const struct opt table[] = {
+		OPT_STRING("app", 0, &spec.app, "APP", "the app (a DNS label)"),
+		OPT_STRING("version", 0, &spec.version, "V", "the release's version"),
+		OPT_INT("sequence", 0, &seq, 1, META_SEQUENCE_MAX, "N", "the release's sequence"),
+		OPT_LIST("key", 0, keys, &nkeys, "KEY", "a release key to sign with"),
+		OPT_STRING("expires", 0, &when, "WHEN", "a UTC time or a duration"),
+		OPT_INT("health-timeout", 0, &ht, 1, 86400, "S", "seconds to become healthy"),
+		OPT_LIST("probe", 0, probes, &nprobes, "URL", "an HTTP health probe"),
+		OPT_STRING(NULL, 'o', &out, "FILE", "the bundle to write"),
+		OPT_FLAG("gzip", 0, &gzip, "compress the bundle"),
+		OPT_FLAG("no-prune", 0, &spec.no_prune, "keep objects the release drops"),
+		OPT_FLAG("keep-on-first-failure", 0, &spec.keep_on_first_failure,
+			 "a failed first install stays in place"),
+		{ 0 }
+	};
+	struct opts o = OPTS_INIT("bundle", "pack", table, &in, 1);
 
 	spec.created = tool_now();
-	for (int i = 1; i < argc; i++) {
-		if ((o = cmd_opt(argc, argv, &i, "--app", &v)) > 0)
-			spec.app = v;
-		else if (o == 0 && (o = cmd_opt(argc, argv, &i, "--version", &v)) > 0)
-			spec.version = v;
-		else if (o == 0 && (o = cmd_opt(argc, argv, &i, "--sequence", &v)) > 0)
-			rc = parse_num(v, 1, META_SEQUENCE_MAX, &seq);
-		else if (o == 0 && (o = cmd_opt(argc, argv, &i, "--key", &v)) > 0 && nkeys < MAX_KEYS)
-			keys[nkeys++] = v;
-		else if (o == 0 && (o = cmd_opt(argc, argv, &i, "--expires", &v)) > 0)
-			rc = parse_when(v, spec.created, &spec.expires);
-		else if (o == 0 && (o = cmd_opt(argc, argv, &i, "--health-timeout", &v)) > 0)
-			rc = parse_num(v, 1, 86400, &ht);
-		else if (o == 0 && (o = cmd_opt(argc, argv, &i, "--probe", &v)) > 0 &&
-			 nprobes < MAX_PROBES)
-			probes[nprobes++] = v;
-		else if (o == 0 && (o = cmd_opt(argc, argv, &i, "-o", &v)) > 0)
-			out = v;
-		else if (o == 0 && strcmp(argv[i], "--gzip") == 0)
-			gzip = 1;
-		else if (o == 0 && strcmp(argv[i], "--no-prune") == 0)
-			spec.no_prune = 1;
-		else if (o == 0 && strcmp(argv[i], "--keep-on-first-failure") == 0)
-			spec.keep_on_first_failure = 1;
-		else if (o == 0 && !in && (argv[i][0] != '-' || strcmp(argv[i], "-") == 0))
-			in = argv[i];
-		else
-			return cmd_bad_usage("bundle", o < 0 ? "missing value for" :
-					     "pack: unexpected argument", argv[i]);
-		if (rc)
-			return cmd_bad_usage("bundle", "pack: bad value for", argv[i - 1]);
-	}
+	if (opts_parse(&o, argc, argv) || (rc = expires_opt(&o, when, spec.created, &spec.expires)))
+		return 2;
 	if (!spec.app || !spec.version || !seq || !in || !out)
 		return cmd_bad_usage("bundle", "pack: --app, --version, --sequence, the input "
 				     "and -o are required", NULL);
@@ -719,21 +686,20 @@ static int bundle_is_gzip(const char *path)
 
 static int bundle_sign(int argc, char **argv)
 {
-	const char *path = NULL, *keys[MAX_KEYS], *v;
+	const char *path = NULL, *keys[MAX_KEYS];
 	size_t nkeys = 0;
 	struct buf sig = BUF_INIT(SIG_MAX_SIZE);
 	struct buf out = BUF_INIT((size_t)BUNDLE_MAX + BUNDLE_META_MAX);
 	struct bundle *b = NULL;
-	int rc, o;
+	int rc;
+	const struct opt table[] = {
+		OPT_LIST("key", 0, keys, &nkeys, "KEY", "a release key to add a signature with"),
+		{ 0 }
+	};
+	struct opts o = OPTS_INIT("bundle", "sign", table, &path, 1);
 
-	for (int i = 1; i < argc; i++) {
-		if ((o = cmd_opt(argc, argv, &i, "--key", &v)) > 0 && nkeys < MAX_KEYS)
-			keys[nkeys++] = v;
-		else if (o == 0 && argv[i][0] != '-' && !path)
-			path = argv[i];
-		else
-			return cmd_bad_usage("bundle", "sign: unexpected argument", argv[i]);
-	}
+	if (opts_parse(&o, argc, argv))
+		return 2;
 	if (!path || !nkeys)
 		return cmd_bad_usage("bundle", "sign: FILE and --key are required", NULL);
 	rc = bundle_read_file(path, BUNDLE_MAX + BUNDLE_META_MAX, NULL, NULL, &b);
@@ -788,27 +754,27 @@ static void print_bundle(const struct bundle *b, int json)
 
 static int bundle_check(int argc, char **argv, int verify)
 {
-	const char *path = NULL, *root = NULL, *v;
+	const char *path = NULL, *root = NULL;
 	struct verify_ctx ctx = { (int64_t)time(NULL), 0, NULL };
 	struct trust *t = NULL;
 	struct bundle *b = NULL;
-	int json = 0, rc = 0, o;
+	long long min = 0;
+	int json = 0, rc = 0;
+	const struct opt vtable[] = {
+		OPT_STRING("root", 0, &root, "root.yaml", "the trust root"),
+		OPT_INT("min-sequence", 0, &min, 0, META_SEQUENCE_MAX, "N",
+			"the highest sequence already accepted"),
+		{ 0 }
+	}, itable[] = {
+		OPT_FLAG("json", 0, &json, "print JSON"),
+		{ 0 }
+	};
+	struct opts o = OPTS_INIT("bundle", verify ? "verify" : "inspect",
+				  verify ? vtable : itable, &path, 1);
 
-	for (int i = 1; i < argc; i++) {
-		long long min;
-
-		if (verify && (o = cmd_opt(argc, argv, &i, "--root", &v)) > 0)
-			root = v;
-		else if (verify && (o = cmd_opt(argc, argv, &i, "--min-sequence", &v)) > 0 &&
-			 !parse_num(v, 0, META_SEQUENCE_MAX, &min))
-			ctx.min_sequence = min;
-		else if (!verify && strcmp(argv[i], "--json") == 0)
-			json = 1;
-		else if (argv[i][0] != '-' && !path)
-			path = argv[i];
-		else
-			return cmd_bad_usage("bundle", "unexpected argument", argv[i]);
-	}
+	if (opts_parse(&o, argc, argv))
+		return 2;
+	ctx.min_sequence = min;
 	if (!path || (verify && !root))
 		return cmd_bad_usage("bundle", verify ? "verify: FILE and --root are required" :
 				     "inspect: which FILE?", NULL);
@@ -852,7 +818,7 @@ int cmd_bundle(int argc, char **argv)
 static int release_create(int argc, char **argv)
 {
 	const char *bundle = NULL, *url = NULL, *out = NULL, *window = NULL, *offset = NULL,
-		   *salt = NULL, *keys[MAX_KEYS], *v;
+		   *salt = NULL, *keys[MAX_KEYS], *when = NULL;
 	size_t nkeys = 0;
 	long long interval = 0, jitter = 0, percent = -1, ht = 0;
 	int64_t now = tool_now(), expires = now + 30 * 86400;
@@ -860,39 +826,28 @@ static int release_create(int argc, char **argv)
 	char created[META_TIME_LEN + 1], until[META_TIME_LEN + 1], hex[SHA256_HEX_LEN + 1];
 	struct pointer check;
 	struct bundle *b = NULL;
-	int rc = 0, o, m;
+	int rc = 0, m;
+	const struct opt table[] = {
+		OPT_STRING("bundle", 0, &bundle, "FILE", "the bundle the release points to"),
+		OPT_STRING("url", 0, &url, "URL", "where gateways download the bundle"),
+		OPT_STRING(NULL, 'o', &out, "FILE", "the release.yaml to write"),
+		OPT_LIST("key", 0, keys, &nkeys, "KEY", "a release key to sign with"),
+		OPT_STRING("expires", 0, &when, "WHEN", "a UTC time or a duration (default 30d)"),
+		OPT_INT("interval", 0, &interval, 10, 7 * 86400, "S", "seconds between polls"),
+		OPT_INT("jitter", 0, &jitter, 0, 86400, "S", "random seconds added to a poll"),
+		OPT_STRING("window", 0, &window, "HH:MM-HH:MM", "when gateways may apply"),
+		OPT_STRING("utc-offset", 0, &offset, "+HH:MM", "the window's time zone"),
+		OPT_INT("percent", 0, &percent, 0, 100, "P", "the share of gateways to roll out to"),
+		OPT_STRING("salt", 0, &salt, "S", "picks the cohort (default: the app)"),
+		OPT_INT("health-timeout", 0, &ht, 1, 86400, "S", "seconds to become healthy"),
+		{ 0 }
+	};
+	struct opts o = OPTS_INIT("release", "create", table, NULL, 0);
 
-	for (int i = 1; i < argc; i++) {
-		if ((o = cmd_opt(argc, argv, &i, "--bundle", &v)) > 0)
-			bundle = v;
-		else if (o == 0 && (o = cmd_opt(argc, argv, &i, "--url", &v)) > 0)
-			url = v;
-		else if (o == 0 && (o = cmd_opt(argc, argv, &i, "-o", &v)) > 0)
-			out = v;
-		else if (o == 0 && (o = cmd_opt(argc, argv, &i, "--key", &v)) > 0 && nkeys < MAX_KEYS)
-			keys[nkeys++] = v;
-		else if (o == 0 && (o = cmd_opt(argc, argv, &i, "--expires", &v)) > 0)
-			rc = parse_when(v, now, &expires);
-		else if (o == 0 && (o = cmd_opt(argc, argv, &i, "--interval", &v)) > 0)
-			rc = parse_num(v, 10, 7 * 86400, &interval);
-		else if (o == 0 && (o = cmd_opt(argc, argv, &i, "--jitter", &v)) > 0)
-			rc = parse_num(v, 0, 86400, &jitter);
-		else if (o == 0 && (o = cmd_opt(argc, argv, &i, "--window", &v)) > 0)
-			window = v;
-		else if (o == 0 && (o = cmd_opt(argc, argv, &i, "--utc-offset", &v)) > 0)
-			rc = pointer_parse_offset(offset = v, &m);
-		else if (o == 0 && (o = cmd_opt(argc, argv, &i, "--percent", &v)) > 0)
-			rc = parse_num(v, 0, 100, &percent);
-		else if (o == 0 && (o = cmd_opt(argc, argv, &i, "--salt", &v)) > 0)
-			salt = v;
-		else if (o == 0 && (o = cmd_opt(argc, argv, &i, "--health-timeout", &v)) > 0)
-			rc = parse_num(v, 1, 86400, &ht);
-		else
-			return cmd_bad_usage("release", o < 0 ? "missing value for" :
-					     "create: unexpected argument", argv[i]);
-		if (rc)
-			return cmd_bad_usage("release", "create: bad value for", argv[i - 1]);
-	}
+	if (opts_parse(&o, argc, argv) || (rc = expires_opt(&o, when, now, &expires)))
+		return 2;
+	if (offset && pointer_parse_offset(offset, &m))
+		return opts_refuse(&o, "bad value for --utc-offset %s", offset);
 	if (!bundle || !url || !out)
 		return cmd_bad_usage("release", "create: --bundle, --url and -o are required", NULL);
 	rc = bundle_read_file(bundle, BUNDLE_MAX, NULL, NULL, &b);
@@ -937,28 +892,26 @@ static int release_create(int argc, char **argv)
 
 static int release_verify(int argc, char **argv)
 {
-	const char *path = NULL, *root = NULL, *bpath = NULL, *v;
+	const char *path = NULL, *root = NULL, *bpath = NULL;
 	struct verify_ctx ctx = { (int64_t)time(NULL), 0, NULL };
 	struct buf text = BUF_INIT(64 * 1024), sig = BUF_INIT(SIG_MAX_SIZE);
 	struct trust *t = NULL;
 	struct bundle *b = NULL;
 	struct pointer p;
-	long long min;
-	int rc, o;
+	long long min = 0;
+	int rc;
+	const struct opt table[] = {
+		OPT_STRING("root", 0, &root, "root.yaml", "the trust root"),
+		OPT_STRING("bundle", 0, &bpath, "FILE", "also check that FILE is the bundle named"),
+		OPT_INT("min-sequence", 0, &min, 0, META_SEQUENCE_MAX, "N",
+			"the highest sequence already accepted"),
+		{ 0 }
+	};
+	struct opts o = OPTS_INIT("release", "verify", table, &path, 1);
 
-	for (int i = 1; i < argc; i++) {
-		if ((o = cmd_opt(argc, argv, &i, "--root", &v)) > 0)
-			root = v;
-		else if (o == 0 && (o = cmd_opt(argc, argv, &i, "--bundle", &v)) > 0)
-			bpath = v;
-		else if (o == 0 && (o = cmd_opt(argc, argv, &i, "--min-sequence", &v)) > 0 &&
-			 !parse_num(v, 0, META_SEQUENCE_MAX, &min))
-			ctx.min_sequence = min;
-		else if (o == 0 && argv[i][0] != '-' && !path)
-			path = argv[i];
-		else
-			return cmd_bad_usage("release", "verify: unexpected argument", argv[i]);
-	}
+	if (opts_parse(&o, argc, argv))
+		return 2;
+	ctx.min_sequence = min;
 	if (!path || !root)
 		return cmd_bad_usage("release", "verify: FILE and --root are required", NULL);
 	rc = root_load(root, NULL, ctx.now, &t);

@@ -20,6 +20,7 @@
 #include "error.h"
 #include "file.h"
 #include "log.h"
+#include "opts.h"
 #include "sigfile.h"
 #include "signer.h"
 
@@ -75,24 +76,6 @@ const char cmd_sign_usage[] = "FILE --key KEY.key [-o SIGFILE]";
 const char cmd_verify_usage[] =
 	"FILE --pub KEY.pub [--pub KEY.pub ...] [--sig SIGFILE] [--threshold N]";
 
-/*
- * argv[i] when it is not one of the command's options: "--" ends the
- * options, another "-x" is unknown, else it is the one FILE. 0, or the exit
- * status of bad usage.
- */
-static int file_arg(char **argv, int i, int *opts, const char **file)
-{
-	if (*opts && strcmp(argv[i], "--") == 0)
-		*opts = 0;
-	else if (*opts && argv[i][0] == '-' && argv[i][1])
-		return cmd_bad_usage(argv[0], "unknown option", argv[i]);
-	else if (!*file)
-		*file = argv[i];
-	else
-		return cmd_bad_usage(argv[0], "more than one FILE:", argv[i]);
-	return 0;
-}
-
 /* The signature file: sigpath as given, else FILE.sig built in def; NULL logged. */
 static const char *sig_path(const char *cmd, const char *file, const char *sigpath,
 			    struct buf *def)
@@ -115,16 +98,15 @@ int cmd_keygen(int argc, char **argv)
 	struct buf keypath = BUF_INIT(4096), pubpath = BUF_INIT(4096);
 	struct buf pem = BUF_INIT(KEY_FILE_MAX), pub = BUF_INIT(KEY_FILE_MAX);
 	struct privkey *k = NULL;
-	int rc, o;
+	int rc;
+	const struct opt table[] = {
+		OPT_STRING(NULL, 'o', &name, "NAME", "write NAME.key and NAME.pub"),
+		{ 0 }
+	};
+	struct opts o = OPTS_INIT("keygen", NULL, table, NULL, 0);
 
-	for (int i = 1; i < argc; i++) {
-		if ((o = cmd_opt(argc, argv, &i, "-o", &name)) != 0) {
-			if (o < 0)
-				return cmd_bad_usage(argv[0], "-o needs a NAME", NULL);
-		} else {
-			return cmd_bad_usage(argv[0], "unexpected argument", argv[i]);
-		}
-	}
+	if (opts_parse(&o, argc, argv))
+		return 2;
 	if (!name || !*name)
 		return cmd_bad_usage(argv[0], "-o NAME is required", NULL);
 
@@ -176,19 +158,16 @@ int cmd_sign(int argc, char **argv)
 	struct privkey *k = NULL;
 	struct stat st;
 	size_t siglen;
-	int rc, o, opts = 1;
+	int rc;
+	const struct opt table[] = {
+		OPT_STRING("key", 0, &keypath, "KEY.key", "the private key to sign with"),
+		OPT_STRING(NULL, 'o', &sigpath, "SIGFILE", "the signature file (default FILE.sig)"),
+		{ 0 }
+	};
+	struct opts o = OPTS_INIT("sign", NULL, table, &file, 1);
 
-	for (int i = 1; i < argc; i++) {
-		if (opts && (o = cmd_opt(argc, argv, &i, "--key", &keypath)) != 0) {
-			if (o < 0)
-				return cmd_bad_usage(argv[0], "--key needs a KEY.key file", NULL);
-		} else if (opts && (o = cmd_opt(argc, argv, &i, "-o", &sigpath)) != 0) {
-			if (o < 0)
-				return cmd_bad_usage(argv[0], "-o needs a SIGFILE", NULL);
-		} else if ((rc = file_arg(argv, i, &opts, &file)) != 0) {
-			return rc;
-		}
-	}
+	if (opts_parse(&o, argc, argv))
+		return 2;
 	if (!file)
 		return cmd_bad_usage(argv[0], "FILE is required", NULL);
 	if (!keypath)
@@ -265,51 +244,28 @@ static int load_pubs(const char **paths, size_t n, struct given *keys, size_t *n
 	return rc;
 }
 
-/* Parse a threshold 1..MAX_PUBS. */
-static int threshold_parse(const char *s, unsigned long *out)
-{
-	char *end;
-
-	errno = 0;
-	if (*s < '0' || *s > '9')
-		return E_USAGE;
-	*out = strtoul(s, &end, 10);
-	if (errno || *end || *out < 1 || *out > MAX_PUBS)
-		return E_USAGE;
-	return 0;
-}
-
 int cmd_verify(int argc, char **argv)
 {
-	const char *file = NULL, *sigpath = NULL, *tstr = NULL, *paths[MAX_PUBS];
+	const char *file = NULL, *sigpath = NULL, *paths[MAX_PUBS];
 	struct buf sigdefault = BUF_INIT(4096), data = BUF_INIT(SIGFILE_MAX_SIZE);
 	struct given keys[MAX_PUBS];
 	unsigned char digest[SHA256_LEN];
 	struct sigfile sf;
-	unsigned long threshold = 1, good = 0;
-	size_t npaths = 0, nkeys = 0;
-	int rc, o, opts = 1;
+	long long threshold = 1;
+	unsigned long good = 0;
+	size_t nkeys = 0, npaths = 0;
+	int rc;
+	const struct opt table[] = {
+		OPT_LIST("pub", 0, paths, &npaths, "KEY.pub", "a public key that may have signed"),
+		OPT_STRING("sig", 0, &sigpath, "SIGFILE", "the signature file (default FILE.sig)"),
+		OPT_INT("threshold", 0, &threshold, 1, MAX_PUBS, "N",
+			"how many of the keys must have signed (default 1)"),
+		{ 0 }
+	};
+	struct opts o = OPTS_INIT("verify", NULL, table, &file, 1);
 
-	for (int i = 1; i < argc; i++) {
-		const char *v;
-
-		if (opts && (o = cmd_opt(argc, argv, &i, "--pub", &v)) != 0) {
-			if (o < 0)
-				return cmd_bad_usage(argv[0], "--pub needs a KEY.pub file", NULL);
-			if (npaths == MAX_PUBS)
-				return cmd_bad_usage(argv[0], "at most 16 --pub keys", NULL);
-			paths[npaths++] = v;
-		} else if (opts && (o = cmd_opt(argc, argv, &i, "--sig", &sigpath)) != 0) {
-			if (o < 0)
-				return cmd_bad_usage(argv[0], "--sig needs a SIGFILE", NULL);
-		} else if (opts && (o = cmd_opt(argc, argv, &i, "--threshold", &tstr)) != 0) {
-			if (o < 0 || threshold_parse(tstr, &threshold))
-				return cmd_bad_usage(argv[0], "--threshold needs a number from 1 to 16, not",
-						 o < 0 ? "nothing" : tstr);
-		} else if ((rc = file_arg(argv, i, &opts, &file)) != 0) {
-			return rc;
-		}
-	}
+	if (opts_parse(&o, argc, argv))
+		return 2;
 	if (!file)
 		return cmd_bad_usage(argv[0], "FILE is required", NULL);
 	if (!npaths)
@@ -349,8 +305,8 @@ int cmd_verify(int argc, char **argv)
 			good++;
 		}
 	}
-	if (!rc && good < threshold) {
-		rc = error(E_SIGNATURE, "verify: %s: %lu of %lu required signatures verified "
+	if (!rc && good < (unsigned long)threshold) {
+		rc = error(E_SIGNATURE, "verify: %s: %lu of %lld required signatures verified "
 			   "(%zu distinct key%s given, signatures from %s)", file, good, threshold,
 			   nkeys, nkeys == 1 ? "" : "s", sigpath);
 	}

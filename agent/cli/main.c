@@ -1,52 +1,55 @@
 /* main — command-line entry: global options, then one subcommand. */
 #include <stdio.h>
-#include <string.h>
 
 #include "cmd.h"
 #include "config.h"
 #include "error.h"
 #include "log.h"
+#include "opts.h"
 
 int main(int argc, char **argv)
 {
 	const struct cmd *c;
-	const char *v;
-	int i = 1;
+	const char *config = NULL, *level = NULL;
+	int version = 0, help = 0, l;
+	const struct opt table[] = {
+		OPT_FLAG("version", 'V', &version, "show version, features and library versions"),
+		OPT_FLAG("help", 'h', &help, "show the commands"),
+		OPT_STRING("config", 0, &config, "FILE", "the configuration file"),
+		OPT_STRING("log-level", 0, &level, "LEVEL", "error, warn, info or debug"),
+		{ 0 }
+	};
+	/* the global options end at the command: its options are its own */
+	struct opts o = OPTS_INIT(NULL, NULL, table, NULL, 0);
 
-	while (i < argc && argv[i][0] == '-') {
-		const char *a = argv[i];
-
-		if (strcmp(a, "--version") == 0 || strcmp(a, "-V") == 0) {
-			return cmd_find("version")->run(1, argv + i);
-		} else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-			cmd_print_help(stdout);
-			return 0;
-		} else if (cmd_opt(argc, argv, &i, "--config", &v) > 0) {
-			config_set_path(v);
-			i++;
-		} else if (cmd_opt(argc, argv, &i, "--log-level", &v) > 0) {
-			int level = log_level_parse(v);
-
-			if (level < 0) {
-				error(E_USAGE, "--log-level: '%s' is not one of error, warn, info, debug",
-				      v);
-				return 2;
-			}
-			log_set_level((enum log_level)level);
-			i++;
-		} else {
-			error(E_USAGE, "unknown option '%s' (see outpost --help)", a);
+	o.stop = 1;
+	if (opts_parse(&o, argc, argv))
+		return 2;
+	if (config)
+		config_set_path(config);
+	if (level) {
+		l = log_level_parse(level);
+		if (l < 0) {
+			error(E_USAGE, "--log-level: '%s' is not one of error, warn, info, debug",
+			      level);
 			return 2;
 		}
+		log_set_level((enum log_level)l);
 	}
-	if (i >= argc) {
+	if (version)
+		return cmd_find("version")->run(1, argv);
+	if (help) {
+		cmd_print_help(stdout);
+		return 0;
+	}
+	if (o.next >= argc) {
 		cmd_print_help(stderr);
 		return 2;
 	}
-	c = cmd_find(argv[i]);
+	c = cmd_find(argv[o.next]);
 	if (!c) {
-		error(E_USAGE, "unknown command '%s' (see outpost --help)", argv[i]);
+		error(E_USAGE, "unknown command '%s' (see outpost --help)", argv[o.next]);
 		return 2;
 	}
-	return c->run(argc - i, argv + i);
+	return c->run(argc - o.next, argv + o.next);
 }

@@ -29,4 +29,29 @@ $OUTPOST 2>err; rc=$?
 check "no command exits 2 with usage" test $rc -eq 2
 check "no command prints usage" grep -q '^usage: outpost' err
 
+# The option tables (agent/cli/opts.h): each refusal is exit 2 with its reason.
+$OUTPOST history -n 0 2>err; rc=$?
+check "history -n 0 exits 2" test $rc -eq 2
+check "and says the range" grep -q 'history: -n takes 1 to 10000, not 0' err
+$OUTPOST history -n 5x 2>err; rc=$?
+check "history -n 5x exits 2 (trailing junk)" test $rc -eq 2
+$OUTPOST rollback app --to 2>err; rc=$?
+check "rollback --to without a value exits 2" test $rc -eq 2
+check "and says the value is missing" grep -q 'rollback: missing value for --to' err
+$OUTPOST rollback app --to --json 2>err; rc=$?
+check "rollback --to --json does not take --json as the value" test $rc -eq 2
+check "and says so" grep -q 'missing value for --to (--json is an option)' err
+$OUTPOST rollback app --to 3 --to=4 2>err; rc=$?
+check "a repeated option exits 2" test $rc -eq 2
+check "and is named" grep -q 'rollback: --to given twice' err
+$OUTPOST status --bogus 2>err; rc=$?
+check "an unknown option exits 2" test $rc -eq 2
+check "and is named, with the usage" grep -q 'status: unknown option --bogus' err
+check "the usage follows" grep -q '^usage: outpost status' err
+$OUTPOST --bogus version 2>err; rc=$?
+check "an unknown global option exits 2" test $rc -eq 2
+check "and points to --help" grep -q 'unknown option --bogus (see outpost --help)' err
+check "--log-level=debug is --log-level debug" \
+	test "$($OUTPOST --log-level=debug version)" = "$($OUTPOST version)"
+
 done_testing

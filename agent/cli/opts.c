@@ -1,0 +1,180 @@
+/* opts — one parser for every command's option table (see opts.h). */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "error.h"
+#include "opts.h"
+
+int opts_refuse(const struct opts *o, const char *fmt, ...)
+{
+	char why[512];
+	va_list ap;
+	int n = 0;
+
+	if (o->sub)
+		n = snprintf(why, sizeof(why), "%s: ", o->sub);
+	va_start(ap, fmt);
+	vsnprintf(why + n, sizeof(why) - (size_t)n, fmt, ap);
+	va_end(ap);
+	if (!o->cmd) {
+		error(E_USAGE, "%s (see outpost --help)", why);
+		return 2;
+	}
+	return cmd_bad_usage(o->cmd, why, NULL);
+}
+
+/*
+ * The entry that argument a ("--name", "--name=V", "-x", "-x=V") names, or
+ * NULL; *val is what follows '=', or NULL when there is no '='.
+ */
+static const struct opt *opts_find(const struct opt *t, const char *a, const char **val)
+{
+	const char *eq = strchr(a, '=');
+	size_t n = eq ? (size_t)(eq - a) : strlen(a);
+
+	*val = eq ? eq + 1 : NULL;
+	for (; t->name || t->shrt; t++) {
+		if (a[1] == '-' && t->name && n - 2 == strlen(t->name) &&
+		    strncmp(a + 2, t->name, n - 2) == 0)
+			return t;
+		if (a[1] != '-' && t->shrt && n == 2 && a[1] == t->shrt)
+			return t;
+	}
+	return NULL;
+}
+
+/*
+ * A value that is given as the next argument but is an option itself: the
+ * user forgot the value, and taking the option as it would hide that.
+ * '-' and a digit is a number or an offset, a lone '-' is stdin.
+ */
+static int opts_looks_like_option(const char *v)
+{
+	return v[0] == '-' && (v[1] == '-' || isalpha((unsigned char)v[1]));
+}
+
+/* A decimal integer, an optional sign, nothing after it; 0 or -1. */
+static int opts_parse_int(const char *s, long long *out)
+{
+	const char *d = s + (*s == '-' || *s == '+');
+	char *end;
+
+	if (*d < '0' || *d > '9')
+		return -1;
+	errno = 0;
+	*out = strtoll(s, &end, 10);
+	return errno || *end ? -1 : 0;
+}
+
+/*
+ * One pass over argv: with store 0 it only checks (and may refuse), with
+ * store 1 it writes what the checking pass accepted, so a refusal leaves
+ * the destinations untouched.
+ */
+static int opts_pass(struct opts *o, int argc, char **argv, int store)
+{
+	int seen[OPTS_MAX] = { 0 }, nargs = 0, i, dashdash = 0;
+
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i], *val;
+		const struct opt *e;
+		char name[64];
+		long long n = 0;
+		int j;
+
+		if (dashdash || a[0] != '-' || a[1] == '\0') {
+			if (o->stop)
+				break;
+			if (nargs >= o->maxargs)
+				return opts_refuse(o, "unexpected argument %s", a);
+			if (store)
+				o->args[nargs] = a;
+			nargs++;
+			continue;
+		}
+		if (strcmp(a, "--") == 0) {
+			dashdash = 1;
+			if (o->stop) {
+				i++;
+				break;
+			}
+			continue;
+		}
+		e = opts_find(o->opt, a, &val);
+		if (!e)
+			return opts_refuse(o, "unknown option %s", a);
+		j = (int)(e - o->opt);
+		if (a[1] == '-')
+			snprintf(name, sizeof(name), "--%s", e->name);
+		else
+			snprintf(name, sizeof(name), "-%c", e->shrt);
+
+		if (e->kind == OPT_KIND_FLAG && val)
+			return opts_refuse(o, "%s takes no value, not %s", name, val);
+		if (e->kind != OPT_KIND_FLAG && !val) {
+			if (i + 1 >= argc)
+				return opts_refuse(o, "missing value for %s", name);
+			if (opts_looks_like_option(argv[i + 1]))
+				return opts_refuse(o, "missing value for %s (%s is an option)", name,
+						   argv[i + 1]);
+			val = argv[++i];
+		}
+		/* the storing pass has moved *count on by what it stored */
+		if (e->kind == OPT_KIND_LIST &&
+		    (long long)*e->count + (store ? 0 : seen[j]) >= e->max)
+			return opts_refuse(o, "at most %lld %s", e->max, name);
+		if (e->kind != OPT_KIND_LIST && seen[j])
+			return opts_refuse(o, "%s given twice", name);
+		if (e->kind == OPT_KIND_INT &&
+		    (opts_parse_int(val, &n) || n < e->min || n > e->max)) {
+			if (e->max == LLONG_MAX)
+				return opts_refuse(o, "%s takes a number from %lld, not %s", name,
+						   e->min, val);
+			return opts_refuse(o, "%s takes %lld to %lld, not %s", name, e->min, e->max,
+					   val);
+		}
+		seen[j]++;
+		if (!store)
+			continue;
+		switch (e->kind) {
+		case OPT_KIND_FLAG:
+			*(int *)e->dest = 1;
+			break;
+		case OPT_KIND_STRING:
+			*(const char **)e->dest = val;
+			break;
+		case OPT_KIND_INT:
+			*(long long *)e->dest = n;
+			break;
+		case OPT_KIND_LIST:
+			((const char **)e->dest)[(*e->count)++] = val;
+			break;
+		}
+	}
+	if (store) {
+		o->nargs = nargs;
+		o->next = i;
+	}
+	return 0;
+}
+
+int opts_parse(struct opts *o, int argc, char **argv)
+{
+	int n = 0, rc;
+
+	while (o->opt[n].name || o->opt[n].shrt)
+		n++;
+	if (n > OPTS_MAX)
+		die("opts: the table of %s has %d entries, more than %d",
+		    o->cmd ? o->cmd : "outpost", n, OPTS_MAX);
+	rc = opts_pass(o, argc, argv, 0);
+	if (!rc)
+		rc = opts_pass(o, argc, argv, 1);
+	return rc;
+}
