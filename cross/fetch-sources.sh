@@ -120,8 +120,18 @@ if [ -n "${SOURCES:-}" ]; then
 	[ -f "$SOURCES" ] || die "SOURCES=$SOURCES: no such file"
 	offline=$SOURCES
 	say "building offline from $SOURCES"
-	tar -xf "$SOURCES" -C "$dl" ||
+	# only plain files with plain names, all in one folder: nothing can
+	# land outside dl/ or through a link (then every byte is checked)
+	members=$(tar -tvf "$SOURCES" 2>/dev/null) ||
 		die "SOURCES=$SOURCES: not a tar file; make one with make source-cache"
+	bad=$(printf '%s\n' "$members" | awk '
+		{ name = $NF }
+		substr($1, 1, 1) == "d" && name == "./" { next }
+		substr($1, 1, 1) != "-" || name !~ /^(\.\/)?[A-Za-z0-9][A-Za-z0-9.+~_-]*$/ { print name; exit }')
+	[ -z "$bad" ] ||
+		die "SOURCES=$SOURCES: member '$bad' is not a plain file in the top folder; make the tarball with make source-cache"
+	tar -xf "$SOURCES" -C "$dl" --no-same-owner --no-same-permissions ||
+		die "SOURCES=$SOURCES: cannot be unpacked"
 	# the tarball's lock and record travel with it; ours is what counts
 	rm -f "$dl/sources.lock" "$dl/SOURCES"
 fi

@@ -133,6 +133,16 @@ check "a tarball with a tampered file is refused" bash -c \
 	"! SOURCES_APT_LIST='$TMP/nothing.list' SOURCES='$TMP/evil.tar' sh '$FETCH' '$TMP/b6' > '$TMP/out6' 2>&1"
 check "... by the lock's sum" grep -q 'alpha_1.0.tar.xz has sha256 .*, the lock says' "$TMP/out6"
 check "... unpacking nothing" [ ! -e "$TMP/b6/src/alpha" -a ! -e "$TMP/b6/src/SOURCES" ]
+mkdir -p "$TMP/trav/sub" && echo x > "$TMP/trav/sub/f" && ln -s /etc/passwd "$TMP/trav/link"
+tar -cf "$TMP/trav1.tar" -C "$TMP/trav" ./sub/f
+tar -cf "$TMP/trav2.tar" -C "$TMP/trav" ./link
+tar -cf "$TMP/trav3.tar" -C "$TMP/trav/sub" --transform 's|^f$|../escaped|' f
+for t in trav1 trav2 trav3; do
+	check "a tarball with a path or a link ($t) is refused" bash -c \
+		"! SOURCES='$TMP/$t.tar' sh '$FETCH' '$TMP/b8' 2>&1 | grep -q 'sources recorded' &&
+		 SOURCES='$TMP/$t.tar' sh '$FETCH' '$TMP/b8' 2>&1 | grep -q 'is not a plain file in the top folder'"
+done
+check "... writing nothing outside the download folder" [ ! -e "$TMP/b8/src/escaped" -a ! -e "$TMP/b8/src/dl/link" ]
 echo junk > "$TMP/junk.tar"
 check "a tarball that is not one is refused" bash -c \
 	"! SOURCES='$TMP/junk.tar' sh '$FETCH' '$TMP/b7' > '$TMP/out7' 2>&1"
