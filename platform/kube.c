@@ -462,15 +462,21 @@ static int is_aggregated(const struct http_response *r)
 }
 
 /*
- * The resources of an APIGroupDiscoveryList. A version the server marks
- * Stale (an aggregated API server that is down) is skipped with a warning,
- * as the legacy walk skips a group-version that fails.
+ * The resources of an APIGroupDiscoveryList. The core group is the item
+ * whose metadata has no name: its name is "" and the server omits empty
+ * names (kube-apiserver v1.32 sends "metadata":{"creationTimestamp":null},
+ * newer ones "metadata":{}; apidiscovery/v2 types.go: "name is allowed to
+ * be "" to represent the legacy, ungroupified resources"). It is served at
+ * /api only, so an unnamed item under /apis is skipped. A version the
+ * server marks Stale (an aggregated API server that is down) is skipped
+ * with a warning, as the legacy walk skips a group-version that fails.
  */
 static int add_discovery_list(struct types *ts, const char *what, const char *body,
 			      size_t len)
 {
 	struct doc *d;
 	const struct node *items;
+	int core_doc = strcmp(what, "/api") == 0;
 	int rc = load_json(what, body, len, &d);
 
 	if (rc)
@@ -479,11 +485,16 @@ static int add_discovery_list(struct types *ts, const char *what, const char *bo
 	if (!items || items->type != NODE_SEQ)
 		rc = error(E_FORMAT, "discover %s: no items in the APIGroupDiscoveryList", what);
 	for (size_t i = 0; !rc && items && i < items->len; i++) {
-		const char *group = node_str(node_map_get(node_map_get(items->items[i],
-								       "metadata"), "name"));
+		const struct node *name = node_map_get(node_map_get(items->items[i], "metadata"),
+						       "name");
+		const char *group = name ? node_str(name) : "";
 		const struct node *vs = node_map_get(items->items[i], "versions");
 
-		for (size_t j = 0; !rc && group && vs && vs->type == NODE_SEQ && j < vs->len; j++) {
+		if (!group || (!*group && !core_doc)) {
+			log_warn("discover %s: a group without a name (skipped)", what);
+			continue;
+		}
+		for (size_t j = 0; !rc && vs && vs->type == NODE_SEQ && j < vs->len; j++) {
 			const char *version = node_str(node_map_get(vs->items[j], "version"));
 			const char *fresh = node_str(node_map_get(vs->items[j], "freshness"));
 			const struct node *res = node_map_get(vs->items[j], "resources");
@@ -499,19 +510,48 @@ static int add_discovery_list(struct types *ts, const char *what, const char *bo
 			}
 			for (size_t k = 0; !rc && res && res->type == NODE_SEQ && k < res->len; k++) {
 				const struct node *r = res->items[k];
-				const char *name = node_str(node_map_get(r, "resource"));
+				const char *rname = node_str(node_map_get(r, "resource"));
 				const char *kind = node_str(node_map_get(node_map_get(r, "responseKind"),
 									 "kind"));
 				const char *scope = node_str(node_map_get(r, "scope"));
 
-				if (!valid_word(name, ".-") || !valid_kind(kind))
+				if (!valid_word(rname, ".-") || !valid_kind(kind))
 					continue;
-				rc = types_add(ts, gv, kind, name,
+				rc = types_add(ts, gv, kind, rname,
 					       scope && strcmp(scope, "Namespaced") == 0);
 			}
 		}
 	}
 	doc_free(d);
+	return rc;
+}
+
+/* One discovery answer into ts: an aggregated list, or the resources of
+ * one legacy group-version (/api/v1, /apis/G/V or just G/V). The legacy
+ * roots /api and /apis only name group-versions and add nothing. */
+static int add_document(struct types *ts, const struct kube_discovery_doc *d)
+{
+	const char *gv = strncmp(d->path, "/apis/", 6) == 0 ? d->path + 6 : d->path;
+
+	if (d->aggregated)
+		return add_discovery_list(ts, d->path, d->body, d->len);
+	if (strcmp(d->path, "/api/v1") == 0)
+		return add_resource_list(ts, "v1", d->body, d->len);
+	if (*gv != '/' && strchr(gv, '/'))
+		return add_resource_list(ts, gv, d->body, d->len);
+	return 0;
+}
+
+int kube_discovery_load(struct kube *k, const struct kube_discovery_doc *docs, size_t n)
+{
+	struct types ts = { 0 };
+	int rc = 0;
+
+	for (size_t i = 0; i < n && !rc; i++)
+		rc = add_document(&ts, &docs[i]);
+	if (!rc)
+		types_replace(k, &ts);
+	types_free(ts.v, ts.n);
 	return rc;
 }
 
@@ -600,12 +640,14 @@ int kube_discover(struct kube *k)
 		}
 		paths[ngv++] = "/api/v1";
 	} else {
-		rc = add_discovery_list(&ts, "/api", r[0].body.data, r[0].body.len);
+		rc = add_document(&ts, &(struct kube_discovery_doc){ "/api", 1, r[0].body.data,
+								   r[0].body.len });
 	}
 	if (rc)
 		goto out_r;
 	if (is_aggregated(&r[1])) {
-		rc = add_discovery_list(&ts, "/apis", r[1].body.data, r[1].body.len);
+		rc = add_document(&ts, &(struct kube_discovery_doc){ "/apis", 1, r[1].body.data,
+								   r[1].body.len });
 	} else {
 		rc = load_json("/apis", r[1].body.data, r[1].body.len, &groups);
 		if (!rc)
@@ -638,8 +680,8 @@ int kube_discover(struct kube *k)
 			/* one aggregated API down (metrics) must not stop the rest */
 			log_warn("discover %s: %s (skipped)", paths[i], msg.data);
 		} else {
-			rc = add_resource_list(&ts, core ? "v1" : paths[i], gr[i].body.data,
-					       gr[i].body.len);
+			rc = add_document(&ts, &(struct kube_discovery_doc){ paths[i], 0,
+							gr[i].body.data, gr[i].body.len });
 		}
 	}
 out_g:

@@ -106,6 +106,21 @@ struct kube_type {
 int kube_discover(struct kube *k);
 
 /*
+ * Replace the cache with the mapping in discovery answers already fetched,
+ * as kube_discover reads them: path is what was asked ("/api", "/apis",
+ * "/api/v1", "/apis/GROUP/VERSION"), aggregated whether the answer is an
+ * APIGroupDiscoveryList (its Content-Type said so). 0, E_FORMAT (logged) or
+ * E_NOMEM; on an error the cache is kept.
+ */
+struct kube_discovery_doc {
+	const char *path;
+	int aggregated;
+	const char *body;
+	size_t len;
+};
+int kube_discovery_load(struct kube *k, const struct kube_discovery_doc *docs, size_t n);
+
+/*
  * Map (apiVersion, kind) to its resource. On a miss the cache is refreshed
  * once (new CRDs) if it was imported, is older than 10 s, or anything was
  * written through k since it was fetched; then a miss is E_NOTFOUND (not

@@ -7,6 +7,7 @@
 
 #include "buf.h"
 #include "crypto.h"
+#include "doc.h"
 #include "error.h"
 #include "http.h"
 #include "kube.h"
@@ -390,6 +391,213 @@ static void test_discovery_cache(void)
 	kube_close(k);
 }
 
+/* --- discovery over the real server's documents -------------------------- */
+
+/* ../shared/fixtures/kubernetes from the project root, where tests run */
+static const char *fixtures(void)
+{
+	const char *d = getenv("K8S_FIXTURES");
+
+	return d ? d : "../shared/fixtures/kubernetes";
+}
+
+static int slurp(const char *name, struct buf *out)
+{
+	char path[512];
+	char chunk[8192];
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", fixtures(), name);
+	f = fopen(path, "r");
+	if (!f) {
+		tap_diag("cannot read %s (the fixtures live in ../shared)", path);
+		return -1;
+	}
+	buf_init(out, 1 << 20);
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		if (buf_add(out, chunk, n)) {
+			fclose(f);
+			return -1;
+		}
+	fclose(f);
+	return 0;
+}
+
+/* An observed answer's body (response.body of the capture), as JSON. */
+static int observed_body(const char *name, struct buf *body)
+{
+	struct buf raw;
+	struct doc *d = NULL;
+	int rc = slurp(name, &raw);
+
+	if (!rc)
+		rc = doc_load(name, raw.data, raw.len, NULL, &d);
+	buf_init(body, 1 << 20);
+	if (!rc)
+		rc = doc_to_json(node_path(doc_root(d, 0), "response.body"), body);
+	doc_free(d);
+	buf_free(&raw);
+	return rc;
+}
+
+static int resolves(struct kube *k, const char *av, const char *kind, const char *res, int ns)
+{
+	const struct kube_type *t;
+
+	if (kube_resolve(k, av, kind, &t)) {
+		tap_diag("%s %s: not found", av, kind);
+		return 0;
+	}
+	if (strcmp(t->resource, res) || t->namespaced != ns) {
+		tap_diag("%s %s: %s namespaced=%d", av, kind, t->resource, t->namespaced);
+		return 0;
+	}
+	return 1;
+}
+
+/* The built-in kinds a release uses, with their scope; the core ones first. */
+static const struct kube_type builtin[] = {
+	{ "v1", "Namespace", "namespaces", 0 },
+	{ "v1", "ConfigMap", "configmaps", 1 },
+	{ "v1", "Secret", "secrets", 1 },
+	{ "v1", "Service", "services", 1 },
+	{ "v1", "ServiceAccount", "serviceaccounts", 1 },
+	{ "v1", "PersistentVolumeClaim", "persistentvolumeclaims", 1 },
+	{ "v1", "PersistentVolume", "persistentvolumes", 0 },
+	{ "v1", "Node", "nodes", 0 },
+	{ "v1", "Event", "events", 1 },
+	{ "apps/v1", "Deployment", "deployments", 1 },
+	{ "apps/v1", "StatefulSet", "statefulsets", 1 },
+	{ "apps/v1", "DaemonSet", "daemonsets", 1 },
+	{ "batch/v1", "Job", "jobs", 1 },
+	{ "batch/v1", "CronJob", "cronjobs", 1 },
+	{ "rbac.authorization.k8s.io/v1", "ClusterRole", "clusterroles", 0 },
+	{ "rbac.authorization.k8s.io/v1", "RoleBinding", "rolebindings", 1 },
+	{ "apiextensions.k8s.io/v1", "CustomResourceDefinition", "customresourcedefinitions", 0 },
+	{ "networking.k8s.io/v1", "Ingress", "ingresses", 1 },
+};
+
+static void check_builtin_kinds(struct kube *k, int with_groups)
+{
+	for (size_t i = 0; i < sizeof(builtin) / sizeof(builtin[0]); i++) {
+		const struct kube_type *t = &builtin[i];
+
+		if (with_groups || strcmp(t->api_version, "v1") == 0)
+			check(resolves(k, t->api_version, t->kind, t->resource, t->namespaced));
+	}
+}
+
+/* Every kind of a legacy APIResourceList (subresources aside) is in the
+ * cache with the same resource and scope. */
+static void check_same_as_legacy(struct kube *k, const char *file, const char *av)
+{
+	struct buf raw;
+	struct doc *d = NULL;
+	const struct node *res;
+	size_t seen = 0, bad = 0;
+
+	if (slurp(file, &raw) || doc_load(file, raw.data, raw.len, NULL, &d)) {
+		check(0);
+		buf_free(&raw);
+		return;
+	}
+	res = node_map_get(doc_root(d, 0), "resources");
+	for (size_t i = 0; res && i < res->len; i++) {
+		const char *name = node_str(node_map_get(res->items[i], "name"));
+		const char *kind = node_str(node_map_get(res->items[i], "kind"));
+		int ns = 0;
+
+		if (!name || !kind || strchr(name, '/'))
+			continue;
+		node_bool(node_map_get(res->items[i], "namespaced"), &ns);
+		seen++;
+		bad += !resolves(k, av, kind, name, ns);
+	}
+	tap_diag("%s: %zu kinds", file, seen);
+	check(seen > 0);
+	check_int(bad, ==, 0);
+	doc_free(d);
+	buf_free(&raw);
+}
+
+static void test_discovery_documents(void)
+{
+	struct kube *k = offline_client();
+	struct buf core, groups, v1, apps, batch, legacy_apis;
+
+	check(k != NULL);
+	if (!k)
+		return;
+	/* what kube-apiserver v1.32.13 sent for /api: the core group's item
+	 * has no name at all; and the upstream /apis document */
+	check_int(observed_body("observed-1.32/discovery_api_aggregated_v2.json", &core), ==, 0);
+	check_int(slurp("discovery/aggregated_v2.json", &groups), ==, 0);
+	{
+		struct kube_discovery_doc docs[] = {
+			{ "/api", 1, core.data, core.len },
+			{ "/apis", 1, groups.data, groups.len },
+		};
+
+		check_int(kube_discovery_load(k, docs, 2), ==, 0);
+		check_builtin_kinds(k, 1);
+		check_same_as_legacy(k, "discovery/api__v1.json", "v1");
+		check_same_as_legacy(k, "discovery/apis__apps__v1.json", "apps/v1");
+		check_same_as_legacy(k, "discovery/apis__batch__v1.json", "batch/v1");
+		check_same_as_legacy(k, "discovery/apis__rbac.authorization.k8s.io__v1.json",
+				     "rbac.authorization.k8s.io/v1");
+	}
+	{
+		/* the older shape: every item names itself, the core one
+		 * writes only creationTimestamp: null */
+		struct buf beta;
+		struct kube_discovery_doc docs[] = { { "/apis", 1, NULL, 0 } };
+
+		check_int(slurp("discovery/aggregated_v2beta1.json", &beta), ==, 0);
+		docs[0].body = beta.data;
+		docs[0].len = beta.len;
+		check_int(kube_discovery_load(k, docs, 1), ==, 0);
+		check(resolves(k, "apps/v1", "Deployment", "deployments", 1));
+		/* no core group under /apis */
+		check(!resolves(k, "v1", "Namespace", "namespaces", 0));
+		buf_free(&beta);
+	}
+	/* the legacy walk over the same server's documents */
+	check_int(observed_body("observed-1.32/discovery_api_v1_legacy.json", &v1), ==, 0);
+	check_int(slurp("discovery/apis__apps__v1.json", &apps), ==, 0);
+	check_int(slurp("discovery/apis__batch__v1.json", &batch), ==, 0);
+	check_int(slurp("discovery/apis.json", &legacy_apis), ==, 0);
+	{
+		struct kube_discovery_doc docs[] = {
+			{ "/apis", 0, legacy_apis.data, legacy_apis.len },
+			{ "/api/v1", 0, v1.data, v1.len },
+			{ "/apis/apps/v1", 0, apps.data, apps.len },
+			{ "/apis/batch/v1", 0, batch.data, batch.len },
+		};
+
+		check_int(kube_discovery_load(k, docs, 4), ==, 0);
+		check_builtin_kinds(k, 0);
+		check(resolves(k, "apps/v1", "Deployment", "deployments", 1));
+		check(resolves(k, "batch/v1", "Job", "jobs", 1));
+		check_same_as_legacy(k, "discovery/api__v1.json", "v1");
+	}
+	/* a broken document keeps the cache there was */
+	{
+		static const char junk[] = "{\"items\": 3}";
+		struct kube_discovery_doc docs[] = { { "/api", 1, junk, sizeof(junk) - 1 } };
+
+		check_int(kube_discovery_load(k, docs, 1), ==, E_FORMAT);
+		check(resolves(k, "batch/v1", "Job", "jobs", 1));
+	}
+	buf_free(&core);
+	buf_free(&groups);
+	buf_free(&v1);
+	buf_free(&apps);
+	buf_free(&batch);
+	buf_free(&legacy_apis);
+	kube_close(k);
+}
+
 int main(void)
 {
 	snprintf(dir, sizeof(dir), "/tmp/test_kube.XXXXXX");
@@ -404,6 +612,7 @@ int main(void)
 	test_selector_escape();
 	test_status_message();
 	test_discovery_cache();
+	test_discovery_documents();
 	{
 		char cmd[128];
 
