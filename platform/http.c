@@ -236,6 +236,19 @@ static void copy_value(char *dst, size_t cap, const char *v, size_t len)
 	dst[len] = '\0';
 }
 
+/* Join repeated headers with "; ", what does not fit is dropped. */
+static void add_value(char *dst, size_t cap, const char *v, size_t len)
+{
+	size_t used = strlen(dst);
+
+	if (used && used + 2 < cap) {
+		memcpy(dst + used, "; ", 2);
+		used += 2;
+	}
+	if (used + 1 < cap)
+		copy_value(dst + used, cap - used, v, len);
+}
+
 static long parse_retry_after(const char *v)
 {
 	char *end;
@@ -263,6 +276,7 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 	/* a new status line starts a new header block (after 1xx or 3xx) */
 	if (len >= 5 && memcmp(p, "HTTP/", 5) == 0) {
 		r->content_type[0] = r->etag[0] = r->last_modified[0] = '\0';
+		r->warning[0] = '\0';
 		r->retry_after = -1;
 		return len;
 	}
@@ -284,6 +298,8 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 		copy_value(r->etag, sizeof(r->etag), v, len);
 	else if (IS("Last-Modified"))
 		copy_value(r->last_modified, sizeof(r->last_modified), v, len);
+	else if (IS("Warning"))
+		add_value(r->warning, sizeof(r->warning), v, len);
 	else if (IS("Retry-After")) {
 		copy_value(value, sizeof(value), v, len);
 		r->retry_after = parse_retry_after(value);

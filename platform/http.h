@@ -91,6 +91,7 @@ struct http_response {
 	char content_type[128];     /* selected headers, "" when absent */
 	char etag[128];
 	char last_modified[64];
+	char warning[512];          /* Warning headers, joined with "; " */
 	long retry_after;           /* seconds, -1 when absent or invalid */
 	char error[256];            /* why err, with curl's words; "" if none */
 };

@@ -304,9 +304,89 @@ int kube_status_message(struct buf *out, long status, const char *body, size_t l
 }
 
 /*
+ * What a refusal means, read from the server's Status (the bodies of
+ * kube-apiserver v1.32.13, ../shared/fixtures/kubernetes/observed-1.32).
+ */
+static int status_says(const struct node *st, const char *key, const char *text)
+{
+	const char *v = node_str(node_map_get(st, key));
+
+	return v && strstr(v, text) != NULL;
+}
+
+static int has_cause(const struct node *st, const char *reason, const char *const *texts)
+{
+	const struct node *c = node_path(st, "details.causes");
+
+	for (size_t i = 0; c && c->type == NODE_SEQ && i < c->len; i++) {
+		if (reason && status_says(c->items[i], "reason", reason))
+			return 1;
+		for (size_t j = 0; texts && texts[j]; j++)
+			if (status_says(c->items[i], "message", texts[j]))
+				return 1;
+	}
+	return 0;
+}
+
+/*
+ * How the validation of an update words a field that cannot change
+ * (kubernetes pkg/apis/.../validation: ValidateImmutableField's "field is
+ * immutable", the ConfigMap's "field is immutable when `immutable` is
+ * set", a PVC's "spec is immutable after creation", a RoleBinding's
+ * "cannot change roleRef", a Service's clusterIP "may not change once
+ * set", a StatefulSet's "updates to statefulset spec for fields other
+ * than ... are forbidden", a Pod's "pod updates may not change fields").
+ */
+static const char *const immutable_words[] = {
+	"immutable", "cannot change roleRef", "may not change once set",
+	"updates to statefulset spec for fields other than",
+	"pod updates may not change fields", NULL
+};
+
+static enum kube_why refusal(const struct http_response *r)
+{
+	struct doc *d = NULL;
+	const struct node *st;
+	enum kube_why why = KUBE_WHY_NONE;
+	const char *p = r->body.data;
+	size_t len = r->body.len;
+
+	while (len && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) {
+		p++;
+		len--;
+	}
+	if (r->status == 404 && (!len || *p != '{'))
+		return KUBE_WHY_NOT_SERVED;     /* "404 page not found": no such route */
+	if (!len || *p != '{' || load_json("reply", p, len, &d))
+		return why;
+	st = doc_root(d, 0);
+	if (!st || st->type != NODE_MAP || !status_says(st, "kind", "Status")) {
+		doc_free(d);
+		return why;
+	}
+	if (r->status == 500 && status_says(st, "message", "failed to create typed patch object"))
+		why = KUBE_WHY_INVALID;
+	else if (r->status == 422 && has_cause(st, NULL, immutable_words))
+		why = KUBE_WHY_IMMUTABLE;
+	else if (r->status == 422)
+		why = KUBE_WHY_INVALID;
+	else if (r->status == 403 && has_cause(st, "NamespaceTerminating", NULL))
+		why = KUBE_WHY_TERMINATING;
+	else if (r->status == 409 && !has_cause(st, "FieldManagerConflict", NULL))
+		why = KUBE_WHY_CONFLICT;
+	else if (r->status == 413)
+		why = KUBE_WHY_TOO_LARGE;
+	doc_free(d);
+	return why;
+}
+
+/*
  * The outcome of a request in kube terms, with its reason appended to msg:
- * no answer, a 5xx or a 429 is E_UNAVAILABLE (unknown), 404 E_NOTFOUND,
- * other non-2xx E_API.
+ * no answer, a 5xx, 408 or 429 is E_UNAVAILABLE (unknown), and so is 401
+ * (the credentials were refused: nothing was judged); 404 E_NOTFOUND;
+ * every other answer is E_API, a refusal — including the 500 with which
+ * server-side apply refuses a patch it cannot type (a duplicate key in a
+ * keyed list, a wrong type, an unknown field), which no retry changes.
  */
 static int classify(const struct http_response *r, struct buf *msg)
 {
@@ -322,7 +402,13 @@ static int classify(const struct http_response *r, struct buf *msg)
 		return 0;
 	if (kube_status_message(msg, r->status, r->body.data, r->body.len))
 		buf_addf(msg, "%ld", r->status);
-	if (r->status >= 500 || r->status == 429) {
+	if (r->status == 500 && refusal(r) == KUBE_WHY_INVALID)
+		return E_API;
+	if (r->status == 401) {
+		buf_addstr(msg, " (the API refused outpost's credentials)");
+		return E_UNAVAILABLE;
+	}
+	if (r->status >= 500 || r->status == 429 || r->status == 408) {
 		buf_addstr(msg, " (API unavailable, outcome unknown)");
 		return E_UNAVAILABLE;
 	}
@@ -928,6 +1014,15 @@ static void op_done(void *ctx, size_t j, struct http_response *resp)
 
 	r->status = resp->status;
 	rc = classify(resp, &msg);
+	if (rc == E_API || rc == E_NOTFOUND)
+		r->why = refusal(resp);
+	if (*resp->warning) {
+		struct buf w = BUF_INIT(MESSAGE_MAX + 512);
+
+		describe(&w, x, i);
+		log_warn("%s: the API warns: %s", w.data, resp->warning);
+		buf_free(&w);
+	}
 	if (rc == E_NOTFOUND && x->v == V_DELETE) {
 		r->gone = 1;
 		rc = 0;

@@ -163,8 +163,23 @@ struct kube_object {
 	const char *prev_rv;        /* apply: resourceVersion last seen, or NULL */
 };
 
+/* What the server's answer says of a refusal (E_API, E_NOTFOUND). */
+enum kube_why {
+	KUBE_WHY_NONE = 0,
+	KUBE_WHY_INVALID,           /* 422, or the 500 of a patch that cannot be
+				     * typed: the object is wrong */
+	KUBE_WHY_IMMUTABLE,         /* 422: a field that cannot change once set */
+	KUBE_WHY_TERMINATING,       /* 403: its namespace is being deleted */
+	KUBE_WHY_NOT_SERVED,        /* 404 without a Status: the server has no
+				     * such route (a CRD's kind not served yet) */
+	KUBE_WHY_CONFLICT,          /* 409 other than field managers': it
+				     * changed meanwhile */
+	KUBE_WHY_TOO_LARGE          /* 413 */
+};
+
 struct kube_result {
 	int err;                    /* 0, or E_API / E_UNAVAILABLE / ... */
+	enum kube_why why;          /* for E_API and E_NOTFOUND */
 	long status;                /* HTTP status; 0 without an answer */
 	int created;                /* apply: 201 Created */
 	int changed;                /* apply: 1 created or resourceVersion

@@ -143,8 +143,8 @@ int store_inventory_put(struct store *st, int64_t release_id,
 	rc = rows_replace(st, op, release_id,
 			  "DELETE FROM inventory WHERE release_id = ?",
 			  "INSERT INTO inventory (release_id, api_version, kind, "
-			  "namespace, name, uid, resource_version) "
-			  "VALUES (?, ?, ?, ?, ?, ?, ?)", &stmt);
+			  "namespace, name, uid, resource_version, wave) "
+			  "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", &stmt);
 	for (size_t i = 0; rc >= 0 && i < n; i++) {
 		const struct store_object *o = &objs[i];
 
@@ -155,10 +155,11 @@ int store_inventory_put(struct store *st, int64_t release_id,
 			break;
 		}
 		sqlite3_reset(stmt);
-		rc = sql_bind(st, op, stmt, "itttttt", release_id, o->api_version,
+		rc = sql_bind(st, op, stmt, "itttttti", release_id, o->api_version,
 			      o->kind, o->ns ? o->ns : "", o->name,
 			      o->uid ? o->uid : "",
-			      o->resource_version ? o->resource_version : "");
+			      o->resource_version ? o->resource_version : "",
+			      (int64_t)o->wave);
 		if (!rc)
 			rc = sql_step(st, op, stmt);
 	}
@@ -193,8 +194,8 @@ int store_inventory_get(struct store *st, int64_t release_id,
 	*objs = NULL;
 	*n = 0;
 	rc = sql_prepare(st, op, "SELECT api_version, kind, namespace, name, uid,"
-			 " resource_version FROM inventory WHERE release_id = ?"
-			 " ORDER BY api_version, kind, namespace, name", &stmt);
+			 " resource_version, wave FROM inventory WHERE release_id = ?"
+			 " ORDER BY wave, api_version, kind, namespace, name", &stmt);
 	if (rc)
 		return rc;
 	rc = sql_bind(st, op, stmt, "i", release_id);
@@ -219,6 +220,8 @@ int store_inventory_get(struct store *st, int64_t release_id,
 		o->name = sql_strdup(stmt, 3);
 		o->uid = sql_strdup(stmt, 4);
 		o->resource_version = sql_strdup(stmt, 5);
+		o->has_wave = sqlite3_column_type(stmt, 6) != SQLITE_NULL;
+		o->wave = o->has_wave ? sqlite3_column_int(stmt, 6) : 0;
 		rc = o->api_version && o->kind && o->ns && o->name && o->uid &&
 		     o->resource_version ? 0 :
 		     error(E_NOMEM, "store: %s: out of memory", op);

@@ -110,5 +110,10 @@ static const char v1[] =
 	" data BLOB NOT NULL,"
 	" PRIMARY KEY (download_id, offset));";
 
-const char *const schema_steps[] = { v1 };
+/* 2: each inventory row keeps its object's wave, so that prune deletes
+ * in reverse wave order; NULL (rows written before) means "its kind's". */
+static const char v2[] =
+	"ALTER TABLE inventory ADD COLUMN wave INTEGER;";
+
+const char *const schema_steps[] = { v1, v2 };
 const int schema_version = (int)(sizeof(schema_steps) / sizeof(schema_steps[0]));

@@ -240,6 +240,9 @@ struct store_object {
 	char *name;
 	char *uid;
 	char *resource_version;
+	int wave;               /* its wave when applied ... */
+	int has_wave;           /* ... if known (get: rows stored before
+				 * schema 2 have none; put always stores it) */
 };
 
 /* Replace the inventory of a release with objs[0..n), one transaction. */
@@ -247,8 +250,8 @@ int store_inventory_put(struct store *st, int64_t release_id,
 			const struct store_object *objs, size_t n);
 
 /*
- * The inventory of a release, ordered by apiVersion, kind, namespace,
- * name: *objs is allocated (NULL when *n is 0) and freed with
+ * The inventory of a release, ordered by wave (unknown ones first), then
+ * apiVersion, kind, namespace, name: *objs is allocated (NULL when *n is 0) and freed with
  * store_objects_free().
  */
 int store_inventory_get(struct store *st, int64_t release_id,

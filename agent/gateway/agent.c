@@ -415,7 +415,7 @@ static int inventory_set(struct agent *a, int64_t id, const char *app, struct re
 		o->kind = mem_strdup(objs[i].kind);
 		o->ns = mem_strdup(objs[i].ns);
 		o->name = mem_strdup(objs[i].name);
-		o->wave = apply_kind_wave(objs[i].kind);
+		o->wave = objs[i].has_wave ? objs[i].wave : apply_kind_wave(objs[i].kind);
 		s->n++;
 		if (!o->api_version || !o->kind || !o->ns || !o->name)
 			rc = E_NOMEM;
@@ -445,7 +445,7 @@ static int inventory_save(struct agent *a, int64_t id, const struct release_set 
 		if (!*o->rv)
 			continue;
 		objs[n++] = (struct store_object){ o->api_version, o->kind, o->ns, o->name,
-						   o->uid, o->rv };
+						   o->uid, o->rv, o->wave, 1 };
 	}
 	rc = store_inventory_put(a->st, id, objs, n);
 	mem_free(objs);
@@ -648,7 +648,11 @@ static int deploy(struct agent *a, struct store_release *r)
 		if (rc == E_UNAVAILABLE || rc == E_STORE || rc == E_NOMEM)
 			goto out;
 		if (rc) {
-			rc = fail(a, r, set, "the Kubernetes API refused an object (see the log)");
+			const char *why = apply_refusal(set);
+
+			buf_reset(&msg);
+			buf_addf(&msg, "the Kubernetes API refused %.1900s", why ? why : "an object (see the log)");
+			rc = fail(a, r, set, msg.data);
 			goto out;
 		}
 		buf_reset(&msg);

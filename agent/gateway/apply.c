@@ -11,10 +11,12 @@
 #include "log.h"
 #include "manifest.h"
 #include "mem.h"
+#include "sdnotify.h"
 
 #define OBJECT_JSON_MAX (4 * 1024 * 1024)
 #define RELEASE_OBJECTS_MAX 10000
 #define CRD_WAIT_SECONDS 60
+#define RETRY_MS 1000
 
 static const struct {
 	const char *kind;
@@ -54,6 +56,8 @@ void release_set_free(struct release_set *s)
 		mem_free(o->ns);
 		mem_free(o->name);
 		mem_free(o->json);
+		mem_free(o->message);
+		mem_free(o->where);
 	}
 	mem_free(s->objs);
 	mem_free(s);
@@ -116,14 +120,21 @@ static int is_namespaced(struct kube *k, struct manifest **ms, size_t nm,
 		     o->file, o->line, o->api_version, o->kind);
 }
 
-static int obj_wave(struct manifest_object *o, int *wave, int *no_prune)
+/* An object's annotations for the engine: its wave, prune and recreate. */
+static int obj_wave(struct manifest_object *o, int *wave, int *no_prune, int *recreate)
 {
 	const char *w = node_str(node_path(o->node, "metadata.annotations." ANNOTATION_WAVE));
 	const char *p = node_str(node_path(o->node, "metadata.annotations." ANNOTATION_PRUNE));
+	const char *r = node_str(node_path(o->node, "metadata.annotations." ANNOTATION_RECREATE));
 	char *end;
 	long v;
 
 	*no_prune = p && strcmp(p, "disabled") == 0;
+	if (r && strcmp(r, "true") != 0 && strcmp(r, "false") != 0)
+		return error(E_FORMAT, "%s:%u: annotation %s must be \"true\" or \"false\"",
+			     o->file, o->line, ANNOTATION_RECREATE);
+	/* a Job is mostly a migration run again: re-created unless it says not */
+	*recreate = r ? strcmp(r, "true") == 0 : strcmp(o->kind, "Job") == 0;
 	if (!w) {
 		*wave = apply_kind_wave(o->kind);
 		return 0;
@@ -137,8 +148,10 @@ static int obj_wave(struct manifest_object *o, int *wave, int *no_prune)
 }
 
 static int add_object(struct release_set *s, struct manifest *m, struct manifest_object *o,
-		      const char *ns, int wave, int no_prune)
+		      const char *ns, int wave, int no_prune, int recreate)
 {
+	char where[300];
+
 	struct buf json = BUF_INIT(OBJECT_JSON_MAX);
 	struct release_obj *r;
 	int rc;
@@ -165,10 +178,13 @@ static int add_object(struct release_set *s, struct manifest *m, struct manifest
 	r->ns = mem_strdup(ns ? ns : o->namespace ? o->namespace : "");
 	r->name = mem_strdup(o->name);
 	r->json = buf_detach(&json, &r->json_len);
+	snprintf(where, sizeof(where), "%s:%u", o->file, o->line);
+	r->where = mem_strdup(where);
 	r->wave = wave;
 	r->no_prune = no_prune;
+	r->recreate = recreate;
 	s->n++;
-	if (!r->api_version || !r->kind || !r->ns || !r->name || !r->json)
+	if (!r->api_version || !r->kind || !r->ns || !r->name || !r->json || !r->where)
 		return E_NOMEM;
 	for (size_t i = 0; i + 1 < s->n; i++)
 		if (same_object(&s->objs[i], r))
@@ -214,14 +230,14 @@ int release_set_build(struct kube *k, const char *app, int64_t sequence,
 		for (size_t j = 0; !rc && j < ms[i]->n; j++) {
 			struct manifest_object *o = &ms[i]->objs[j];
 			const char *ns = NULL;
-			int wave = 0, no_prune = 0, namespaced;
+			int wave = 0, no_prune = 0, recreate = 0, namespaced;
 
 			if (app)
 				rc = manifest_set_label(ms[i], o, LABEL_APP, app);
 			if (!rc && app)
 				rc = manifest_set_label(ms[i], o, LABEL_SEQUENCE, seq);
 			if (!rc)
-				rc = obj_wave(o, &wave, &no_prune);
+				rc = obj_wave(o, &wave, &no_prune, &recreate);
 			if (!rc && !o->namespace) {
 				namespaced = is_namespaced(k, ms, nm, o);
 				if (namespaced < 0)
@@ -230,7 +246,7 @@ int release_set_build(struct kube *k, const char *app, int64_t sequence,
 					ns = default_ns;
 			}
 			if (!rc)
-				rc = add_object(s, ms[i], o, ns, wave, no_prune);
+				rc = add_object(s, ms[i], o, ns, wave, no_prune, recreate);
 		}
 	for (size_t i = 0; i < nm; i++)
 		manifest_free(ms[i]);
@@ -270,12 +286,111 @@ static const char *condition(const struct node *obj, const char *type)
 	return NULL;
 }
 
-/* Wait until the CRDs of wave [a, b) are Established, then re-discover. */
+static int64_t deadline_of(const struct release_set *s)
+{
+	return s->deadline ? s->deadline : (int64_t)time(NULL) + APPLY_WAIT_SECONDS;
+}
+
+/* Before asking again: a long wait is not a hung agent. */
+static void pause_retry(void)
+{
+	sdnotify_watchdog();
+	usleep(RETRY_MS * 1000);
+}
+
+/*
+ * Wait until each of objs[0..n) is gone: the API answers 404 for it, or it
+ * has another uid than uids[i] (someone made it anew; uids may be NULL).
+ * 0; E_STATE when the deadline came first (*left are still there);
+ * E_UNAVAILABLE; E_NOMEM.
+ */
+static int wait_gone(struct kube *k, const struct kube_object *objs, char (*uids)[64],
+		     size_t n, int64_t deadline, size_t *left)
+{
+	struct kube_object *q = mem_zalloc(n ? n : 1, sizeof(*q));
+	struct kube_result *res = mem_zalloc(n ? n : 1, sizeof(*res));
+	size_t *idx = mem_zalloc(n ? n : 1, sizeof(*idx));
+	size_t m = n;
+	int rc = q && res && idx ? 0 : E_NOMEM;
+
+	for (size_t i = 0; !rc && i < n; i++)
+		idx[i] = i;
+	while (!rc && m) {
+		size_t still = 0;
+
+		for (size_t j = 0; j < m; j++)
+			q[j] = objs[idx[j]];
+		rc = kube_get_batch(k, q, m, 0, res);
+		for (size_t j = 0; j < m; j++) {
+			const char *uid = uids ? uids[idx[j]] : "";
+			int gone = res[j].err == E_NOTFOUND ||
+				   (!res[j].err && *uid && strcmp(res[j].uid, uid) != 0);
+
+			if (!gone)
+				idx[still++] = idx[j];
+			kube_result_free(&res[j]);
+		}
+		if (rc == E_UNAVAILABLE)
+			break;
+		rc = 0;
+		m = still;
+		if (m && (int64_t)time(NULL) >= deadline)
+			rc = E_STATE;
+		else if (m)
+			pause_retry();
+	}
+	*left = m;
+	mem_free(q);
+	mem_free(res);
+	mem_free(idx);
+	return rc;
+}
+
+/* The served versions of a CRD as this release writes it: all in discovery? */
+static int crd_served(struct kube *k, const struct release_obj *r, int *served)
+{
+	struct doc *d = NULL;
+	const struct node *root, *vs;
+	const char *group, *kind;
+	int rc = doc_load("CRD", r->json, r->json_len, NULL, &d);
+
+	*served = 1;
+	root = rc ? NULL : doc_root(d, 0);
+	group = node_str(node_path(root, "spec.group"));
+	kind = node_str(node_path(root, "spec.names.kind"));
+	vs = node_path(root, "spec.versions");
+	for (size_t i = 0; !rc && group && kind && vs && vs->type == NODE_SEQ && i < vs->len; i++) {
+		const char *v = node_str(node_map_get(vs->items[i], "name"));
+		const struct kube_type *t;
+		char av[256];
+		int on = 0;
+
+		if (!v || node_bool(node_map_get(vs->items[i], "served"), &on) || !on ||
+		    snprintf(av, sizeof(av), "%s/%s", group, v) >= (int)sizeof(av))
+			continue;
+		rc = kube_resolve(k, av, kind, &t);
+		if (rc == E_NOTFOUND) {
+			*served = rc = 0;
+			break;
+		}
+	}
+	doc_free(d);
+	return rc;
+}
+
+/*
+ * Wait until the CRDs of wave [a, b) are Established and discovery serves
+ * every version they serve: the API server adds a CRD's routes a moment
+ * after Established (observed on v1.32: a custom resource applied at once
+ * got a plain-text 404), so discovery is polled until they are there.
+ */
 static int wait_crds(struct kube *k, struct release_set *s, size_t a, size_t b)
 {
-	time_t until = time(NULL) + CRD_WAIT_SECONDS;
+	int64_t until = (int64_t)time(NULL) + CRD_WAIT_SECONDS;
 	int pending = 0, rc = 0;
 
+	if (until > deadline_of(s))
+		until = deadline_of(s);
 	do {
 		pending = 0;
 		for (size_t i = a; !rc && i < b; i++) {
@@ -297,17 +412,190 @@ static int wait_crds(struct kube *k, struct release_set *s, size_t a, size_t b)
 		}
 		if (!rc && pending)
 			usleep(100 * 1000);
-	} while (!rc && pending && time(NULL) < until);
+	} while (!rc && pending && (int64_t)time(NULL) < until);
 	if (!rc && pending)
 		return error(E_API, "%d CustomResourceDefinition%s not Established after %d s",
 			     pending, pending == 1 ? "" : "s", CRD_WAIT_SECONDS);
-	return rc ? rc : kube_discover(k);
+	for (;;) {
+		const struct release_obj *missing = NULL;
+
+		rc = rc ? rc : kube_discover(k);
+		for (size_t i = a; !rc && !missing && i < b; i++) {
+			int served;
+
+			if (strcmp(s->objs[i].kind, "CustomResourceDefinition") == 0 &&
+			    !(rc = crd_served(k, &s->objs[i], &served)) && !served)
+				missing = &s->objs[i];
+		}
+		if (rc || !missing)
+			return rc;
+		if ((int64_t)time(NULL) >= until)
+			return error(E_API, "CustomResourceDefinition %s: Established, but its "
+				     "kinds are not served after %d s", missing->name,
+				     CRD_WAIT_SECONDS);
+		usleep(200 * 1000);
+	}
+}
+
+/* r was refused: the API's words, where r came from, and what to do. */
+static void refuse(struct release_obj *r, const struct kube_result *q, int err, const char *hint)
+{
+	struct buf m = BUF_INIT(8192);
+
+	r->err = err;
+	buf_addf(&m, "%s%s%s%s", r->where && *r->where ? r->where : "",
+		 r->where && *r->where ? ": " : "", q->message ? q->message : err_str(err),
+		 hint ? hint : "");
+	mem_free(r->message);
+	r->message = buf_detach(&m, NULL);
+	buf_free(&m);
+}
+
+/* Delete r, whose change the API cannot make in place, and wait until it
+ * is gone (its finalizers ran), to apply it anew. */
+static int delete_for_recreate(struct kube *k, struct release_obj *r, int64_t deadline)
+{
+	struct kube_object o;
+	struct kube_result q;
+	char uid[1][64];
+	size_t left;
+	int rc;
+
+	to_kube(r, &o);
+	o.prev_rv = NULL;
+	rc = kube_get_batch(k, &o, 1, 1, &q);
+	snprintf(uid[0], sizeof(uid[0]), "%s", q.uid);
+	if (!rc && q.err == E_NOTFOUND)
+		rc = E_NOTFOUND;
+	kube_result_free(&q);
+	if (rc)
+		return rc == E_NOTFOUND ? 0 : rc;
+	rc = kube_delete(k, &o, &q);
+	kube_result_free(&q);
+	if (rc)
+		return rc;
+	log_info("%s %s%s%s: a field that cannot change was changed: deleted, to be created anew",
+		 r->kind, r->ns, *r->ns ? "/" : "", r->name);
+	rc = wait_gone(k, &o, uid, 1, deadline, &left);
+	if (rc == E_STATE)
+		rc = error(E_API, "%s %s%s%s: deleted to be created anew, but still there when "
+			   "the deadline passed", r->kind, r->ns, *r->ns ? "/" : "", r->name);
+	return rc;
+}
+
+/* Apply again the Namespace of r that this release has (applied in an
+ * earlier wave): 1 when done, 0 when there is none or the API refused. */
+static int reapply_namespace(struct kube *k, struct release_set *s, const struct release_obj *r)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		struct release_obj *n = &s->objs[i];
+		struct kube_object o;
+		struct kube_result q;
+		int rc;
+
+		if (strcmp(n->kind, "Namespace") != 0 || group_len(n->api_version) ||
+		    strcmp(n->name, r->ns) != 0 || !n->applied)
+			continue;
+		to_kube(n, &o);
+		o.prev_rv = NULL;
+		rc = kube_apply(k, &o, 0, &q);
+		kube_result_free(&q);
+		if (!rc)
+			log_info("Namespace %s: made anew (it was being deleted)", n->name);
+		return rc == 0;
+	}
+	return 0;
+}
+
+static const char recreate_hint[] =
+	" (annotate it " ANNOTATION_RECREATE ": \"true\" to let outpost delete it and create it anew)";
+
+/*
+ * Apply the wave [a, b) in parallel; what the API says "not yet" to is
+ * applied again, alone, until the deadline. 0, E_UNAVAILABLE, E_API (a
+ * refusal, in the object's message), E_NOMEM.
+ */
+static int apply_wave(struct kube *k, struct release_set *s, size_t a, size_t b,
+		      int64_t deadline, struct kube_object *objs, struct kube_result *res,
+		      size_t *changed)
+{
+	size_t *idx = mem_alloc(b - a, sizeof(*idx));
+	size_t m = 0;
+	int rc = idx ? 0 : E_NOMEM;
+
+	for (size_t i = a; idx && i < b; i++)
+		idx[m++] = i;
+	while (!rc && m) {
+		size_t again = 0;
+		int refused = 0, unknown = 0;
+
+		for (size_t j = 0; j < m; j++)
+			to_kube(&s->objs[idx[j]], &objs[j]);
+		rc = kube_apply_batch(k, objs, m, 0, 0, res);
+		for (size_t j = 0; j < m; j++) {
+			struct release_obj *r = &s->objs[idx[j]];
+			struct kube_result *q = &res[j];
+			int late = (int64_t)time(NULL) >= deadline, e;
+
+			r->err = 0;
+			if (!q->err) {
+				snprintf(r->rv, sizeof(r->rv), "%s", q->rv);
+				snprintf(r->uid, sizeof(r->uid), "%s", q->uid);
+				r->applied = 1;
+				r->created = q->created;
+				r->changed = q->created || q->changed > 0 || r->recreated;
+				*changed += r->changed;
+			} else if (q->err != E_API && q->err != E_NOTFOUND) {
+				refuse(r, q, q->err, NULL);
+				unknown |= q->err == E_UNAVAILABLE;
+				refused |= q->err != E_UNAVAILABLE;
+			} else if (q->why == KUBE_WHY_TERMINATING || q->why == KUBE_WHY_NOT_SERVED ||
+				   q->why == KUBE_WHY_CONFLICT) {
+				if (late) {
+					refuse(r, q, E_API, " (still so when the deadline passed)");
+					refused = 1;
+				} else {
+					log_info("%s %s%s%s: not yet (%s): again in a moment", r->kind,
+						 r->ns, *r->ns ? "/" : "", r->name,
+						 q->message ? q->message : "");
+					idx[again++] = idx[j];
+				}
+			} else if (q->status == 404 && *r->ns && !late && reapply_namespace(k, s, r)) {
+				/* its namespace, being terminated a moment ago, is
+				 * gone now: this release makes it anew first */
+				idx[again++] = idx[j];
+			} else if (q->why == KUBE_WHY_IMMUTABLE && r->recreate && !r->recreated) {
+				e = delete_for_recreate(k, r, deadline);
+				if (!e) {
+					r->recreated = 1;
+					idx[again++] = idx[j];
+				} else {
+					refuse(r, q, e, e == E_UNAVAILABLE ? NULL :
+					       " (it could not be deleted to be created anew)");
+					unknown |= e == E_UNAVAILABLE;
+					refused |= e != E_UNAVAILABLE;
+				}
+			} else {
+				refuse(r, q, E_API, q->why == KUBE_WHY_IMMUTABLE && !r->recreate ?
+				       recreate_hint : NULL);
+				refused = 1;
+			}
+			kube_result_free(q);
+		}
+		rc = unknown ? E_UNAVAILABLE : refused ? E_API : rc == E_NOMEM ? rc : 0;
+		m = again;
+		if (!rc && m)
+			pause_retry();
+	}
+	mem_free(idx);
+	return rc;
 }
 
 int apply_release(struct kube *k, struct release_set *s, size_t *changed)
 {
 	struct kube_object *objs = mem_zalloc(s->n ? s->n : 1, sizeof(*objs));
 	struct kube_result *res = mem_zalloc(s->n ? s->n : 1, sizeof(*res));
+	int64_t deadline = deadline_of(s);
 	int rc = 0;
 
 	*changed = 0;
@@ -316,28 +604,17 @@ int apply_release(struct kube *k, struct release_set *s, size_t *changed)
 		mem_free(res);
 		return E_NOMEM;
 	}
+	for (size_t i = 0; i < s->n; i++) {
+		mem_free(s->objs[i].message);
+		s->objs[i].message = NULL;
+		s->objs[i].recreated = 0;
+	}
 	for (size_t a = 0, b; !rc && a < s->n; a = b) {
 		int crds = 0;
 
-		for (b = a; b < s->n && s->objs[b].wave == s->objs[a].wave; b++) {
-			to_kube(&s->objs[b], &objs[b]);
+		for (b = a; b < s->n && s->objs[b].wave == s->objs[a].wave; b++)
 			crds |= strcmp(s->objs[b].kind, "CustomResourceDefinition") == 0;
-		}
-		rc = kube_apply_batch(k, objs + a, b - a, 0, 0, res + a);
-		for (size_t i = a; i < b; i++) {
-			struct release_obj *r = &s->objs[i];
-
-			r->err = res[i].err;
-			if (!res[i].err) {
-				snprintf(r->rv, sizeof(r->rv), "%s", res[i].rv);
-				snprintf(r->uid, sizeof(r->uid), "%s", res[i].uid);
-				r->applied = 1;
-				r->created = res[i].created;
-				r->changed = res[i].created || res[i].changed > 0;
-				*changed += r->changed;
-			}
-			kube_result_free(&res[i]);
-		}
+		rc = apply_wave(k, s, a, b, deadline, objs, res, changed);
 		if (!rc && crds)
 			rc = wait_crds(k, s, a, b);
 		if (!rc) {
@@ -350,6 +627,14 @@ int apply_release(struct kube *k, struct release_set *s, size_t *changed)
 	mem_free(objs);
 	mem_free(res);
 	return rc;
+}
+
+const char *apply_refusal(const struct release_set *s)
+{
+	for (size_t i = 0; s && i < s->n; i++)
+		if (s->objs[i].err && s->objs[i].err != E_UNAVAILABLE && s->objs[i].message)
+			return s->objs[i].message;
+	return NULL;
 }
 
 int apply_observe(struct kube *k, struct release_set *s)
@@ -383,36 +668,107 @@ static const char *meta_value(const struct node *obj, const char *map, const cha
 	return m ? node_str(node_map_get(m, key)) : NULL;
 }
 
+/* Namespaces the cluster needs: never deleted (the API refuses with 403). */
+static int is_protected(const struct release_obj *o)
+{
+	static const char *const names[] = {
+		"default", "kube-system", "kube-public", "kube-node-lease"
+	};
+
+	if (strcmp(o->kind, "Namespace") != 0 || group_len(o->api_version) || *o->ns)
+		return 0;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(o->name, names[i]) == 0)
+			return 1;
+	return 0;
+}
+
+struct pick {
+	size_t i;               /* in old */
+	int wave;
+};
+
+/* the last wave first; in a wave, the order of old */
+static int pick_cmp(const void *pa, const void *pb)
+{
+	const struct pick *a = pa, *b = pb;
+
+	if (a->wave != b->wave)
+		return a->wave > b->wave ? -1 : 1;
+	return a->i < b->i ? -1 : a->i > b->i;
+}
+
+/* Delete objs[a, b), one wave, and wait until what was deleted is gone. */
+static int prune_wave(struct kube *k, const char *app, struct kube_object *objs,
+		      char (*uids)[64], struct kube_result *res, size_t a, size_t b,
+		      int wave, int64_t deadline, size_t *deleted)
+{
+	size_t m = a, left = 0;
+	int rc = kube_delete_batch(k, objs + a, b - a, 0, res + a);
+
+	for (size_t i = a; i < b; i++) {
+		const struct kube_object *o = &objs[i];
+
+		if (!res[i].err && !res[i].gone) {
+			(*deleted)++;
+			log_info("%s: pruned %s %s%s%s", app, o->kind, o->namespace ? o->namespace : "",
+				 o->namespace ? "/" : "", o->name);
+			objs[m] = objs[i];      /* to wait for */
+			memcpy(uids[m], uids[i], sizeof(uids[m]));
+			m++;
+		}
+		/* a refusal was logged by the client; the rest go on */
+		kube_result_free(&res[i]);
+	}
+	if (rc == E_UNAVAILABLE || rc == E_NOMEM)
+		return rc;
+	rc = wait_gone(k, objs + a, uids + a, m - a, deadline, &left);
+	if (rc == E_STATE) {
+		log_warn("%s: %zu pruned object%s of wave %d still there when the deadline "
+			 "passed (finalizers); going on", app, left, left == 1 ? "" : "s", wave);
+		rc = 0;
+	}
+	return rc;
+}
+
 int apply_prune(struct kube *k, const char *app, const struct release_set *old,
 		const struct release_set *keep, size_t *deleted)
 {
 	size_t n = old ? old->n : 0;
 	struct kube_object *objs = mem_zalloc(n ? n : 1, sizeof(*objs));
 	struct kube_result *res = mem_zalloc(n ? n : 1, sizeof(*res));
-	size_t *pick = mem_zalloc(n ? n : 1, sizeof(*pick));
-	size_t m = 0;
+	struct pick *pick = mem_zalloc(n ? n : 1, sizeof(*pick));
+	char (*uids)[64] = mem_zalloc(n ? n : 1, sizeof(*uids));
+	int64_t deadline = old ? deadline_of(old) : 0;
+	size_t m = 0, ours = 0;
 	int rc = 0;
 
 	*deleted = 0;
-	if (!objs || !res || !pick) {
+	if (!objs || !res || !pick || !uids) {
 		rc = E_NOMEM;
 		goto out;
 	}
-	/* reverse order: the last wave first */
-	for (size_t i = n; i-- > 0;) {
+	for (size_t i = 0; i < n; i++) {
+		const struct release_obj *o = &old->objs[i];
 		int kept = 0;
 
 		for (size_t j = 0; keep && !kept && j < keep->n; j++)
-			kept = same_object(&old->objs[i], &keep->objs[j]);
-		if (!kept && !old->objs[i].no_prune)
-			pick[m++] = i;
+			kept = same_object(o, &keep->objs[j]);
+		if (!kept && is_protected(o))
+			log_info("%s: Namespace %s is the cluster's: not pruned", app, o->name);
+		else if (!kept && !o->no_prune)
+			pick[m++] = (struct pick){ i, o->wave };
 	}
+	qsort(pick, m, sizeof(*pick), pick_cmp);
 	for (size_t i = 0; i < m; i++)
-		to_kube(&old->objs[pick[i]], &objs[i]);
+		to_kube(&old->objs[pick[i].i], &objs[i]);
 	/* only what still carries our label: never delete what someone else owns */
 	rc = kube_get_batch(k, objs, m, 0, res);
-	if (rc == E_UNAVAILABLE)
+	if (rc == E_UNAVAILABLE || rc == E_NOMEM) {
+		for (size_t i = 0; i < m; i++)
+			kube_result_free(&res[i]);
 		goto out;
+	}
 	rc = 0;
 	for (size_t i = 0; i < m; i++) {
 		struct doc *d = NULL;
@@ -423,29 +779,26 @@ int apply_prune(struct kube *k, const char *app, const struct release_set *old,
 			owner = meta_value(doc_root(d, 0), "metadata.labels", LABEL_APP);
 			prune = meta_value(doc_root(d, 0), "metadata.annotations", ANNOTATION_PRUNE);
 		}
-		if (!owner || strcmp(owner, app) != 0 || (prune && strcmp(prune, "disabled") == 0))
-			objs[i].name = NULL;    /* gone, not ours, or kept on purpose */
+		if (owner && strcmp(owner, app) == 0 && !(prune && strcmp(prune, "disabled") == 0)) {
+			/* ours and not kept on purpose (else: gone, or not ours) */
+			objs[ours] = objs[i];
+			pick[ours] = pick[i];
+			snprintf(uids[ours], sizeof(uids[ours]), "%s", res[i].uid);
+			ours++;
+		}
 		doc_free(d);
 		kube_result_free(&res[i]);
 	}
-	for (size_t i = 0; !rc && i < m; i++) {
-		struct kube_result r;
-
-		if (!objs[i].name)
-			continue;
-		rc = kube_delete(k, &objs[i], &r);
-		if (!rc && !r.gone) {
-			(*deleted)++;
-			log_info("%s: pruned %s %s%s%s", app, objs[i].kind,
-				 objs[i].namespace ? objs[i].namespace : "",
-				 objs[i].namespace ? "/" : "", objs[i].name);
-		}
-		kube_result_free(&r);
+	for (size_t a = 0, b; !rc && a < ours; a = b) {
+		for (b = a; b < ours && pick[b].wave == pick[a].wave; b++)
+			;
+		rc = prune_wave(k, app, objs, uids, res, a, b, pick[a].wave, deadline, deleted);
 	}
 out:
 	mem_free(objs);
 	mem_free(res);
 	mem_free(pick);
+	mem_free(uids);
 	return rc;
 }
 

@@ -19,6 +19,18 @@
  * Established and refreshes discovery, so custom resources of the same
  * release resolve in later waves. Prune runs in the reverse order.
  *
+ * Waiting. An answer that says "not yet" is retried (about once a second)
+ * until the set's deadline: a namespace being terminated (403
+ * NamespaceTerminating), a kind the server does not serve yet (a 404 that
+ * is not a Status, as right after its CRD), a 409 that is not a field
+ * manager conflict. A field that cannot change (422 "field is immutable":
+ * a Job's template, a Deployment's selector, ...) makes the object be
+ * deleted, waited for until it is gone, and applied again when it is
+ * annotated outpost.dev/recreate: "true" — the default for Jobs, which are
+ * mostly migrations run again — and is a refusal naming the annotation
+ * otherwise. Every other refusal (422, 403, 400, the 500 of a patch that
+ * cannot be typed) fails the release with the server's words.
+ *
  * Inventory. Every object applied carries the labels outpost.dev/app and
  * outpost.dev/sequence, so orphans can be found from the cluster alone. An
  * object annotated outpost.dev/prune: disabled is never deleted.
@@ -37,6 +49,8 @@
 #define LABEL_SEQUENCE "outpost.dev/sequence"
 #define ANNOTATION_WAVE "outpost.dev/wave"
 #define ANNOTATION_PRUNE "outpost.dev/prune"
+#define ANNOTATION_RECREATE "outpost.dev/recreate"
+#define APPLY_WAIT_SECONDS 300
 
 /* One object of a release, as applied and as recorded in the inventory. */
 struct release_obj {
@@ -47,14 +61,22 @@ struct release_obj {
 	char rv[64], uid[64];                   /* after apply */
 	int changed;                            /* apply changed it (drift, create) */
 	int applied, created;                   /* the API took it; it was new */
+	int recreated;                          /* deleted and applied again */
 	int err;                                /* the API's refusal, or E_UNAVAILABLE */
+	char *message;                          /* why err: "file:line: the API's words" */
+	char *where;                            /* "file:line" it came from, or "" */
 	int no_prune;
+	int recreate;                           /* may be deleted and re-created when
+						 * a field it changes is immutable */
 	enum health health;
 };
 
 struct release_set {
 	char app[64];
 	int64_t sequence;
+	int64_t deadline;                       /* when waits in apply and prune give
+						 * up (unix s); 0: APPLY_WAIT_SECONDS
+						 * from the start of each call */
 	size_t n;
 	struct release_obj *objs;               /* sorted by wave */
 };
@@ -97,6 +119,10 @@ int apply_kind_wave(const char *kind);
  */
 int apply_release(struct kube *k, struct release_set *s, size_t *changed);
 
+/* The first refusal of the last apply_release(s) ("file:line: apply ...:
+ * the API's words"), or NULL. Valid while s is. */
+const char *apply_refusal(const struct release_set *s);
+
 /*
  * Read the resourceVersion each object has in the cluster now (empty when
  * it is missing), so that apply_release() can tell what it changed: an
@@ -105,10 +131,16 @@ int apply_release(struct kube *k, struct release_set *s, size_t *changed);
 int apply_observe(struct kube *k, struct release_set *s);
 
 /*
- * Delete, in reverse wave order, the objects of old that are not in keep
- * (keep may be NULL: delete all of old), and only those that still carry
- * LABEL_APP = app in the cluster and are not annotated prune: disabled.
- * 0, or E_UNAVAILABLE / E_API. *deleted counts deletions.
+ * Delete the objects of old that are not in keep (keep may be NULL:
+ * delete all of old), and only those that still carry LABEL_APP = app in
+ * the cluster and are not annotated prune: disabled; never the namespaces
+ * default, kube-system, kube-public and kube-node-lease. Wave by wave, the
+ * last first: each wave's deletions are waited for until they are gone
+ * (finalizers run, a namespace is emptied) or old's deadline passes, so
+ * that custom resources go while their operator still runs. A delete the
+ * API refuses is logged and the rest go on. 0 (refusals and what is still
+ * terminating were logged), E_UNAVAILABLE or E_NOMEM. *deleted counts
+ * deletions.
  */
 int apply_prune(struct kube *k, const char *app, const struct release_set *old,
 		const struct release_set *keep, size_t *deleted);

@@ -367,8 +367,8 @@ static void test_open_new(void)
 	check_int(file_mode(wal), ==, 0600);
 	check_int(store_check(st), ==, 0);
 	store_close(st);
-	/* migrated from an empty file: WAL, schema version 1, tables there */
-	check_int(raw_int(p, "PRAGMA user_version"), ==, 1);
+	/* migrated from an empty file: WAL, the newest schema, tables there */
+	check_int(raw_int(p, "PRAGMA user_version"), ==, 2);
 	check_int(raw_int(p, "SELECT count(*) FROM sqlite_schema WHERE type = "
 			  "'table'"), ==, 11);
 	check_int(raw_int(p, "PRAGMA journal_mode = wal"), !=, -1);
@@ -678,8 +678,8 @@ static void test_files_inventory_gc(void)
 		{ "big.yaml", big, sizeof(big), D1 },
 	};
 	struct store_object objs[2] = {
-		{ "apps/v1", "Deployment", "web", "web", "u-1", "11" },
-		{ "v1", "Namespace", "", "web", "u-2", "3" },
+		{ "apps/v1", "Deployment", "web", "web", "u-1", "11", 4, 1 },
+		{ "v1", "Namespace", "", "web", "u-2", "3", 0, 1 },
 	};
 	struct store_object dup[2] = { objs[0], objs[0] };
 	struct files_ctx c = { .ok = 1 };
@@ -709,11 +709,15 @@ static void test_files_inventory_gc(void)
 	check_int(store_inventory_put(st, id1, dup, 2), <, 0);
 	check_int(store_inventory_get(st, id1, &got, &n), ==, 0);
 	check_int(n, ==, 2);
+	/* in wave order, each with its wave: prune walks it backwards */
 	if (n == 2) {
-		check_str(got[0].api_version, "apps/v1");
-		check_str(got[0].uid, "u-1");
-		check_str(got[1].kind, "Namespace");
-		check_str(got[1].ns, "");
+		check_str(got[0].kind, "Namespace");
+		check_str(got[0].ns, "");
+		check_int(got[0].has_wave, ==, 1);
+		check_int(got[0].wave, ==, 0);
+		check_str(got[1].api_version, "apps/v1");
+		check_str(got[1].uid, "u-1");
+		check_int(got[1].wave, ==, 4);
 	}
 	store_objects_free(got, n);
 	check_int(store_inventory_get(st, 12345, &got, &n), ==, 0);
@@ -801,10 +805,10 @@ static void populate(struct store *st, int n)
 		{ "svc.yaml", content, 400, D1 },
 	};
 	struct store_object objs[4] = {
-		{ "apps/v1", "Deployment", "web", "web", "0b3c1f0e-9a2d-4c4f-8d1e-5a6b7c8d9e0f", "123456" },
-		{ "v1", "Service", "web", "web", "0b3c1f0e-9a2d-4c4f-8d1e-5a6b7c8d9e10", "123457" },
-		{ "v1", "ConfigMap", "web", "web-config", "0b3c1f0e-9a2d-4c4f-8d1e-5a6b7c8d9e11", "123458" },
-		{ "v1", "Namespace", "", "web", "0b3c1f0e-9a2d-4c4f-8d1e-5a6b7c8d9e12", "123459" },
+		{ "apps/v1", "Deployment", "web", "web", "0b3c1f0e-9a2d-4c4f-8d1e-5a6b7c8d9e0f", "123456", 4, 1 },
+		{ "v1", "Service", "web", "web", "0b3c1f0e-9a2d-4c4f-8d1e-5a6b7c8d9e10", "123457", 3, 1 },
+		{ "v1", "ConfigMap", "web", "web-config", "0b3c1f0e-9a2d-4c4f-8d1e-5a6b7c8d9e11", "123458", 2, 1 },
+		{ "v1", "Namespace", "", "web", "0b3c1f0e-9a2d-4c4f-8d1e-5a6b7c8d9e12", "123459", 0, 1 },
 	};
 
 	memset(content, 'k', sizeof(content));
@@ -894,6 +898,36 @@ static void test_corrupt_page(void)
 	check(store_was_reset(st));
 	check_int(releases(st), ==, 0);
 	check_int(store_check(st), ==, 0);
+	store_close(st);
+}
+
+/* Schema 1 stored no wave: its inventory rows migrate as "wave unknown". */
+static void test_migrate_inventory_wave(void)
+{
+	const char *p = path_of("schema1.db");
+	struct store *st = open_ok(p);
+	struct store_object obj = { "v1", "ConfigMap", "web", "cfg", "u-9", "7", 2, 1 };
+	struct store_object *got = NULL;
+	size_t n = 0;
+	int64_t id = release_at(st, "web", 1, STORE_HEALTHY);
+	sqlite3 *db;
+
+	check_int(store_inventory_put(st, id, &obj, 1), ==, 0);
+	store_close(st);
+	/* back to what schema 1 was */
+	check_int(sqlite3_open(p, &db), ==, SQLITE_OK);
+	check_int(sqlite3_exec(db, "ALTER TABLE inventory DROP COLUMN wave;"
+			       "PRAGMA user_version = 1", NULL, NULL, NULL), ==, SQLITE_OK);
+	sqlite3_close(db);
+	st = open_ok(p);
+	check_int(raw_int(p, "PRAGMA user_version"), ==, 2);
+	check_int(store_inventory_get(st, id, &got, &n), ==, 0);
+	check_int(n, ==, 1);
+	if (n == 1) {
+		check_str(got[0].name, "cfg");
+		check_int(got[0].has_wave, ==, 0);
+	}
+	store_objects_free(got, n);
 	store_close(st);
 }
 
@@ -1065,7 +1099,7 @@ static void fault_open_loop(void)
 			break;
 		}
 		reset += store_was_reset(st);
-		bad += raw_int(p, "PRAGMA user_version") != 1;
+		bad += raw_int(p, "PRAGMA user_version") != 2;
 		bad += store_release_add(st, "web", 1, "1", D1, NULL) != 0;
 		store_close(st);
 		if (!F.triggered)
@@ -1240,6 +1274,7 @@ int main(void)
 	test_downloads();
 	test_corrupt_header();
 	test_corrupt_page();
+	test_migrate_inventory_wave();
 	test_newer_version();
 	test_not_a_file();
 	test_faults();
