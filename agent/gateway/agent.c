@@ -386,13 +386,19 @@ static int load_release(struct agent *a, const struct store_release *r, struct l
 	return 0;
 }
 
+static int64_t health_timeout(struct agent *a, const struct loaded *l);
+
+/* The set's waits (a namespace being deleted, a CRD) end with its deadline. */
 static int build_set(struct agent *a, const struct store_release *r, struct loaded *l,
 		     struct release_set **set)
 {
 	const struct config_app *app = app_config(a, r->app);
+	int rc = release_set_build(a->k, r->app, r->sequence, app ? app->namespace : "default",
+				   l->files, l->n, set);
 
-	return release_set_build(a->k, r->app, r->sequence, app ? app->namespace : "default",
-				 l->files, l->n, set);
+	if (!rc)
+		(*set)->deadline = (int64_t)time(NULL) + health_timeout(a, l);
+	return rc;
 }
 
 /* The inventory of a release as a set (for prune). */
@@ -426,6 +432,7 @@ static int inventory_set(struct agent *a, int64_t id, const char *app, struct re
 		return rc;
 	}
 	snprintf(s->app, sizeof(s->app), "%s", app);
+	s->deadline = (int64_t)time(NULL) + a->cfg->health.default_timeout;
 	*out = s;
 	return 0;
 }
