@@ -1,7 +1,13 @@
 #!/bin/bash
 # The agent's main scenarios against a real k3s (or any Kubernetes API):
 # install, upgrade with prune, a release whose Deployment never becomes
-# available rolled back to the last-known-good, quarantine. Needs KUBECONFIG
+# available rolled back to the last-known-good, quarantine; then the
+# scenarios a real API server decides: (1) discovery and a no-op re-apply,
+# (2) refused manifests (immutable fields, a duplicate env var, a quoted
+# port) that fail and roll back without looping, (3) a HelmChart upgrade to
+# a broken chart, not judged healthy early, rolled back, (4) CRDs, custom
+# resources with a finalizer and their namespace pruned and installed again
+# at once. Needs KUBECONFIG
 # pointing at the cluster (k3s: /etc/rancher/k3s/k3s.yaml) and pulls the
 # public nginx image; without KUBECONFIG it says it skipped and exits 0.
 #
@@ -65,5 +71,162 @@ op import e2e-3.bundle 2>log; check "v3 (image that never pulls) fails" test $? 
 check "rolled back to v2" bash -c "$OUTPOST --config $TMP/config.yaml status | grep -q 'current sequence 2'"
 check "the cluster runs v2's image" test "$(kubectl get deployment web -n "$NS" -o jsonpath='{.spec.template.spec.containers[0].image}')" = nginx:1.27-alpine
 op import e2e-3.bundle 2>log; check "v3 is quarantined" test $? -eq 1
+
+# pack APP SEQ DIR [TIMEOUT]
+pack() {
+	$OUTPOST bundle pack --app "$1" --version "$1-$2" --sequence "$2" "$3" -o "$1-$2.bundle" \
+		--key k.key --health-timeout "${4:-120}" >/dev/null 2>&1
+}
+python3 - "$TMP/config.yaml" "$NS" <<'PY'
+import sys
+p, ns = sys.argv[1], sys.argv[2]
+s = open(p).read().replace("apps: [{name: e2e, namespace: %s}]" % ns,
+    "apps: [{name: e2e, namespace: %s}, {name: refs, namespace: %s-r}, "
+    "{name: chart, namespace: %s-h}, {name: crds, namespace: %s-c}]" % (ns, ns, ns, ns))
+open(p, "w").write(s)
+PY
+trap 'for s in "" -r -h -c -x; do kubectl delete namespace "$NS$s" --wait=false >/dev/null 2>&1; done
+      kubectl delete crd "gadgets.$NS.example.com" --wait=false >/dev/null 2>&1; rm -rf "$TMP"' EXIT
+
+# --- (1) discovery, and a re-apply that changes nothing ------------------------
+$OUTPOST kube --kubeconfig "$KUBECONFIG" discover > disc 2>&1
+check "(1) discovery finds the core kinds (the nameless core group)" grep -qE '^v1 +Namespace +namespaces +cluster' disc
+check "(1) ... and the groups" grep -qE '^apps/v1 +Deployment +deployments +namespaced' disc
+rv1=$(kubectl get deployment web -n "$NS" -o jsonpath='{.metadata.resourceVersion}')
+op once >/dev/null 2>&1
+rv2=$(kubectl get deployment web -n "$NS" -o jsonpath='{.metadata.resourceVersion}')
+check "(1) a cycle over an unchanged cluster re-applies nothing (resourceVersion $rv1 = $rv2)" test "$rv1" = "$rv2"
+
+# --- (2) refused manifests: failed and rolled back, none loops ------------------
+R=$NS-r
+mkdir -p refs/1
+printf 'apiVersion: v1\nkind: Namespace\nmetadata: {name: %s}\n' "$R" > refs/1/00-ns.yaml
+cat > refs/1/10-job.yaml <<YAML
+apiVersion: batch/v1
+kind: Job
+metadata: {name: migrate, namespace: $R, annotations: {outpost.dev/recreate: "false"}}
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{name: m, image: busybox:1.36, command: ["true"]}]
+YAML
+cat > refs/1/20-web.yaml <<YAML
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: $R}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: web, image: nginx:1.27-alpine, ports: [{containerPort: 80}]}]}
+YAML
+pack refs 1 refs/1
+op import refs-1.bundle 2>log; check "(2) the base release installs" test $? -eq 0
+seq=1
+refused() { # WHAT SED-ON-FILE FILE WORDS
+	seq=$((seq + 1)); rm -rf "refs/$seq"; cp -r refs/1 "refs/$seq"
+	sed -i "$2" "refs/$seq/$3"; pack refs $seq "refs/$seq"
+	local start=$(date +%s)
+	op import "refs-$seq.bundle" 2>log; local rc=$?
+	local took=$(( $(date +%s) - start ))
+	check "(2) $1: fails (exit $rc) in ${took}s, no loop" test $rc -eq 1 -a $took -lt 60
+	check "(2) $1: with the server's words" grep -q "$4" log
+	check "(2) $1: rolled back" bash -c "$OUTPOST --config $TMP/config.yaml status | grep -q '^refs: current sequence 1 '"
+}
+refused "a changed Job image (422)" 's/busybox:1.36/busybox:1.37/' 10-job.yaml 'field is immutable'
+refused "a changed Deployment selector (422)" 's/{app: web}/{app: web2}/g' 20-web.yaml 'field is immutable'
+refused "a duplicate env var (500)" 's/ports: \[{containerPort: 80}\]/env: [{name: A, value: "1"}, {name: A, value: "2"}]/' 20-web.yaml 'duplicate entries'
+refused "a quoted containerPort (500)" 's/containerPort: 80/containerPort: "80"/' 20-web.yaml 'expected numeric'
+check "(2) the cluster still runs the base release" test "$(kubectl get deployment web -n "$R" -o jsonpath='{.spec.selector.matchLabels.app}')" = web
+
+# --- (3) a HelmChart upgrade to a broken chart -----------------------------------
+H=$NS-h
+chart() { # VERSION TEMPLATE -> base64 of a chart .tgz
+	rm -rf chart-src && mkdir -p chart-src/c/templates
+	printf 'apiVersion: v2\nname: c\nversion: %s\n' "$1" > chart-src/c/Chart.yaml
+	printf '%s\n' "$2" > chart-src/c/templates/cm.yaml
+	tar -C chart-src -czf chart.tgz c && base64 -w0 chart.tgz
+}
+helmchart() { # DIR VERSION TEMPLATE
+	mkdir -p "$1"
+	printf 'apiVersion: v1\nkind: Namespace\nmetadata: {name: %s}\n' "$H" > "$1/00-ns.yaml"
+	cat > "$1/10-chart.yaml" <<YAML
+apiVersion: helm.cattle.io/v1
+kind: HelmChart
+metadata: {name: c, namespace: $H}
+spec:
+  targetNamespace: $H
+  chartContent: $(chart "$2" "$3")
+YAML
+}
+helmchart chart/1 0.1.0 'apiVersion: v1
+kind: ConfigMap
+metadata: {name: from-chart}
+data: {v: "1"}'
+helmchart chart/2 0.2.0 'apiVersion: v1
+kind: ConfigMap
+metadata: {name: Not_A_Valid_Name}
+data: {v: "2"}'
+pack chart 1 chart/1 300; pack chart 2 chart/2 120
+op import chart-1.bundle 2>log; check "(3) a HelmChart installs (its install Job completes)" test $? -eq 0
+check "(3) ... what the chart makes is there" kubectl get configmap from-chart -n "$H"
+start=$(date +%s)
+op import chart-2.bundle 2>log; rc=$?
+took=$(( $(date +%s) - start ))
+check "(3) the broken chart fails (exit $rc): not judged on the old install Job" test $rc -eq 1
+check "(3) ... it took the new install Job's time, not 0 s (${took}s)" test $took -ge 5
+check "(3) ... rolled back to the working chart" bash -c "$OUTPOST --config $TMP/config.yaml status | grep -q '^chart: current sequence 1 '"
+
+# --- (4) CRDs, custom resources with a finalizer and their namespace -----------
+C=$NS-c X=$NS-x G=$NS.example.com
+crds() { # DIR
+	mkdir -p "$1"
+	printf 'apiVersion: v1\nkind: Namespace\nmetadata: {name: %s}\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: %s}\n' "$C" "$X" > "$1/00-ns.yaml"
+	cat > "$1/05-crd.yaml" <<YAML
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: gadgets.$G}
+spec:
+  group: $G
+  scope: Namespaced
+  names: {plural: gadgets, singular: gadget, kind: Gadget}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema: {openAPIV3Schema: {type: object, properties: {spec: {type: object, properties: {size: {type: integer}}}}}}
+YAML
+	cat > "$1/30-gadget.yaml" <<YAML
+apiVersion: $G/v1
+kind: Gadget
+metadata: {name: g1, namespace: $X, finalizers: [$G/hold]}
+spec: {size: 1}
+YAML
+}
+crds crds/1; mkdir -p crds/2
+printf 'apiVersion: v1\nkind: Namespace\nmetadata: {name: %s}\n' "$C" > crds/2/00-ns.yaml
+crds crds/3
+pack crds 1 crds/1; pack crds 2 crds/2; pack crds 3 crds/3
+op import crds-1.bundle 2>log; check "(4) CRD and custom resource in one release install" test $? -eq 0
+# the gadget's operator: lets it go once it is being deleted, if its CRD is still there
+( for _ in $(seq 600); do
+	if [ -n "$(kubectl get gadget g1 -n "$X" -o jsonpath='{.metadata.deletionTimestamp}' 2>/dev/null)" ]; then
+		kubectl get crd "gadgets.$G" >/dev/null 2>&1 && echo crd-there > operator.log
+		kubectl patch gadget g1 -n "$X" --type=merge -p '{"metadata":{"finalizers":null}}' >/dev/null 2>&1
+		exit 0
+	fi
+	sleep 0.2
+done ) &
+opid=$!
+op import crds-2.bundle 2>log; check "(4) pruning them all at once succeeds" test $? -eq 0
+wait $opid
+check "(4) the custom resource went first, while its CRD was there" grep -q crd-there operator.log
+check "(4) the CRD is gone" bash -c "! kubectl get crd gadgets.$G 2>/dev/null"
+op import crds-3.bundle 2>log; check "(4) installed again at once (namespace terminating or not)" test $? -eq 0
+check "(4) ... the custom resource is back" kubectl get gadget g1 -n "$X"
+kubectl patch gadget g1 -n "$X" --type=merge -p '{"metadata":{"finalizers":null}}' >/dev/null 2>&1
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
