@@ -343,19 +343,17 @@ static const char *const immutable_words[] = {
 	"pod updates may not change fields", NULL
 };
 
-static enum kube_why refusal(const struct http_response *r)
+static enum kube_why refusal(long status, const char *p, size_t len)
 {
 	struct doc *d = NULL;
 	const struct node *st;
 	enum kube_why why = KUBE_WHY_NONE;
-	const char *p = r->body.data;
-	size_t len = r->body.len;
 
 	while (len && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) {
 		p++;
 		len--;
 	}
-	if (r->status == 404 && (!len || *p != '{'))
+	if (status == 404 && (!len || *p != '{'))
 		return KUBE_WHY_NOT_SERVED;     /* "404 page not found": no such route */
 	if (!len || *p != '{' || load_json("reply", p, len, &d))
 		return why;
@@ -364,17 +362,18 @@ static enum kube_why refusal(const struct http_response *r)
 		doc_free(d);
 		return why;
 	}
-	if (r->status == 500 && status_says(st, "message", "failed to create typed patch object"))
+	if (status == 500 && status_says(st, "message", "failed to create typed patch object"))
 		why = KUBE_WHY_INVALID;
-	else if (r->status == 422 && has_cause(st, NULL, immutable_words))
+	else if (status == 422 && has_cause(st, NULL, immutable_words))
 		why = KUBE_WHY_IMMUTABLE;
-	else if (r->status == 422)
+	else if (status == 422)
 		why = KUBE_WHY_INVALID;
-	else if (r->status == 403 && has_cause(st, "NamespaceTerminating", NULL))
+	else if (status == 403 && has_cause(st, "NamespaceTerminating", NULL))
 		why = KUBE_WHY_TERMINATING;
-	else if (r->status == 409 && !has_cause(st, "FieldManagerConflict", NULL))
+	else if (status == 409 && status_says(st, "reason", "Conflict") &&
+		 !has_cause(st, "FieldManagerConflict", NULL))
 		why = KUBE_WHY_CONFLICT;
-	else if (r->status == 413)
+	else if (status == 413)
 		why = KUBE_WHY_TOO_LARGE;
 	doc_free(d);
 	return why;
@@ -382,13 +381,9 @@ static enum kube_why refusal(const struct http_response *r)
 
 /*
  * The outcome of a request in kube terms, with its reason appended to msg:
- * no answer, a 5xx, 408 or 429 is E_UNAVAILABLE (unknown), and so is 401
- * (the credentials were refused: nothing was judged); 404 E_NOTFOUND;
- * every other answer is E_API, a refusal — including the 500 with which
- * server-side apply refuses a patch it cannot type (a duplicate key in a
- * keyed list, a wrong type, an unknown field), which no retry changes.
+ * no answer is E_UNAVAILABLE (unknown); for an answer see kube_answer().
  */
-static int classify(const struct http_response *r, struct buf *msg)
+static int classify(const struct http_response *r, struct buf *msg, enum kube_why *why)
 {
 	if (r->err == E_NETWORK) {
 		buf_addf(msg, "API unreachable, outcome unknown: %s", r->error);
@@ -398,21 +393,36 @@ static int classify(const struct http_response *r, struct buf *msg)
 		buf_addstr(msg, r->error);
 		return r->err;
 	}
-	if (r->status >= 200 && r->status < 300)
-		return 0;
-	if (kube_status_message(msg, r->status, r->body.data, r->body.len))
-		buf_addf(msg, "%ld", r->status);
-	if (r->status == 500 && refusal(r) == KUBE_WHY_INVALID)
-		return E_API;
-	if (r->status == 401) {
-		buf_addstr(msg, " (the API refused outpost's credentials)");
-		return E_UNAVAILABLE;
+	return kube_answer(r->status, r->body.data, r->body.len, msg, why);
+}
+
+int kube_answer(long status, const char *body, size_t len, struct buf *msg,
+		enum kube_why *why)
+{
+	enum kube_why w = KUBE_WHY_NONE;
+	int rc;
+
+	if (status >= 200 && status < 300) {
+		rc = 0;
+	} else {
+		if (kube_status_message(msg, status, body, len))
+			buf_addf(msg, "%ld", status);
+		w = refusal(status, body, len);
+		if (status == 500 && w == KUBE_WHY_INVALID) {
+			rc = E_API;
+		} else if (status == 401) {
+			buf_addstr(msg, " (the API refused outpost's credentials)");
+			rc = E_UNAVAILABLE;
+		} else if (status >= 500 || status == 429 || status == 408) {
+			buf_addstr(msg, " (API unavailable, outcome unknown)");
+			rc = E_UNAVAILABLE;
+		} else {
+			rc = status == 404 ? E_NOTFOUND : E_API;
+		}
 	}
-	if (r->status >= 500 || r->status == 429 || r->status == 408) {
-		buf_addstr(msg, " (API unavailable, outcome unknown)");
-		return E_UNAVAILABLE;
-	}
-	return r->status == 404 ? E_NOTFOUND : E_API;
+	if (why)
+		*why = rc == E_API || rc == E_NOTFOUND ? w : KUBE_WHY_NONE;
+	return rc;
 }
 
 static int url_for(struct kube *k, struct buf *url, const char *path)
@@ -710,7 +720,7 @@ int kube_discover(struct kube *k)
 	 * handshake (no session to resume yet), dearer than a round trip */
 	http_batch(k->http, q, r, 2, 1, NULL, NULL);
 	for (int i = 0; i < 2; i++) {
-		rc = classify(&r[i], &msg);
+		rc = classify(&r[i], &msg, NULL);
 		if (rc) {
 			rc = discovery_error(rc == E_NOTFOUND ? E_API : rc, roots[i], &msg);
 			goto out_r;
@@ -756,7 +766,7 @@ int kube_discover(struct kube *k)
 		int core = paths[i][0] == '/', e;
 
 		buf_reset(&msg);
-		e = classify(&gr[i], &msg);
+		e = classify(&gr[i], &msg, NULL);
 		if (e == E_UNAVAILABLE && gr[i].err) {
 			/* no answer at all: the whole mapping would be a guess */
 			rc = discovery_error(e, paths[i], &msg);
@@ -1013,9 +1023,7 @@ static void op_done(void *ctx, size_t j, struct http_response *resp)
 	int rc;
 
 	r->status = resp->status;
-	rc = classify(resp, &msg);
-	if (rc == E_API || rc == E_NOTFOUND)
-		r->why = refusal(resp);
+	rc = classify(resp, &msg, &r->why);
 	if (*resp->warning) {
 		struct buf w = BUF_INIT(MESSAGE_MAX + 512);
 
@@ -1290,7 +1298,7 @@ int kube_list(struct kube *k, const char *av, const char *kind, const char *ns,
 		q.url = url.data;
 		http_do(k->http, &q, &r);
 		buf_reset(&msg);
-		rc = classify(&r, &msg);
+		rc = classify(&r, &msg, NULL);
 		if (rc) {
 			rc = error(rc == E_NOTFOUND ? E_API : rc, "list %s %s in %s: %s", av,
 				   kind, where, msg.data);

@@ -279,4 +279,17 @@ int kube_path(struct buf *out, const struct kube_type *t, const char *namespace,
  */
 int kube_status_message(struct buf *out, long status, const char *body, size_t len);
 
+/*
+ * What an answer of the API server means: 0 for a 2xx; E_UNAVAILABLE
+ * (unknown: try again later) for a 5xx, 408, 429 and 401 (credentials
+ * refused); E_NOTFOUND for a 404; E_API, a refusal, for every other status
+ * and for the 500 with which server-side apply refuses a patch it cannot
+ * type ("failed to create typed patch object": a duplicate key in a keyed
+ * list, a wrong type, an unknown field), which no retry changes. The
+ * server's words are appended to msg; why (may be NULL) says what kind of
+ * refusal an E_API or E_NOTFOUND is.
+ */
+int kube_answer(long status, const char *body, size_t len, struct buf *msg,
+		enum kube_why *why);
+
 #endif

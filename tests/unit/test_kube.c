@@ -598,6 +598,109 @@ static void test_discovery_documents(void)
 	kube_close(k);
 }
 
+/* An answer of a fixture: its status and body bytes (a Status object as
+ * JSON, a plain-text body as is). */
+static int fixture_answer(const char *name, long *status, struct buf *body)
+{
+	struct buf raw;
+	struct doc *d = NULL;
+	const struct node *resp, *b;
+	int64_t st = 0;
+	int rc = slurp(name, &raw);
+
+	buf_init(body, 1 << 20);
+	if (!rc)
+		rc = doc_load(name, raw.data, raw.len, NULL, &d);
+	resp = rc ? NULL : node_map_get(doc_root(d, 0), "response");
+	if (!rc)
+		rc = node_int64(node_map_get(resp, "status"), 100, 599, &st);
+	b = node_map_get(resp, "body");
+	if (!b)
+		b = node_map_get(resp, "bodyText");
+	if (!rc && b && b->type == NODE_SCALAR)
+		rc = buf_addstr(body, node_str(b));
+	else if (!rc && b && b->type == NODE_MAP)
+		rc = doc_to_json(b, body);
+	*status = st;
+	doc_free(d);
+	buf_free(&raw);
+	return rc;
+}
+
+/* What the agent makes of each answer the real server gave. */
+static void test_answers(void)
+{
+	static const struct {
+		const char *file;
+		int err;
+		enum kube_why why;
+	} cases[] = {
+		{ "observed-1.32/ssa_create_201.json", 0, KUBE_WHY_NONE },
+		{ "observed-1.32/ssa_noop_200.json", 0, KUBE_WHY_NONE },
+		{ "observed-1.32/ssa_duplicate_env_500.json", E_API, KUBE_WHY_INVALID },
+		{ "observed-1.32/ssa_quoted_port_500.json", E_API, KUBE_WHY_INVALID },
+		{ "observed-1.32/ssa_unknown_field_default.json", E_API, KUBE_WHY_INVALID },
+		{ "observed-1.32/ssa_unknown_field_strict.json", E_API, KUBE_WHY_INVALID },
+		{ "observed-1.32/ssa_unknown_field_warn.json", E_API, KUBE_WHY_INVALID },
+		{ "observed-1.32/cr_structural_unknown_field_default.json", E_API, KUBE_WHY_INVALID },
+		{ "observed-1.32/cr_structural_wrong_type.json", E_API, KUBE_WHY_INVALID },
+		{ "observed-1.32/ssa_immutable_cm_422.json", E_API, KUBE_WHY_IMMUTABLE },
+		{ "observed-1.32/ssa_immutable_job_template_422.json", E_API, KUBE_WHY_IMMUTABLE },
+		{ "observed-1.32/ssa_immutable_selector_422.json", E_API, KUBE_WHY_IMMUTABLE },
+		{ "observed-1.32/apply_in_terminating_ns_403.json", E_API, KUBE_WHY_TERMINATING },
+		{ "observed-1.32/cr_immediately_after_crd.json", E_NOTFOUND, KUBE_WHY_NOT_SERVED },
+		{ "observed-1.32/apply_too_large_413.json", E_API, KUBE_WHY_TOO_LARGE },
+		{ "observed-1.32/ssa_conflict_409.json", E_API, KUBE_WHY_NONE },
+		{ "observed-1.32/apply_missing_namespace_404.json", E_NOTFOUND, KUBE_WHY_NONE },
+		{ "observed-1.32/apply_missing_kind_400.json", E_API, KUBE_WHY_NONE },
+		{ "observed-1.32/apply_namespace_mismatch_400.json", E_API, KUBE_WHY_NONE },
+		{ "observed-1.32/delete_default_ns_403.json", E_API, KUBE_WHY_NONE },
+		{ "observed-1.32/delete_gone_404.json", E_NOTFOUND, KUBE_WHY_NONE },
+		{ "observed-1.32/list_bad_continue_400.json", E_API, KUBE_WHY_NONE },
+		{ "errors/toomanyrequests_apf_429.json", E_UNAVAILABLE, KUBE_WHY_NONE },
+		{ "errors/internal_ssa_duplicate_keys_multi_500.json", E_API, KUBE_WHY_INVALID },
+		{ "errors/internal_ssa_unknown_field_500.json", E_API, KUBE_WHY_INVALID },
+		{ "errors/invalid_immutable_deployment_selector_422.json", E_API, KUBE_WHY_IMMUTABLE },
+		{ "errors/forbidden_namespace_terminating_403.json", E_API, KUBE_WHY_TERMINATING },
+		{ "errors/conflict_resourceversion_409.json", E_API, KUBE_WHY_CONFLICT },
+		{ "errors/alreadyexists_409.json", E_API, KUBE_WHY_NONE },
+		{ "errors/gone_expired_continue_410.json", E_API, KUBE_WHY_NONE },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct buf body, msg = BUF_INIT(1 << 16);
+		enum kube_why why = KUBE_WHY_NONE;
+		long status = 0;
+		int rc;
+
+		if (fixture_answer(cases[i].file, &status, &body)) {
+			check(0);
+			buf_free(&body);
+			continue;
+		}
+		rc = kube_answer(status, body.data, body.len, &msg, &why);
+		if (rc != cases[i].err || why != cases[i].why)
+			tap_diag("%s: %ld: rc %d why %d: %s", cases[i].file, status, rc, why, msg.data);
+		check_int(rc, ==, cases[i].err);
+		check_int(why, ==, cases[i].why);
+		/* a refusal carries the status and the server's words */
+		check(rc == 0 || msg.len > 4);
+		buf_free(&body);
+		buf_free(&msg);
+	}
+	/* a 500 that says nothing of typing is an outage, retried later */
+	{
+		static const char st[] = "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\","
+					 "\"message\":\"etcdserver: request timed out\",\"code\":500}";
+		struct buf msg = BUF_INIT(4096);
+
+		check_int(kube_answer(500, st, sizeof(st) - 1, &msg, NULL), ==, E_UNAVAILABLE);
+		check_int(kube_answer(401, "", 0, &msg, NULL), ==, E_UNAVAILABLE);
+		check_int(kube_answer(408, "", 0, &msg, NULL), ==, E_UNAVAILABLE);
+		buf_free(&msg);
+	}
+}
+
 int main(void)
 {
 	snprintf(dir, sizeof(dir), "/tmp/test_kube.XXXXXX");
@@ -613,6 +716,7 @@ int main(void)
 	test_status_message();
 	test_discovery_cache();
 	test_discovery_documents();
+	test_answers();
 	{
 		char cmd[128];
 
