@@ -736,6 +736,7 @@ int agent_drift(struct agent *a, const char *app, size_t *corrected)
 	struct release_set *set = NULL;
 	struct store_release r;
 	struct loaded *l = NULL;
+	size_t finished = 0;
 	int64_t id = 0;
 	int rc;
 	app = release_key(a, app);
@@ -753,6 +754,8 @@ int agent_drift(struct agent *a, const char *app, size_t *corrected)
 		rc = build_set(a, &r, l, &set);
 	if (!rc)
 		rc = apply_observe(a->k, set);
+	if (!rc)
+		rc = apply_drop_finished(a->k, set, &finished);
 	if (!rc)
 		rc = apply_release(a->k, set, corrected);
 	if (!rc)
