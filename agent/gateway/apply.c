@@ -602,7 +602,13 @@ static enum health judge(struct kube *k, const struct release_obj *r,
 	int64_t gen = 0;
 	int rc;
 
-	if (h != HEALTH_IN_PROGRESS || !health_dependency(obj, &ref))
+	/* the chart's spec changed since the Job was made: that Job is stale */
+	if (r->dep_uid[0] &&
+	    (node_int64(node_path(obj, "metadata.generation"), 1, INT64_MAX, &gen) ||
+	     gen != r->dep_gen))
+		stale = r->dep_uid;
+	if (!(h == HEALTH_IN_PROGRESS || (h == HEALTH_FAILED && stale)) ||
+	    !health_dependency(obj, &ref))
 		return h;
 	{
 		struct kube_object dep = { ref.api_version, ref.kind, ref.namespace, ref.name,
@@ -612,11 +618,6 @@ static enum health judge(struct kube *k, const struct release_obj *r,
 	}
 	if (!rc)
 		rc = doc_load("object", body.data, body.len, NULL, &dd);
-	/* the chart's spec changed since the Job was made: that Job is stale */
-	if (r->dep_uid[0] &&
-	    (node_int64(node_path(obj, "metadata.generation"), 1, INT64_MAX, &gen) ||
-	     gen != r->dep_gen))
-		stale = r->dep_uid;
 	if (!rc || rc == E_NOTFOUND) {
 		h = health_with(obj, rc ? NULL : doc_root(dd, 0), stale, m);
 	} else {
@@ -663,6 +664,7 @@ enum health apply_health(struct kube *k, struct release_set *s, struct buf *msg)
 			v[i] = HEALTH_CURRENT;
 			buf_addf(&m, "%s %s: finished and removed by the TTL controller "
 				 "(ttlSecondsAfterFinished)", r->kind, r->name);
+			log_info("%s/%lld: %s", s->app, (long long)s->sequence, m.data);
 		} else if (res[j].err) {
 			v[i] = HEALTH_IN_PROGRESS;        /* not there (yet) */
 			buf_addf(&m, "%s %s: %s", r->kind, r->name,

@@ -828,9 +828,16 @@ enum health health_with(const struct node *obj, const struct node *dep,
 	struct ctx c = { .obj = obj };
 	struct health_ref ref;
 	enum health h = health_of(obj, msg);
+	int stale = stale_uid && *stale_uid && is_helmchart(obj);
 
-	/* Only where the object's own verdict leaves the question open. */
-	if (h != HEALTH_IN_PROGRESS || !health_dependency(obj, &ref))
+	/*
+	 * Only where the object's own verdict leaves the question open; and
+	 * for a changed HelmChart also when it says Failed: until its Job is
+	 * replaced, that condition is the previous generation's (a rollback
+	 * after a failed install re-applies a chart that still says so).
+	 */
+	if (!(h == HEALTH_IN_PROGRESS || (h == HEALTH_FAILED && stale)) ||
+	    !health_dependency(obj, &ref))
 		return h;
 	if (dep && (dep->type != NODE_MAP || !eq(str_at(dep, "kind"), ref.kind)))
 		return h;       /* not the object asked for: keep the own verdict */

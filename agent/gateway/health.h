@@ -78,7 +78,8 @@ int health_dependency(const struct node *obj, struct health_ref *ref);
  * dependency, the same as health_of(). msg as in health_of().
  *   HelmChart: Current only when its install Job is Complete; Failed when
  *   the Job failed; InProgress while it is missing, stale, suspended or
- *   running.
+ *   running. With stale_uid, the chart's own Failed=True is not final
+ *   either (it may be about the previous generation): the Job decides.
  *   PVC: Pending in a WaitForFirstConsumer class without a selected node
  *   is Current; a missing class keeps it InProgress.
  */

@@ -665,6 +665,19 @@ static void test_helmchart_generation(void)
 		  HEALTH_CURRENT);
 	check_int(health_with(doc_root(chart, 0), doc_root(failed, 0), "u-old", &msg), ==,
 		  HEALTH_FAILED);
+	/* a chart still saying Failed from its previous generation (rollback) */
+	doc_free(chart);
+	chart = load("{'apiVersion':'helm.cattle.io/v1','kind':'HelmChart','metadata':{'name':"
+		     "'web','namespace':'kube-system','generation':3},'status':{'jobName':"
+		     "'helm-install-web','conditions':[{'type':'Failed','status':'True',"
+		     "'reason':'Job failed'}]}}");
+	check_int(health_of(doc_root(chart, 0), &msg), ==, HEALTH_FAILED);
+	check_int(health_with(doc_root(chart, 0), doc_root(failed, 0), NULL, &msg), ==,
+		  HEALTH_FAILED);
+	check_int(health_with(doc_root(chart, 0), doc_root(failed, 0), "u-new", &msg), ==,
+		  HEALTH_IN_PROGRESS);
+	check_int(health_with(doc_root(chart, 0), doc_root(old, 0), "u-new", &msg), ==,
+		  HEALTH_CURRENT);
 	/* no Job (404) yet */
 	check_int(health_with(doc_root(chart, 0), NULL, "u-old", &msg), ==, HEALTH_IN_PROGRESS);
 	check(strstr(msg.data, "waiting for its install Job helm-install-web") != NULL);
