@@ -129,6 +129,26 @@ check "6: drift correction does not re-create the finished Job" test "$(api /api
 check "6: ... and says so" grep -q 'removed by the TTL controller: not re-created' log
 check "6: ... and counts no drift" bash -c "! grep -q 'drift:' log"
 
+# --- 6: the agent killed in the health wait, after the TTL Job went ---------------
+mkdir -p src/batch-2
+sed -e 's/name: migrate/name: migrate2/' -e 's/after-ms: "1500"/after-ms: "6000"/' -e 's/after-ms: "300"/after-ms: "1200"/' \
+	src/batch-1/all.yaml > src/batch-2/all.yaml
+release batch 2 20
+$OUTPOST --config "$TMP/config.yaml" import batch-2.bundle 2>log & pid=$!
+gone=
+for _ in $(seq 100); do
+	code=$(api /apis/batch/v1/namespaces/batch/jobs/migrate2)
+	[ "$code" = 200 ] && gone=seen
+	[ "$gone" = seen ] && [ "$code" = 404 ] && { gone=1; break; }
+	sleep 0.05
+done
+kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
+check "6: (the TTL Job ran and was removed while the agent waited)" test "$gone" = 1
+check "6: (the agent was killed in its health wait)" grep -q '^batch: current sequence 1 ' <(op status)
+op once 2>log; rc=$?
+check "6: resumed after a crash, a TTL Job its inventory holds counts as done" test $rc -eq 0
+check "6: ... and the release is healthy" grep -q '^batch: current sequence 2 ' <(op status)
+
 # --- 6 + 12: a standalone local-path PVC ---------------------------------------------
 mkdir -p src/vol-1
 { ns vol; cat <<'YAML'
