@@ -35,13 +35,13 @@
  *   - Job FailureTarget=True (failure decided, pods being stopped) is Failed;
  *   - HelmChart (k3s) has a rule: its install Job decides, and only the
  *     Job made for the chart's current generation (health_with());
- *   - a Job is suspended (Current) only when spec.suspend and the Suspended
- *     condition agree (kstatus reads the condition alone);
  *   - a PVC Pending in a WaitForFirstConsumer class is Current (kstatus:
  *     InProgress until Bound), see pvc_with_class().
- * What we relied on from [ks-core]: the per-kind table, which phases and
- * conditions are terminal, and that a suspended Job is not waited for;
- * the code is ours.
+ * What we relied on from [ks-core] (read at cli-utils master, 2026): the
+ * per-kind table, which phases and conditions are terminal, that a Job is
+ * Current when suspended only if spec.suspend and Suspended=True agree
+ * (jobConditions), and that a PVC is InProgress until Bound
+ * (pvcConditions, which we refine); the code is ours.
  */
 #include <stdarg.h>
 #include <stdint.h>
@@ -457,7 +457,7 @@ static enum health judge_job(struct ctx *c)
 			   (long long)int_or(o, "status.succeeded", 0));
 	/*
 	 * Suspended: waiting for someone to resume it, not for the cluster
-	 * (kstatus: Current). Only when both agree: spec.suspend asks for it
+	 * (Current, as [ks-core] jobConditions). Only when both agree: spec.suspend asks for it
 	 * and the job controller's Suspended=True says it happened. One
 	 * without the other is a transition — a Job created suspended and not
 	 * yet synced, or one resumed whose condition still says Suspended (k3s
