@@ -1321,6 +1321,10 @@ int kube_list(struct kube *k, const char *av, const char *kind, const char *ns,
 			break;
 		q.url = url.data;
 		http_do(k->http, &q, &r);
+		if (refused(&r) && kube_reload(k) == 0) {
+			http_response_free(&r);
+			http_do(k->http, &q, &r);
+		}
 		buf_reset(&msg);
 		rc = classify(&r, &msg);
 		if (rc) {
