@@ -456,6 +456,9 @@ static int transfer_result(struct slot *s, CURLcode rc)
 	}
 	if (rc == CURLE_OK)
 		return 0;
+	/* credentials that may have been rotated: the caller may reload them */
+	r->tls_failed = rc == CURLE_SSL_CONNECT_ERROR || rc == CURLE_PEER_FAILED_VERIFICATION ||
+			rc == CURLE_SSL_ISSUER_ERROR || rc == CURLE_SSL_CERTPROBLEM;
 	switch (rc) {
 	case CURLE_UNSUPPORTED_PROTOCOL:
 	case CURLE_URL_MALFORMAT:

@@ -94,6 +94,8 @@ struct http_response {
 	char warning[512];          /* Warning headers, joined with "; " */
 	long retry_after;           /* seconds, -1 when absent or invalid */
 	char error[256];            /* why err, with curl's words; "" if none */
+	int tls_failed;             /* err: the TLS handshake failed (a peer
+				     * certificate not verified, ours refused) */
 };
 
 /*

@@ -5,6 +5,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "crypto.h"
 #include "doc.h"
 #include "error.h"
 #include "features.h"
@@ -22,6 +23,12 @@
 #define MESSAGE_MAX 4096
 #define MAX_TYPES 10000
 #define NAME_MAX_LEN 253
+/*
+ * The largest request body kube-apiserver reads (its MaxRequestBodyBytes,
+ * 3 MiB; observed-1.32/apply_too_large_413.json): a larger one is refused
+ * here, before it is sent, not with a 413 after.
+ */
+#define REQUEST_BODY_MAX (3u << 20)
 
 struct type_entry {
 	struct kube_type t;
@@ -30,6 +37,10 @@ struct type_entry {
 
 struct kube {
 	struct http_client *http;
+	struct http_opts hopts;     /* what http was made with, but credentials */
+	char *kubeconfig;           /* reloaded on 401 / TLS failure; NULL: none */
+	int reloadable;             /* opened from a kubeconfig file */
+	unsigned char cred[SHA256_LEN]; /* digest of the credentials in use */
 	char *base;
 	char *ns;
 	char *manager;
@@ -81,6 +92,87 @@ int kube_open(struct kube **out, const struct kube_opts *o)
 		return rc;
 	rc = kube_open_config(out, cfg, o);
 	kube_config_free(cfg);
+	if (!rc && o && o->kubeconfig && !((*out)->kubeconfig = mem_strdup(o->kubeconfig))) {
+		kube_close(*out);
+		*out = NULL;
+		return E_NOMEM;
+	}
+	if (!rc)
+		(*out)->reloadable = 1;
+	return rc;
+}
+
+/* A digest of what authenticates us and the server: to tell a rotation. */
+static void cred_digest(const struct kube_config *cfg, unsigned char out[SHA256_LEN])
+{
+	struct sha256 c;
+	const char *parts[] = { cfg->ca, cfg->cert, cfg->key, cfg->token };
+	size_t lens[] = { cfg->ca_len, cfg->cert_len, cfg->key_len,
+			  cfg->token ? strlen(cfg->token) : 0 };
+
+	sha256_init(&c);
+	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+		uint64_t n = parts[i] ? lens[i] : UINT64_MAX;
+
+		sha256_update(&c, &n, sizeof(n));
+		if (parts[i])
+			sha256_update(&c, parts[i], lens[i]);
+	}
+	sha256_final(&c, out);
+}
+
+static int client_for(const struct kube_config *cfg, struct http_opts *h,
+		      struct http_client **out)
+{
+	h->ca_pem = cfg->ca;
+	h->ca_len = cfg->ca_len;
+	h->cert_pem = cfg->cert;
+	h->cert_len = cfg->cert_len;
+	h->key_pem = cfg->key;
+	h->key_len = cfg->key_len;
+	h->bearer = cfg->token;
+	h->resolve = cfg->resolve;
+	return http_client_new(out, h);
+}
+
+/*
+ * k3s rotates its client certificates (and can rotate its CA) and rewrites
+ * k3s.yaml: after a 401 or a failed TLS handshake, read the kubeconfig
+ * again and, if its credentials changed, use them from now on. 0 when the
+ * client now has new credentials (worth trying again), E_NOTFOUND when
+ * nothing changed (the refusal stands), or the error of the reload. The
+ * API server's address is not changed here: URLs already built use it.
+ */
+static int kube_reload(struct kube *k)
+{
+	struct kube_config *cfg = NULL;
+	struct http_client *http = NULL;
+	unsigned char cred[SHA256_LEN];
+	int rc;
+
+	if (!k->reloadable)
+		return E_NOTFOUND;
+	rc = kube_config_load(&cfg, k->kubeconfig);
+	if (rc)
+		return rc;
+	cred_digest(cfg, cred);
+	if (memcmp(cred, k->cred, sizeof(cred)) == 0) {
+		kube_config_free(cfg);
+		return E_NOTFOUND;
+	}
+	if (strcmp(cfg->base, k->base) != 0)
+		log_warn("kubeconfig %s: the API server is now %s; still using %s until "
+			 "restarted", k->kubeconfig ? k->kubeconfig : CONFIG_KUBECONFIG,
+			 cfg->server, k->base);
+	rc = client_for(cfg, &k->hopts, &http);
+	if (!rc) {
+		http_client_free(k->http);
+		k->http = http;
+		memcpy(k->cred, cred, sizeof(cred));
+		log_info("kubeconfig %s: new credentials loaded (the API refused the old ones)",
+			 k->kubeconfig ? k->kubeconfig : CONFIG_KUBECONFIG);
+	}
+	kube_config_free(cfg);
 	return rc;
 }
 
@@ -106,18 +198,12 @@ int kube_open_config(struct kube **out, const struct kube_config *cfg,
 	rc = E_NOMEM;
 	if (!k->base || !k->ns || !k->manager)
 		goto fail;
-	h.ca_pem = cfg->ca;
-	h.ca_len = cfg->ca_len;
-	h.cert_pem = cfg->cert;
-	h.cert_len = cfg->cert_len;
-	h.key_pem = cfg->key;
-	h.key_len = cfg->key_len;
-	h.bearer = cfg->token;
-	h.resolve = cfg->resolve;
 	h.timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : DEFAULT_TIMEOUT_MS;
 	h.max_body = k->max_reply;
 	h.max_connections = k->parallel;
-	rc = http_client_new(&k->http, &h);
+	k->hopts = h;
+	cred_digest(cfg, k->cred);
+	rc = client_for(cfg, &h, &k->http);
 	if (rc) {
 		error(rc, "kubernetes client: %s", err_str(rc));
 		goto fail;
@@ -142,6 +228,7 @@ void kube_close(struct kube *k)
 		return;
 	http_client_free(k->http);
 	types_free(k->types, k->ntypes);
+	mem_free(k->kubeconfig);
 	mem_free(k->base);
 	mem_free(k->ns);
 	mem_free(k->manager);
@@ -433,6 +520,12 @@ static int url_for(struct kube *k, struct buf *url, const char *path)
 	return 0;
 }
 
+/* Refused for our credentials, or theirs did not verify: worth a reload. */
+static int refused(const struct http_response *r)
+{
+	return r->status == 401 || (r->err && r->tls_failed);
+}
+
 /* --- discovery --------------------------------------------------------------- */
 
 struct types {
@@ -719,6 +812,11 @@ int kube_discover(struct kube *k)
 	/* one connection: a second one now would be a second full TLS
 	 * handshake (no session to resume yet), dearer than a round trip */
 	http_batch(k->http, q, r, 2, 1, NULL, NULL);
+	if ((refused(&r[0]) || refused(&r[1])) && kube_reload(k) == 0) {
+		http_response_free(&r[0]);
+		http_response_free(&r[1]);
+		http_batch(k->http, q, r, 2, 1, NULL, NULL);
+	}
 	for (int i = 0; i < 2; i++) {
 		rc = classify(&r[i], &msg, NULL);
 		if (rc) {
@@ -967,6 +1065,8 @@ struct batch {
 	struct kube *k;
 	enum verb v;
 	int keep;
+	int final;              /* a 401 / TLS failure is the answer (no reload) */
+	unsigned char *again;   /* request j: refused credentials, try once more */
 	const struct kube_object *objs;
 	struct kube_result *res;
 	const struct kube_type **types;
@@ -1022,6 +1122,12 @@ static void op_done(void *ctx, size_t j, struct http_response *resp)
 	struct doc *d = NULL;
 	int rc;
 
+	/* kept for after a kubeconfig reload (run_batch) */
+	if (!x->final && refused(resp)) {
+		x->again[j] = 1;
+		buf_free(&msg);
+		return;
+	}
 	r->status = resp->status;
 	rc = classify(resp, &msg, &r->why);
 	if (*resp->warning) {
@@ -1074,6 +1180,56 @@ static void op_done(void *ctx, size_t j, struct http_response *resp)
 	buf_free(&msg);
 }
 
+/*
+ * The requests of a batch that the API refused for their credentials (401)
+ * or whose TLS handshake failed: reload the kubeconfig and, when it holds
+ * new credentials, send them once more; otherwise (or then) their answers
+ * stand. q, r: the batch's m requests and responses.
+ */
+static void retry_refused(struct batch *x, const struct http_request *q,
+			  struct http_response *r, size_t m, unsigned parallel)
+{
+	struct http_request *q2 = NULL;
+	struct http_response *r2 = NULL;
+	size_t *index = x->index, *index2 = NULL, m2 = 0;
+	int rc;
+
+	for (size_t j = 0; j < m; j++)
+		m2 += x->again[j];
+	if (!m2)
+		return;
+	x->final = 1;
+	rc = kube_reload(x->k);
+	if (!rc) {
+		q2 = mem_alloc(m2, sizeof(*q2));
+		r2 = mem_zalloc(m2, sizeof(*r2));
+		index2 = mem_alloc(m2, sizeof(*index2));
+		rc = q2 && r2 && index2 ? 0 : E_NOMEM;
+	}
+	if (rc) {
+		/* nothing new (or no memory to try): the answers we have stand */
+		for (size_t j = 0; j < m; j++)
+			if (x->again[j])
+				op_done(x, j, &r[j]);
+	} else {
+		m2 = 0;
+		for (size_t j = 0; j < m; j++) {
+			if (!x->again[j])
+				continue;
+			q2[m2] = q[j];
+			index2[m2++] = index[j];
+		}
+		x->index = index2;
+		http_batch(x->k->http, q2, r2, m2, parallel, op_done, x);
+		x->index = index;
+		for (size_t j = 0; j < m2; j++)
+			http_response_free(&r2[j]);
+	}
+	mem_free(q2);
+	mem_free(r2);
+	mem_free(index2);
+}
+
 static int run_batch(struct kube *k, enum verb v, const struct kube_object *objs,
 		     size_t n, unsigned parallel, int keep, struct kube_result *res)
 {
@@ -1092,10 +1248,11 @@ static int run_batch(struct kube *k, enum verb v, const struct kube_object *objs
 		return 0;
 	x.types = mem_zalloc(n, sizeof(*x.types));
 	x.index = mem_alloc(n, sizeof(*x.index));
+	x.again = mem_zalloc(n, 1);
 	q = mem_zalloc(n, sizeof(*q));
 	r = mem_zalloc(n, sizeof(*r));
 	url = mem_alloc(n, sizeof(*url));
-	if (!x.types || !x.index || !q || !r || !url) {
+	if (!x.types || !x.index || !x.again || !q || !r || !url) {
 		rc = error(E_NOMEM, "%s: %s", verb_names[v], err_str(E_NOMEM));
 		for (size_t i = 0; i < n; i++)
 			res[i].err = E_NOMEM;
@@ -1158,6 +1315,16 @@ static int run_batch(struct kube *k, enum verb v, const struct kube_object *objs
 		}
 		qq->url = url[m].data;
 		qq->accept = "application/json";
+		if ((v == V_APPLY || v == V_CREATE) && o->json && o->json_len > REQUEST_BODY_MAX) {
+			char why[200];
+
+			snprintf(why, sizeof(why), "the object is %zu bytes, over the API "
+				 "server's request limit of %u bytes (3 MiB): not sent",
+				 o->json_len, REQUEST_BODY_MAX);
+			fail(&x, i, E_LIMIT, why);
+			buf_free(&url[m]);
+			continue;
+		}
 		if (v == V_APPLY) {
 			qq->method = "PATCH";
 			qq->content_type = "application/apply-patch+yaml";
@@ -1177,6 +1344,7 @@ static int run_batch(struct kube *k, enum verb v, const struct kube_object *objs
 		x.index[m++] = i;
 	}
 	http_batch(k->http, q, r, m, parallel ? parallel : k->parallel, op_done, &x);
+	retry_refused(&x, q, r, m, parallel ? parallel : k->parallel);
 	for (size_t j = 0; j < m; j++) {
 		http_response_free(&r[j]);
 		buf_free(&url[j]);
@@ -1192,6 +1360,7 @@ out:
 	}
 	mem_free(x.types);
 	mem_free(x.index);
+	mem_free(x.again);
 	mem_free(q);
 	mem_free(r);
 	mem_free(url);
@@ -1297,6 +1466,10 @@ int kube_list(struct kube *k, const char *av, const char *kind, const char *ns,
 			break;
 		q.url = url.data;
 		http_do(k->http, &q, &r);
+		if (refused(&r) && kube_reload(k) == 0) {
+			http_response_free(&r);
+			http_do(k->http, &q, &r);
+		}
 		buf_reset(&msg);
 		rc = classify(&r, &msg, NULL);
 		if (rc) {

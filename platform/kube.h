@@ -77,9 +77,16 @@ struct kube_opts {
 /*
  * Load the kubeconfig and make a client (no request is sent yet). 0 and
  * *out (free with kube_close()), or the kubeconfig's error, logged.
+ * Credentials follow rotation (k3s rewrites k3s.yaml with new client
+ * certificates, or a new CA): a request answered 401, or whose TLS
+ * handshake failed, makes the client read the kubeconfig again; if its
+ * credentials changed, they are used from then on and the refused requests
+ * of that batch (or that discovery) are sent once more. Otherwise the
+ * answer stands.
  */
 int kube_open(struct kube **out, const struct kube_opts *o);
-/* The same with a parsed config; cfg is copied, the caller keeps it. */
+/* The same with a parsed config; cfg is copied, the caller keeps it. No
+ * reload: there is no file to read again. */
 int kube_open_config(struct kube **out, const struct kube_config *cfg,
 		     const struct kube_opts *o);
 void kube_close(struct kube *k);
@@ -200,6 +207,8 @@ void kube_result_free(struct kube_result *r);
  * Content-Type application/apply-patch+yaml and the JSON body. The result
  * carries the resourceVersion and uid of the object after apply, created
  * (201), changed, and with keep the reply (the object with its status).
+ * A body over 3 MiB (kube-apiserver's request limit) is not sent: E_LIMIT,
+ * the message naming the size and the limit (kube_create too).
  * Returns r->err. r is initialised here; free it with kube_result_free().
  */
 int kube_apply(struct kube *k, const struct kube_object *o, int keep,

@@ -437,6 +437,30 @@ static int inventory_set(struct agent *a, int64_t id, const char *app, struct re
 	return 0;
 }
 
+/*
+ * Resuming a release that an earlier run applied (a restart during its
+ * health wait): the objects its inventory holds were applied, so a Job the
+ * TTL controller removed since counts as done (apply_health()).
+ */
+static int inventory_mark_seen(struct agent *a, int64_t id, struct release_set *set)
+{
+	struct store_object *objs = NULL;
+	size_t n = 0;
+	int rc = store_inventory_get(a->st, id, &objs, &n);
+
+	for (size_t i = 0; !rc && i < set->n; i++) {
+		struct release_obj *o = &set->objs[i];
+
+		for (size_t j = 0; j < n; j++)
+			if (strcmp(objs[j].kind, o->kind) == 0 && strcmp(objs[j].ns, o->ns) == 0 &&
+			    strcmp(objs[j].name, o->name) == 0 &&
+			    strcmp(objs[j].api_version, o->api_version) == 0)
+				o->seen = 1;
+	}
+	store_objects_free(objs, n);
+	return rc;
+}
+
 /* Record what the cluster holds of a set (objects that were applied). */
 static int inventory_save(struct agent *a, int64_t id, const struct release_set *s)
 {
@@ -626,7 +650,7 @@ static int deploy(struct agent *a, struct store_release *r)
 	struct loaded *l = NULL;
 	int64_t applied_at, prev_id = 0;
 	size_t changed = 0, deleted = 0;
-	int rc;
+	int rc, applied_now = 0;
 
 	rc = load_release(a, r, &l);
 	if (!rc)
@@ -647,6 +671,7 @@ static int deploy(struct agent *a, struct store_release *r)
 		r->state = STORE_APPLYING;
 	}
 	if (r->state == STORE_APPLYING) {
+		applied_now = 1;
 		rc = apply_observe(a->k, set);
 		if (!rc)
 			rc = apply_release(a->k, set, &changed);
@@ -672,6 +697,11 @@ static int deploy(struct agent *a, struct store_release *r)
 		log_info("%s: sequence %lld %s", r->app, (long long)r->sequence, msg.data);
 	}
 	applied_at = r->updated;
+	if (!applied_now) {
+		rc = inventory_mark_seen(a, r->id, set);
+		if (rc)
+			goto out;
+	}
 	rc = wait_healthy(a, set, applied_at + health_timeout(a, l), &msg);
 	if (rc == E_STATE) {
 		struct buf why = BUF_INIT(4096);
@@ -747,6 +777,7 @@ int agent_drift(struct agent *a, const char *app, size_t *corrected)
 	struct release_set *set = NULL;
 	struct store_release r;
 	struct loaded *l = NULL;
+	size_t finished = 0;
 	int64_t id = 0;
 	int rc;
 	app = release_key(a, app);
@@ -764,6 +795,8 @@ int agent_drift(struct agent *a, const char *app, size_t *corrected)
 		rc = build_set(a, &r, l, &set);
 	if (!rc)
 		rc = apply_observe(a->k, set);
+	if (!rc)
+		rc = apply_drop_finished(a->k, set, &finished);
 	if (!rc)
 		rc = apply_release(a->k, set, corrected);
 	if (!rc)

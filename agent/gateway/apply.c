@@ -17,6 +17,7 @@
 #define RELEASE_OBJECTS_MAX 10000
 #define CRD_WAIT_SECONDS 60
 #define RETRY_MS 1000
+#define NAME_BUF 512
 
 static const struct {
 	const char *kind;
@@ -591,6 +592,98 @@ static int apply_wave(struct kube *k, struct release_set *s, size_t a, size_t b,
 	return rc;
 }
 
+/* kind in group ("" the core group) by its apiVersion. */
+static int is_kind(const struct release_obj *r, const char *group, const char *kind)
+{
+	size_t g = group_len(r->api_version);
+
+	return strcmp(r->kind, kind) == 0 && strlen(group) == g &&
+	       strncmp(r->api_version, group, g) == 0;
+}
+
+/* A Job the TTL controller deletes once it finished (its manifest says so). */
+static int ttl_job(const struct release_obj *r)
+{
+	struct doc *d = NULL;
+	int64_t ttl;
+	int yes;
+
+	if (!is_kind(r, "batch", "Job") ||
+	    doc_load("object", r->json, r->json_len, NULL, &d))
+		return 0;
+	yes = node_int64(node_path(doc_root(d, 0), "spec.ttlSecondsAfterFinished"), 0,
+			 INT32_MAX, &ttl) == 0;
+	doc_free(d);
+	return yes;
+}
+
+/* The install Job helm-controller names for a chart ([helm-ctl] jobName()). */
+#define HELM_JOB_PREFIX "helm-install-"
+
+/*
+ * Before a wave with k3s HelmCharts is applied: each chart's generation and
+ * its install Job's uid as they are now. helm-controller replaces the Job
+ * when the chart's spec changes, under the same name, and the previous one
+ * keeps its Complete condition until then: the health wait must not take
+ * it for the new one. 0, or the API's error (never read as "none").
+ */
+static int note_helm_jobs(struct kube *k, struct release_set *s, size_t a, size_t b)
+{
+	int rc = 0;
+
+	for (size_t i = a; !rc && i < b; i++) {
+		struct release_obj *r = &s->objs[i];
+		struct buf body = BUF_INIT(OBJECT_JSON_MAX), job = BUF_INIT(NAME_BUF);
+		struct kube_object o;
+		struct doc *d = NULL;
+		const char *name;
+		int64_t gen = 0;
+
+		r->dep_uid[0] = 0;
+		r->dep_gen = 0;
+		if (!is_kind(r, "helm.cattle.io", "HelmChart"))
+			continue;
+		to_kube(r, &o);
+		rc = kube_get(k, &o, &body);
+		if (!rc)
+			rc = doc_load("HelmChart", body.data, body.len, NULL, &d);
+		if (!rc) {
+			name = node_str(node_path(doc_root(d, 0), "status.jobName"));
+			if (node_int64(node_path(doc_root(d, 0), "metadata.generation"), 1,
+				       INT64_MAX, &gen))
+				gen = 0;
+			if (name && *name)
+				rc = buf_addstr(&job, name);
+			else
+				rc = buf_addf(&job, HELM_JOB_PREFIX "%s", r->name);
+		}
+		if (!rc) {
+			struct kube_object jo = { "batch/v1", "Job", o.namespace, job.data,
+						  NULL, 0, NULL };
+			struct doc *jd = NULL;
+
+			buf_reset(&body);
+			rc = kube_get(k, &jo, &body);
+			if (!rc)
+				rc = doc_load("Job", body.data, body.len, NULL, &jd);
+			if (!rc) {
+				const char *uid = node_str(node_path(doc_root(jd, 0), "metadata.uid"));
+
+				snprintf(r->dep_uid, sizeof(r->dep_uid), "%s", uid ? uid : "");
+			}
+			rc = rc == E_NOTFOUND ? 0 : rc;
+			doc_free(jd);
+		}
+		if (!rc)
+			r->dep_gen = gen;
+		rc = rc == E_NOTFOUND ? 0 : rc;     /* a new chart: any Job is its own */
+		doc_free(d);
+		buf_free(&body);
+		buf_free(&job);
+	}
+	return rc;
+}
+
 int apply_release(struct kube *k, struct release_set *s, size_t *changed)
 {
 	struct kube_object *objs = mem_zalloc(s->n ? s->n : 1, sizeof(*objs));
@@ -614,6 +707,12 @@ int apply_release(struct kube *k, struct release_set *s, size_t *changed)
 
 		for (b = a; b < s->n && s->objs[b].wave == s->objs[a].wave; b++)
 			crds |= strcmp(s->objs[b].kind, "CustomResourceDefinition") == 0;
+		rc = note_helm_jobs(k, s, a, b);
+		if (rc) {
+			for (size_t i = a; i < b; i++)
+				s->objs[i].err = rc;    /* not attempted */
+			break;
+		}
 		rc = apply_wave(k, s, a, b, deadline, objs, res, changed);
 		if (!rc && crds)
 			rc = wait_crds(k, s, a, b);
@@ -657,6 +756,45 @@ int apply_observe(struct kube *k, struct release_set *s)
 	}
 	mem_free(objs);
 	mem_free(res);
+	return rc;
+}
+
+int apply_drop_finished(struct kube *k, struct release_set *s, size_t *dropped)
+{
+	size_t keep = 0;
+	int rc = 0;
+
+	*dropped = 0;
+	for (size_t i = 0; i < s->n; i++) {
+		struct release_obj *r = &s->objs[i];
+		int gone = 0;
+
+		if (!rc && ttl_job(r)) {
+			struct buf body = BUF_INIT(OBJECT_JSON_MAX);
+			struct kube_object o;
+
+			to_kube(r, &o);
+			rc = kube_get(k, &o, &body);
+			gone = rc == E_NOTFOUND;
+			rc = gone ? 0 : rc;
+			buf_free(&body);
+		}
+		if (gone) {
+			log_info("%s: Job %s%s%s finished and was removed by the TTL controller: "
+				 "not re-created", s->app, r->ns, *r->ns ? "/" : "", r->name);
+			mem_free(r->api_version);
+			mem_free(r->kind);
+			mem_free(r->ns);
+			mem_free(r->name);
+			mem_free(r->json);
+			(*dropped)++;
+			continue;
+		}
+		if (keep != i)
+			s->objs[keep] = *r;
+		keep++;
+	}
+	s->n = keep;
 	return rc;
 }
 
@@ -802,6 +940,49 @@ out:
 	return rc;
 }
 
+/*
+ * The verdict on r, whose reply is obj: its own, or with the object it
+ * depends on (a HelmChart's install Job, a Pending PVC's StorageClass).
+ */
+static enum health judge(struct kube *k, const struct release_obj *r,
+			 const struct node *obj, struct buf *m)
+{
+	enum health h = health_of(obj, m);
+	struct buf body = BUF_INIT(OBJECT_JSON_MAX);
+	struct health_ref ref;
+	struct doc *dd = NULL;
+	const char *stale = NULL;
+	int64_t gen = 0;
+	int rc;
+
+	/* the chart's spec changed since the Job was made: that Job is stale */
+	if (r->dep_uid[0] &&
+	    (node_int64(node_path(obj, "metadata.generation"), 1, INT64_MAX, &gen) ||
+	     gen != r->dep_gen))
+		stale = r->dep_uid;
+	if (!(h == HEALTH_IN_PROGRESS || (h == HEALTH_FAILED && stale)) ||
+	    !health_dependency(obj, &ref))
+		return h;
+	{
+		struct kube_object dep = { ref.api_version, ref.kind, ref.namespace, ref.name,
+					   NULL, 0, NULL };
+
+		rc = kube_get(k, &dep, &body);
+	}
+	if (!rc)
+		rc = doc_load("object", body.data, body.len, NULL, &dd);
+	if (!rc || rc == E_NOTFOUND) {
+		h = health_with(obj, rc ? NULL : doc_root(dd, 0), stale, m);
+	} else {
+		buf_reset(m);
+		buf_addf(m, "%s %s: waiting for %s %s: %s", r->kind, r->name, ref.kind,
+			 ref.name, err_str(rc));
+	}
+	doc_free(dd);
+	buf_free(&body);
+	return h;
+}
+
 enum health apply_health(struct kube *k, struct release_set *s, struct buf *msg)
 {
 	struct kube_object *objs = mem_zalloc(s->n ? s->n : 1, sizeof(*objs));
@@ -809,56 +990,50 @@ enum health apply_health(struct kube *k, struct release_set *s, struct buf *msg)
 	enum health *v = mem_zalloc(s->n ? s->n : 1, sizeof(*v));
 	char **why = mem_zalloc(s->n ? s->n : 1, sizeof(*why));
 	enum health verdict = HEALTH_UNKNOWN;
-	size_t which = 0;
+	size_t which = 0, nget = 0;
 	int rc;
 
 	if (!objs || !res || !v || !why)
 		goto out;
+	/* only what was not Current at an earlier poll: it is fetched no more */
 	for (size_t i = 0; i < s->n; i++)
-		to_kube(&s->objs[i], &objs[i]);
-	rc = kube_get_batch(k, objs, s->n, 0, res);
-	for (size_t i = 0; i < s->n; i++) {
+		if (!s->objs[i].current)
+			to_kube(&s->objs[i], &objs[nget++]);
+	rc = kube_get_batch(k, objs, nget, 0, res);
+	for (size_t i = 0, j = 0; i < s->n; i++) {
 		struct release_obj *r = &s->objs[i];
 		struct buf m = BUF_INIT(1024);
-		struct health_ref ref;
 		struct doc *d = NULL;
 
-		if (rc == E_UNAVAILABLE || res[i].err == E_UNAVAILABLE) {
+		if (r->current) {
+			v[i] = HEALTH_CURRENT;
+			why[i] = NULL;
+			continue;
+		}
+		if (rc == E_UNAVAILABLE || res[j].err == E_UNAVAILABLE) {
 			v[i] = HEALTH_UNKNOWN;
 			buf_addf(&m, "%s %s: API unreachable", r->kind, r->name);
-		} else if (res[i].err) {
+		} else if (res[j].err == E_NOTFOUND && ttl_job(r) && (r->applied || r->seen)) {
+			v[i] = HEALTH_CURRENT;
+			buf_addf(&m, "%s %s: finished and removed by the TTL controller "
+				 "(ttlSecondsAfterFinished)", r->kind, r->name);
+			log_info("%s/%lld: %s", s->app, (long long)s->sequence, m.data);
+		} else if (res[j].err) {
 			v[i] = HEALTH_IN_PROGRESS;        /* not there (yet) */
 			buf_addf(&m, "%s %s: %s", r->kind, r->name,
-				 res[i].err == E_NOTFOUND ? "not found" : err_str(res[i].err));
-		} else if (doc_load("object", res[i].object, res[i].object_len, NULL, &d)) {
+				 res[j].err == E_NOTFOUND ? "not found" : err_str(res[j].err));
+		} else if (doc_load("object", res[j].object, res[j].object_len, NULL, &d)) {
 			v[i] = HEALTH_UNKNOWN;
 			buf_addf(&m, "%s %s: unreadable reply", r->kind, r->name);
 		} else {
-			v[i] = health_of(doc_root(d, 0), &m);
-			if (health_dependency(doc_root(d, 0), &ref)) {
-				/* a k3s HelmChart is as healthy as its install Job */
-				struct kube_object dep = { ref.api_version, ref.kind, ref.namespace,
-							   ref.name, NULL, 0, NULL };
-				struct buf body = BUF_INIT(OBJECT_JSON_MAX);
-				struct doc *dd = NULL;
-
-				buf_reset(&m);
-				if (kube_get(k, &dep, &body) == 0 &&
-				    doc_load("object", body.data, body.len, NULL, &dd) == 0) {
-					v[i] = health_of(doc_root(dd, 0), &m);
-				} else {
-					v[i] = HEALTH_IN_PROGRESS;
-					buf_addf(&m, "%s %s: waiting for %s %s", r->kind, r->name,
-						 ref.kind, ref.name);
-				}
-				doc_free(dd);
-				buf_free(&body);
-			}
+			r->seen = 1;
+			v[i] = judge(k, r, doc_root(d, 0), &m);
 		}
 		r->health = v[i];
+		r->current = v[i] == HEALTH_CURRENT;
 		why[i] = buf_detach(&m, NULL);
 		doc_free(d);
-		kube_result_free(&res[i]);
+		kube_result_free(&res[j++]);
 	}
 	verdict = health_combine(v, s->n, &which);
 	if (s->n && why[which])

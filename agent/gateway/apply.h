@@ -69,6 +69,10 @@ struct release_obj {
 	int recreate;                           /* may be deleted and re-created when
 						 * a field it changes is immutable */
 	enum health health;
+	int current;                            /* judged Current: not polled again */
+	int seen;                               /* a health poll found it */
+	char dep_uid[64];                       /* HelmChart: its Job's uid before the apply */
+	int64_t dep_gen;                        /* ... and the chart's generation then (0: none) */
 };
 
 struct release_set {
@@ -131,6 +135,15 @@ const char *apply_refusal(const struct release_set *s);
 int apply_observe(struct kube *k, struct release_set *s);
 
 /*
+ * Take out of s the Jobs with spec.ttlSecondsAfterFinished that are gone
+ * from the cluster (404): the TTL controller removed them once they
+ * finished, and applying them again would run them again (drift
+ * correction must not). *dropped counts them. 0, or the API's error (an
+ * error is never read as "gone": nothing is dropped for it).
+ */
+int apply_drop_finished(struct kube *k, struct release_set *s, size_t *dropped);
+
+/*
  * Delete the objects of old that are not in keep (keep may be NULL:
  * delete all of old), and only those that still carry LABEL_APP = app in
  * the cluster and are not annotated prune: disabled; never the namespaces
@@ -146,10 +159,14 @@ int apply_prune(struct kube *k, const char *app, const struct release_set *old,
 		const struct release_set *keep, size_t *deleted);
 
 /*
- * Judge the release once: fetch every object and combine the verdicts
- * (a HelmChart is judged by its install Job). Returns the verdict; an
- * unreachable API gives HEALTH_UNKNOWN. msg gets the first object that is
- * not Current, with its reason.
+ * Judge the release once: fetch every object not yet found Current by an
+ * earlier call on s and combine the verdicts (a HelmChart is judged by the
+ * install Job made for its current generation, a Pending PVC with its
+ * StorageClass). A Job with spec.ttlSecondsAfterFinished that is gone
+ * (404) after this release applied it or a poll saw it was removed by the
+ * TTL controller: Current. Returns the verdict; an unreachable API gives
+ * HEALTH_UNKNOWN. msg gets the first object that is not Current, with its
+ * reason.
  */
 enum health apply_health(struct kube *k, struct release_set *s, struct buf *msg);
 

@@ -7,7 +7,8 @@
  *   [ks-status]   sigs.k8s.io/cli-utils pkg/kstatus/status/status.go (Compute)
  *   [kubectl]     kubectl polymorphichelpers/rollout_status.go
  *   [k8s-types]   k8s.io/api core, apps, batch, apiextensions types.go
- *   [helm-ctl]    k3s-io/helm-controller pkg/apis/helm.cattle.io/v1/types.go
+ *   [helm-ctl]    k3s-io/helm-controller pkg/apis/helm.cattle.io/v1/types.go,
+ *                 pkg/controllers/chart/chart.go (install Job naming, replace)
  *
  * Order (as kstatus Compute): the generic rules first, for every kind
  * (deletion, generation, Reconciling/Stalled); then the kind's own rule
@@ -32,7 +33,15 @@
  *   - DaemonSet with updateStrategy OnDelete is not waited for to update
  *     its pods (nobody deletes them), like StatefulSet OnDelete in kstatus;
  *   - Job FailureTarget=True (failure decided, pods being stopped) is Failed;
- *   - HelmChart (k3s) has a rule: its install Job decides.
+ *   - HelmChart (k3s) has a rule: its install Job decides, and only the
+ *     Job made for the chart's current generation (health_with());
+ *   - a PVC Pending in a WaitForFirstConsumer class is Current (kstatus:
+ *     InProgress until Bound), see pvc_with_class().
+ * What we relied on from [ks-core] (read at cli-utils master, 2026): the
+ * per-kind table, which phases and conditions are terminal, that a Job is
+ * Current when suspended only if spec.suspend and Suspended=True agree
+ * (jobConditions), and that a PVC is InProgress until Bound
+ * (pvcConditions, which we refine); the code is ours.
  */
 #include <stdarg.h>
 #include <stdint.h>
@@ -447,13 +456,22 @@ static enum health judge_job(struct ctx *c)
 		return say(c, HEALTH_CURRENT, "Complete: %lld succeeded",
 			   (long long)int_or(o, "status.succeeded", 0));
 	/*
-	 * kstatus counts a suspended Job as Current: it waits for someone to
-	 * resume it, not for the cluster. spec.suspend counts too, since the
-	 * Suspended condition comes a moment later.
+	 * Suspended: waiting for someone to resume it, not for the cluster
+	 * (Current, as [ks-core] jobConditions). Only when both agree: spec.suspend asks for it
+	 * and the job controller's Suspended=True says it happened. One
+	 * without the other is a transition — a Job created suspended and not
+	 * yet synced, or one resumed whose condition still says Suspended (k3s
+	 * helm-controller creates its install Jobs suspended, then resumes
+	 * them) — and is waited for.
 	 */
-	if (cond_true(o, "Suspended") ||
-	    (node_bool(node_path(o, "spec.suspend"), &suspend) == 0 && suspend))
+	if (node_bool(node_path(o, "spec.suspend"), &suspend) != 0)
+		suspend = 0;
+	if (suspend && cond_true(o, "Suspended"))
 		return say(c, HEALTH_CURRENT, "suspended");
+	if (suspend)
+		return say(c, HEALTH_IN_PROGRESS, "suspend requested, not yet Suspended");
+	if (cond_true(o, "Suspended"))
+		return say(c, HEALTH_IN_PROGRESS, "resumed, still Suspended");
 	/* Differs: kstatus says Current once started; a release waits for it. */
 	if (!str_at(o, "status.startTime"))
 		return say(c, HEALTH_IN_PROGRESS, "not started");
@@ -539,6 +557,8 @@ static enum health judge_pod(struct ctx *c)
  * PersistentVolumeClaim. [ks-core] pvcConditions; phases per [k8s-types]:
  * Pending, Bound, Lost (the bound volume is gone: it will not come back
  * by itself; differs: kstatus says InProgress for any phase but Bound).
+ * A Pending claim of a named class is decided with its StorageClass, see
+ * pvc_with_class().
  */
 static enum health judge_pvc(struct ctx *c)
 {
@@ -549,6 +569,39 @@ static enum health judge_pvc(struct ctx *c)
 	if (eq(phase, "Lost"))
 		return say(c, HEALTH_FAILED, "Lost: its volume is gone");
 	return say(c, HEALTH_IN_PROGRESS, "%.20s, not Bound", phase ? phase : "no phase yet");
+}
+
+/* The annotation the scheduler sets on a claim once a Pod using it is placed. */
+#define SELECTED_NODE "volume.kubernetes.io/selected-node"
+
+/*
+ * Differs from kstatus (Pending is InProgress there): a claim of a class
+ * with volumeBindingMode WaitForFirstConsumer — k3s's default local-path —
+ * stays Pending by design until a Pod that uses it is scheduled; the
+ * volume is provisioned then, on that Pod's node. Waiting for it would
+ * fail every release with a claim that nothing mounts yet, so it is
+ * Current; once the scheduler picked a node (the selected-node
+ * annotation), provisioning is under way and is waited for again.
+ * [k8s-types] storage/v1 VolumeBindingMode; the annotation is the one
+ * kube-scheduler's volume binder writes.
+ */
+static enum health pvc_with_class(struct ctx *c, const struct node *sc)
+{
+	const char *mode = sc ? str_at(sc, "volumeBindingMode") : NULL;
+	const struct node *ann = node_path(c->obj, "metadata.annotations");
+	const char *node = ann ? node_str(node_map_get(ann, SELECTED_NODE)) : NULL;
+
+	if (!sc)
+		return say(c, HEALTH_IN_PROGRESS, "Pending: StorageClass %.253s not found",
+			   text_at(c->obj, "spec.storageClassName"));
+	if (!eq(mode, "WaitForFirstConsumer"))
+		return judge_pvc(c);
+	if (node && *node)
+		return say(c, HEALTH_IN_PROGRESS, "Pending: being provisioned on node %.253s",
+			   node);
+	return say(c, HEALTH_CURRENT, "Pending: waits for its first consumer "
+		   "(StorageClass %.253s binds WaitForFirstConsumer)",
+		   text_at(c->obj, "spec.storageClassName"));
 }
 
 /*
@@ -591,8 +644,9 @@ static enum health judge_crd(struct ctx *c)
 
 /*
  * k3s HelmChart. [helm-ctl]: status.jobName names the install Job (in the
- * chart's namespace) and conditions JobCreated, Failed. The Job's verdict
- * is the chart's: see health_dependency(). Failed=True is final here.
+ * chart's namespace, "helm-install-<chart>") and conditions JobCreated,
+ * Failed. The Job's verdict is the chart's: see helmchart_with_job().
+ * Failed=True is final here.
  */
 static enum health judge_helmchart(struct ctx *c)
 {
@@ -604,6 +658,38 @@ static enum health judge_helmchart(struct ctx *c)
 	if (!job || !*job)
 		return say(c, HEALTH_IN_PROGRESS, "waiting for helm-controller to create the install Job");
 	return say(c, HEALTH_IN_PROGRESS, "install Job %.253s decides", job);
+}
+
+/*
+ * The chart and its install Job (NULL: not there). [helm-ctl]
+ * pkg/controllers/chart/chart.go: on a change of the chart, helm-controller
+ * suspends the current Job, deletes it and creates a new one of the same
+ * name — suspended, resumed once the job controller has synced it. Until
+ * then the Job under that name is the previous generation's, and it still
+ * says Complete: stale_uid is that Job's uid (recorded before the apply),
+ * and a Job with it is not the chart's verdict. Only a Complete Job
+ * (Complete=True, not a suspended one) makes the chart Current.
+ */
+static enum health helmchart_with_job(struct ctx *c, const struct node *job,
+				      const char *stale_uid)
+{
+	struct ctx jc = { .obj = job, .kind = "Job" };
+	const char *name = text_at(c->obj, "status.jobName");
+	enum health h;
+
+	if (!job)
+		return say(c, HEALTH_IN_PROGRESS, "waiting for its install Job %.253s", name);
+	if (stale_uid && *stale_uid && eq(str_at(job, "metadata.uid"), stale_uid))
+		return say(c, HEALTH_IN_PROGRESS, "install Job %.253s is the previous "
+			   "generation's; waiting for helm-controller to replace it", name);
+	if (judge_generic(&jc, &h))
+		h = h == HEALTH_FAILED ? h : HEALTH_IN_PROGRESS;
+	else
+		h = judge_job(&jc);
+	if (h == HEALTH_CURRENT && !cond_true(job, "Complete"))
+		h = HEALTH_IN_PROGRESS;         /* suspended: not run yet */
+	text_clean(jc.text);
+	return say(c, h, "install Job %.253s: %s", name, jc.text);
 }
 
 /* --- dispatch ------------------------------------------------------------- */
@@ -662,11 +748,23 @@ const char *health_name(enum health h)
 	return "Unknown";
 }
 
+/* "<Kind> <ns>/<name>: <reason>" into msg, which was reset. */
+static void message(struct ctx *c, struct buf *msg)
+{
+	const char *ns = str_at(c->obj, "metadata.namespace");
+	const char *name = str_at(c->obj, "metadata.name");
+
+	buf_reset(msg);
+	text_clean(c->text);
+	/* Best effort: a message that does not fit is left out, never the verdict. */
+	buf_addf(msg, "%.63s %.253s%s%.253s: %s", c->kind, ns && *ns ? ns : "",
+		 ns && *ns ? "/" : "", name ? name : "(unnamed)", c->text);
+}
+
 enum health health_of(const struct node *obj, struct buf *msg)
 {
 	struct ctx c = { .obj = obj };
 	const struct rule *r;
-	const char *ns, *name;
 	enum health h;
 
 	if (msg)
@@ -681,30 +779,73 @@ enum health health_of(const struct node *obj, struct buf *msg)
 		r = rule_find(obj);
 		h = r ? r->judge(&c) : judge_default(&c);
 	}
-	if (msg) {
-		ns = str_at(obj, "metadata.namespace");
-		name = str_at(obj, "metadata.name");
-		text_clean(c.text);
-		/* Best effort: a message that does not fit is left out, never the verdict. */
-		buf_addf(msg, "%.63s %.253s%s%.253s: %s", c.kind, ns && *ns ? ns : "",
-			 ns && *ns ? "/" : "", name ? name : "(unnamed)", c.text);
-	}
+	if (msg)
+		message(&c, msg);
 	return h;
+}
+
+/* A PersistentVolumeClaim waiting for a volume, of a named class. */
+static int pvc_pending_in_class(const struct node *obj)
+{
+	const char *av = str_at(obj, "apiVersion"), *sc = str_at(obj, "spec.storageClassName");
+	const char *phase = str_at(obj, "status.phase");
+
+	return av && group_is(av, "") && eq(str_at(obj, "kind"), "PersistentVolumeClaim") &&
+	       sc && *sc && !eq(phase, "Bound") && !eq(phase, "Lost");
+}
+
+static int is_helmchart(const struct node *obj)
+{
+	const char *av = str_at(obj, "apiVersion");
+
+	return av && group_is(av, "helm.cattle.io") && eq(str_at(obj, "kind"), "HelmChart");
 }
 
 int health_dependency(const struct node *obj, struct health_ref *ref)
 {
-	const char *av = str_at(obj, "apiVersion");
 	const char *job = str_at(obj, "status.jobName");
 
-	if (!av || !group_is(av, "helm.cattle.io") || !eq(str_at(obj, "kind"), "HelmChart") ||
-	    !job || !*job)
+	if (obj && obj->type == NODE_MAP && pvc_pending_in_class(obj) &&
+	    !str_at(obj, "metadata.deletionTimestamp")) {
+		ref->api_version = "storage.k8s.io/v1";
+		ref->kind = "StorageClass";
+		ref->namespace = NULL;
+		ref->name = str_at(obj, "spec.storageClassName");
+		return 1;
+	}
+	if (!obj || obj->type != NODE_MAP || !is_helmchart(obj) || !job || !*job)
 		return 0;
 	ref->api_version = "batch/v1";
 	ref->kind = "Job";
 	ref->namespace = str_at(obj, "metadata.namespace");
 	ref->name = job;
 	return 1;
+}
+
+enum health health_with(const struct node *obj, const struct node *dep,
+			const char *stale_uid, struct buf *msg)
+{
+	struct ctx c = { .obj = obj };
+	struct health_ref ref;
+	enum health h = health_of(obj, msg);
+	int stale = stale_uid && *stale_uid && is_helmchart(obj);
+
+	/*
+	 * Only where the object's own verdict leaves the question open; and
+	 * for a changed HelmChart also when it says Failed: until its Job is
+	 * replaced, that condition is the previous generation's (a rollback
+	 * after a failed install re-applies a chart that still says so).
+	 */
+	if (!(h == HEALTH_IN_PROGRESS || (h == HEALTH_FAILED && stale)) ||
+	    !health_dependency(obj, &ref))
+		return h;
+	if (dep && (dep->type != NODE_MAP || !eq(str_at(dep, "kind"), ref.kind)))
+		return h;       /* not the object asked for: keep the own verdict */
+	c.kind = str_at(obj, "kind");
+	h = is_helmchart(obj) ? helmchart_with_job(&c, dep, stale_uid) : pvc_with_class(&c, dep);
+	if (msg)
+		message(&c, msg);
+	return h;
 }
 
 /* Worse verdicts rank higher. */

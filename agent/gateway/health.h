@@ -47,29 +47,44 @@ const char *health_name(enum health h);
 enum health health_of(const struct node *obj, struct buf *msg);
 
 /*
- * Another object whose verdict decides obj's. Today only a k3s HelmChart
- * (helm.cattle.io): helm-controller installs the chart with a Job named in
- * status.jobName, in the chart's namespace. The fields fit a struct
- * kube_object; they point into obj's doc and static strings (valid until
- * doc_free()).
+ * Another object whose verdict decides obj's, when obj's own is
+ * InProgress. A k3s HelmChart (helm.cattle.io): helm-controller installs
+ * the chart with a Job named in status.jobName, in the chart's namespace.
+ * A PersistentVolumeClaim not yet Bound, of a named class: its
+ * StorageClass (cluster-scoped), whose volumeBindingMode says whether
+ * Pending is the expected state. The fields fit a struct kube_object; they
+ * point into obj's doc and static strings (valid until doc_free()).
  */
 struct health_ref {
-	const char *api_version;    /* "batch/v1" */
-	const char *kind;           /* "Job" */
-	const char *namespace;      /* NULL for a cluster-scoped obj */
+	const char *api_version;    /* "batch/v1", "storage.k8s.io/v1" */
+	const char *kind;           /* "Job", "StorageClass" */
+	const char *namespace;      /* NULL for a cluster-scoped ref */
 	const char *name;
 };
 
 /*
- * 1 and *ref when obj's verdict is that of another object, 0 otherwise.
- * The caller does:
- *     h = health_of(obj, msg);
- *     if (h == HEALTH_IN_PROGRESS && health_dependency(obj, &ref))
- *         h = health_of(<ref fetched>, msg);   (404: keep InProgress)
- * health_of() itself already answers Failed (HelmChart Failed=True),
- * Terminating, and InProgress while there is no jobName yet.
+ * 1 and *ref when obj's verdict may depend on another object, 0 otherwise.
+ * The caller fetches ref and asks health_with().
  */
 int health_dependency(const struct node *obj, struct health_ref *ref);
+
+/*
+ * The verdict on obj with the object its verdict depends on: dep is the
+ * root of ref's reply, or NULL when the API answered 404 (the caller must
+ * not pass NULL for any other error: it keeps health_of()'s InProgress
+ * instead). stale_uid (may be NULL) is, for a HelmChart whose spec changed
+ * in this release, the uid its install Job had before the apply: a Job with
+ * that uid is the previous generation's and decides nothing. Without a
+ * dependency, the same as health_of(). msg as in health_of().
+ *   HelmChart: Current only when its install Job is Complete; Failed when
+ *   the Job failed; InProgress while it is missing, stale, suspended or
+ *   running. With stale_uid, the chart's own Failed=True is not final
+ *   either (it may be about the previous generation): the Job decides.
+ *   PVC: Pending in a WaitForFirstConsumer class without a selected node
+ *   is Current; a missing class keeps it InProgress.
+ */
+enum health health_with(const struct node *obj, const struct node *dep,
+			const char *stale_uid, struct buf *msg);
 
 /*
  * The verdict on a whole release from the verdicts v[0..n): the worst one,

@@ -11,6 +11,14 @@
 # pointing at the cluster (k3s: /etc/rancher/k3s/k3s.yaml) and pulls the
 # public nginx image; without KUBECONFIG it says it skipped and exits 0.
 #
+# Scenario (5), k3s's own controllers and a restart: a TTL-0 Job (removed
+# by the TTL controller once done: healthy, and drift does not re-run it), a
+# standalone local-path PVC (Pending until a Pod mounts it: healthy), and
+# k3s restarted during an apply and during a health wait: no release may
+# fail for it (exit 3, "unknown", then done by the next `once`). The restart
+# runs K3S_RESTART (default `systemctl restart k3s` when that unit exists and
+# we are root); without one, the restarts are skipped and said so.
+#
 # usage: KUBECONFIG=/etc/rancher/k3s/k3s.yaml OUTPOST=build/x86_64/outpost bash tests/e2e/k3s.sh
 set -u
 if [ -z "${KUBECONFIG:-}" ]; then
@@ -22,7 +30,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 OUTPOST=${OUTPOST:-$ROOT/build/x86_64/outpost}
 TMP=$(mktemp -d)
 NS=outpost-e2e-$$
-trap 'kubectl delete namespace "$NS" --wait=false >/dev/null 2>&1; rm -rf "$TMP"' EXIT
+trap 'kubectl delete namespace "$NS" "${NS}-5" --wait=false >/dev/null 2>&1; rm -rf "$TMP"' EXIT
 cd "$TMP"
 n=0 pass=0 fail=0
 check() { local d=$1; shift; n=$((n + 1)); if "$@" >/dev/null 2>&1; then pass=$((pass + 1)); echo "ok $n - $d"; else fail=$((fail + 1)); echo "not ok $n - $d"; fi; }
@@ -85,7 +93,7 @@ s = open(p).read().replace("apps: [{name: e2e, namespace: %s}]" % ns,
     "{name: chart, namespace: %s-h}, {name: crds, namespace: %s-c}]" % (ns, ns, ns, ns))
 open(p, "w").write(s)
 PY
-trap 'for s in "" -r -h -c -x; do kubectl delete namespace "$NS$s" --wait=false >/dev/null 2>&1; done
+trap 'for s in "" -r -h -c -x -5; do kubectl delete namespace "$NS$s" --wait=false >/dev/null 2>&1; done
       kubectl delete crd "gadgets.$NS.example.com" --wait=false >/dev/null 2>&1; rm -rf "$TMP"' EXIT
 
 # --- (1) discovery, and a re-apply that changes nothing ------------------------
@@ -228,5 +236,93 @@ op import crds-3.bundle 2>log; check "(4) installed again at once (namespace ter
 check "(4) ... the custom resource is back" kubectl get gadget g1 -n "$X"
 kubectl patch gadget g1 -n "$X" --type=merge -p '{"metadata":{"finalizers":null}}' >/dev/null 2>&1
 
+# --- (5) k3s's controllers: TTL Job, local-path PVC, restarts -----------------
+NS5=${NS}-5
+RESTART=${K3S_RESTART:-}
+if [ -z "$RESTART" ] && [ "$(id -u)" = 0 ] && systemctl cat k3s >/dev/null 2>&1; then
+	RESTART="systemctl restart k3s"
+fi
+mkdir -p e5-1 e5-2 e5-3
+printf 'apiVersion: v1\nkind: Namespace\nmetadata: {name: %s}\n' "$NS5" > e5-1/00-ns.yaml
+cat > e5-1/10-batch.yaml <<YAML
+apiVersion: batch/v1
+kind: Job
+metadata: {name: once, namespace: $NS5}
+spec:
+  ttlSecondsAfterFinished: 0
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{name: once, image: "busybox:1.36", command: ["sh", "-c", "sleep 2"]}]
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: data, namespace: $NS5}
+spec:
+  accessModes: [ReadWriteOnce]
+  storageClassName: local-path
+  resources: {requests: {storage: 64Mi}}
+YAML
+# e5-2: many objects (a long apply); e5-3: a slow readiness (a long health wait)
+cp e5-1/00-ns.yaml e5-2/; cp e5-1/00-ns.yaml e5-3/
+for i in $(seq 1 150); do
+	printf -- '---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm-%s, namespace: %s}\ndata: {i: "%s"}\n' "$i" "$NS5" "$i"
+done > e5-2/20-cms.yaml
+cat > e5-3/20-web.yaml <<YAML
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: slow, namespace: $NS5}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: slow}}
+  template:
+    metadata: {labels: {app: slow}}
+    spec:
+      containers:
+      - name: web
+        image: nginx:1.27-alpine
+        readinessProbe: {httpGet: {path: /, port: 80}, initialDelaySeconds: 25}
+YAML
+for v in 1 2 3; do
+	$OUTPOST bundle pack --app e5 --version $v --sequence $v e5-$v -o e5-$v.bundle \
+		--key k.key --health-timeout 180 >/dev/null 2>&1
+done
+sed -e "s/^apps: .*/apps: [{name: e5, namespace: $NS5}]/" \
+	-e "s#state_dir: .*#state_dir: $TMP/state5#" config.yaml > config5.yaml
+op5() { $OUTPOST --config "$TMP/config5.yaml" "$@"; }
+# settle PASSES: `once` until e5 sequence N is current (an exit 3 is a restart)
+settle() {
+	for _ in $(seq 1 "${2:-30}"); do
+		op5 status | grep -q "^e5: current sequence $1 " && return 0
+		op5 once >>log5 2>&1
+		sleep 2
+	done
+	op5 status | grep -q "^e5: current sequence $1 "
+}
+op5 import e5-1.bundle 2>log5; rc=$?
+echo "# (5) TTL-0 Job + local-path PVC: import exit $rc"
+check "(5) a TTL-0 Job and a local-path PVC nothing mounts: healthy, not failed" test $rc -eq 0
+check "(5) the TTL controller removed the finished Job" bash -c "! kubectl get job once -n $NS5"
+check "(5) the PVC is Pending (WaitForFirstConsumer) and that is healthy" \
+	test "$(kubectl get pvc data -n "$NS5" -o jsonpath='{.status.phase}')" = Pending
+op5 once 2>>log5
+check "(5) drift correction does not re-run the finished Job" bash -c "! kubectl get job once -n $NS5"
+if [ -n "$RESTART" ]; then
+	op5 import e5-2.bundle 2>>log5 & pid=$!
+	sleep 0.3; echo "# (5) restarting k3s during the apply: $RESTART"; $RESTART
+	wait $pid; rc=$?
+	echo "# (5) import during the restart: exit $rc"
+	check "(5) k3s restarted during the apply: not failed (exit $rc)" test $rc -ne 1
+	check "(5) ... and it is applied and healthy afterwards" settle 2
+	op5 import e5-3.bundle 2>>log5 & pid=$!
+	sleep 8; echo "# (5) restarting k3s during the health wait: $RESTART"; $RESTART
+	wait $pid; rc=$?
+	echo "# (5) import during the restart: exit $rc"
+	check "(5) k3s restarted during the health wait: not failed (exit $rc)" test $rc -ne 1
+	check "(5) ... and it becomes healthy afterwards" settle 3 60
+	check "(5) no release of e5 failed" bash -c "! $OUTPOST --config $TMP/config5.yaml history e5 | grep -q -- '-> failed'"
+else
+	echo "# (5) skipped the k3s restarts: set K3S_RESTART (e.g. 'sudo systemctl restart k3s')"
+fi
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

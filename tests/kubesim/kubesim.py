@@ -4,7 +4,7 @@
 Usage: python3 kubesim.py --dir DIR [--port 0] [--latency-ms N]
                           [--error-rate F] [--seed N] [--ready-ms N]
 
-Writes DIR/{ca,server,client}.{crt,key}, DIR/token, DIR/kubeconfig,
+Writes DIR/{ca,client-ca,server,client}.{crt,key}, DIR/token, DIR/kubeconfig,
 DIR/port and, once listening, DIR/ready. See README.md.
 """
 
@@ -32,8 +32,17 @@ def parse_args(argv):
                         help="default delay before workloads become ready")
     parser.add_argument("--crd-delay-ms", type=int, default=50,
                         help="delay before a new CRD is established")
+    parser.add_argument("--crd-discovery-delay-ms", type=int, default=0,
+                        help="delay after a CRD is Established before its "
+                        "kinds are served and in discovery")
+    parser.add_argument("--helm-job-delay-ms", type=int, default=300,
+                        help="delay before helm-controller replaces the "
+                        "install Job of a changed HelmChart")
     parser.add_argument("--history", type=int, default=10000,
                         help="watch events kept for resuming watches")
+    parser.add_argument("--credentials", choices=pki.STYLES, default="plain",
+                        help="k3s: SEC1 EC keys and a client certificate "
+                        "chain in the kubeconfig, as k3s writes them")
     parser.add_argument("--verbose", action="store_true",
                         help="log every request to stderr")
     return parser.parse_args(argv)
@@ -52,14 +61,17 @@ def main(argv=None):
     ready = os.path.join(directory, "ready")
     if os.path.exists(ready):
         os.remove(ready)
-    pki.ensure(directory)
+    pki.ensure(directory, args.credentials)
     knobs = Knobs(latency_ms=args.latency_ms, error_rate=args.error_rate,
                   error_code=args.error_code, ready_ms=args.ready_ms,
-                  crd_delay_ms=args.crd_delay_ms)
+                  crd_delay_ms=args.crd_delay_ms,
+                  crd_discovery_delay_ms=args.crd_discovery_delay_ms,
+                  helm_job_delay_ms=args.helm_job_delay_ms)
     sim = Simulator(knobs, args.history, args.seed, pki.read_token(directory))
     server = Server(("127.0.0.1", args.port), sim, tls_context(directory),
                     args.verbose)
     port = server.server_address[1]
+    server.pki_dir = directory
     pki.write_kubeconfig(directory, port)
     write_file(os.path.join(directory, "port"), f"{port}\n")
 

@@ -297,13 +297,17 @@ static const struct row rows[] = {
 	  "{" META("Job", "batch/v1") ",'status':{'conditions':[{'type':'FailureTarget',"
 	  "'status':'True','reason':'PodFailurePolicy'}]}}",
 	  HEALTH_FAILED, "Failed: PodFailurePolicy" },
-	{ "Job suspended by spec.suspend",
+	{ "Job suspended: spec.suspend and the Suspended condition agree",
+	  "{" META("Job", "batch/v1") ",'spec':{'suspend':true},'status':{'conditions':["
+	  "{'type':'Suspended','status':'True','reason':'JobSuspended'}]}}",
+	  HEALTH_CURRENT, "suspended" },
+	{ "Job spec.suspend only: not yet synced by the job controller",
 	  "{" META("Job", "batch/v1") ",'spec':{'suspend':true}}",
-	  HEALTH_CURRENT, "suspended" },
-	{ "Job suspended by condition",
-	  "{" META("Job", "batch/v1") ",'status':{'conditions':[{'type':'Suspended',"
-	  "'status':'True'}]}}",
-	  HEALTH_CURRENT, "suspended" },
+	  HEALTH_IN_PROGRESS, "suspend requested, not yet Suspended" },
+	{ "Job Suspended condition only: resumed, condition not yet updated",
+	  "{" META("Job", "batch/v1") ",'spec':{'suspend':false},'status':{'conditions':["
+	  "{'type':'Suspended','status':'True'}]}}",
+	  HEALTH_IN_PROGRESS, "resumed, still Suspended" },
 	{ "Job spec.suspend false and running",
 	  "{" META("Job", "batch/v1") ",'spec':{'suspend':false},"
 	  "'status':{'startTime':'2026-01-01T00:00:00Z','active':1,'failed':2}}",
@@ -559,6 +563,132 @@ static void test_dependency(void)
 	buf_free(&msg);
 }
 
+/* --- dependency (PVC → StorageClass, HelmChart → its current Job) ---------- */
+
+static void test_pvc_class(void)
+{
+	struct health_ref ref = { 0 };
+	struct buf msg = BUF_INIT(4096);
+	struct doc *pvc, *wffc, *immediate, *picked, *bound, *other;
+
+	pvc = load("{'apiVersion':'v1','kind':'PersistentVolumeClaim','metadata':{'name':"
+		   "'data','namespace':'db'},'spec':{'storageClassName':'local-path'},"
+		   "'status':{'phase':'Pending'}}");
+	wffc = load("{'apiVersion':'storage.k8s.io/v1','kind':'StorageClass','metadata':"
+		    "{'name':'local-path'},'provisioner':'rancher.io/local-path',"
+		    "'volumeBindingMode':'WaitForFirstConsumer'}");
+	immediate = load("{'apiVersion':'storage.k8s.io/v1','kind':'StorageClass','metadata':"
+			 "{'name':'local-path'},'volumeBindingMode':'Immediate'}");
+	check_int(health_dependency(doc_root(pvc, 0), &ref), ==, 1);
+	check_str(ref.api_version, "storage.k8s.io/v1");
+	check_str(ref.kind, "StorageClass");
+	check(ref.namespace == NULL);
+	check_str(ref.name, "local-path");
+	/* alone: Pending is InProgress (kstatus) */
+	check_int(health_of(doc_root(pvc, 0), &msg), ==, HEALTH_IN_PROGRESS);
+	/* WaitForFirstConsumer: Pending is what it does until a Pod uses it */
+	check_int(health_with(doc_root(pvc, 0), doc_root(wffc, 0), NULL, &msg), ==,
+		  HEALTH_CURRENT);
+	check(strstr(msg.data, "PersistentVolumeClaim db/data: Pending: waits for its first "
+		     "consumer") != NULL);
+	check_int(health_with(doc_root(pvc, 0), doc_root(immediate, 0), NULL, &msg), ==,
+		  HEALTH_IN_PROGRESS);
+	check_str(msg.data, "PersistentVolumeClaim db/data: Pending, not Bound");
+	/* the class is gone (404): not Current */
+	check_int(health_with(doc_root(pvc, 0), NULL, NULL, &msg), ==, HEALTH_IN_PROGRESS);
+	check(strstr(msg.data, "StorageClass local-path not found") != NULL);
+	/* the reply is not a StorageClass: the own verdict stands */
+	check_int(health_with(doc_root(pvc, 0), doc_root(pvc, 0), NULL, &msg), ==,
+		  HEALTH_IN_PROGRESS);
+	/* a node was picked: provisioning is under way, waited for */
+	picked = load("{'apiVersion':'v1','kind':'PersistentVolumeClaim','metadata':{'name':"
+		      "'data','annotations':{'volume.kubernetes.io/selected-node':'gw1'}},"
+		      "'spec':{'storageClassName':'local-path'},'status':{'phase':'Pending'}}");
+	check_int(health_with(doc_root(picked, 0), doc_root(wffc, 0), NULL, &msg), ==,
+		  HEALTH_IN_PROGRESS);
+	check(strstr(msg.data, "being provisioned on node gw1") != NULL);
+	/* Bound, or no class named: no dependency */
+	bound = load("{'apiVersion':'v1','kind':'PersistentVolumeClaim','metadata':{'name':"
+		     "'data'},'spec':{'storageClassName':'local-path'},'status':{'phase':'Bound'}}");
+	check_int(health_dependency(doc_root(bound, 0), &ref), ==, 0);
+	check_int(health_with(doc_root(bound, 0), doc_root(wffc, 0), NULL, &msg), ==,
+		  HEALTH_CURRENT);
+	other = load("{'apiVersion':'v1','kind':'PersistentVolumeClaim','metadata':{'name':"
+		     "'data'},'spec':{},'status':{'phase':'Pending'}}");
+	check_int(health_dependency(doc_root(other, 0), &ref), ==, 0);
+	check_int(health_with(doc_root(other, 0), doc_root(wffc, 0), NULL, &msg), ==,
+		  HEALTH_IN_PROGRESS);
+	doc_free(other);
+	doc_free(bound);
+	doc_free(picked);
+	doc_free(immediate);
+	doc_free(wffc);
+	doc_free(pvc);
+	buf_free(&msg);
+}
+
+static void test_helmchart_generation(void)
+{
+	struct buf msg = BUF_INIT(4096);
+	struct doc *chart, *old, *fresh_suspended, *fresh_done, *failed;
+
+	chart = load("{'apiVersion':'helm.cattle.io/v1','kind':'HelmChart','metadata':{'name':"
+		     "'web','namespace':'kube-system','generation':2},'status':{'jobName':"
+		     "'helm-install-web'}}");
+	old = load("{'apiVersion':'batch/v1','kind':'Job','metadata':{'name':'helm-install-web',"
+		   "'namespace':'kube-system','uid':'u-old'},'status':{'succeeded':1,"
+		   "'conditions':[{'type':'Complete','status':'True'}]}}");
+	fresh_suspended = load("{'apiVersion':'batch/v1','kind':'Job','metadata':{'name':"
+			       "'helm-install-web','uid':'u-new'},'spec':{'suspend':true},"
+			       "'status':{'conditions':[{'type':'Suspended','status':'True'}]}}");
+	fresh_done = load("{'apiVersion':'batch/v1','kind':'Job','metadata':{'name':"
+			  "'helm-install-web','uid':'u-new'},'spec':{'suspend':false},"
+			  "'status':{'succeeded':1,'conditions':[{'type':'Complete','status':'True'}]}}");
+	failed = load("{'apiVersion':'batch/v1','kind':'Job','metadata':{'name':"
+		      "'helm-install-web','uid':'u-new'},'status':{'conditions':[{'type':"
+		      "'Failed','status':'True','reason':'BackoffLimitExceeded'}]}}");
+	/* the previous generation's Job, still Complete: not the chart's verdict */
+	check_int(health_with(doc_root(chart, 0), doc_root(old, 0), "u-old", &msg), ==,
+		  HEALTH_IN_PROGRESS);
+	check(strstr(msg.data, "HelmChart kube-system/web: install Job helm-install-web is "
+		     "the previous generation's") != NULL);
+	/* without a stale uid (the chart did not change) it decides */
+	check_int(health_with(doc_root(chart, 0), doc_root(old, 0), NULL, &msg), ==,
+		  HEALTH_CURRENT);
+	check_str(msg.data, "HelmChart kube-system/web: install Job helm-install-web: "
+		  "Complete: 1 succeeded");
+	/* the new Job, created suspended: a suspended Job is Current, an install not */
+	check_int(health_with(doc_root(chart, 0), doc_root(fresh_suspended, 0), "u-old", &msg),
+		  ==, HEALTH_IN_PROGRESS);
+	check(strstr(msg.data, "suspended") != NULL);
+	check_int(health_with(doc_root(chart, 0), doc_root(fresh_done, 0), "u-old", &msg), ==,
+		  HEALTH_CURRENT);
+	check_int(health_with(doc_root(chart, 0), doc_root(failed, 0), "u-old", &msg), ==,
+		  HEALTH_FAILED);
+	/* a chart still saying Failed from its previous generation (rollback) */
+	doc_free(chart);
+	chart = load("{'apiVersion':'helm.cattle.io/v1','kind':'HelmChart','metadata':{'name':"
+		     "'web','namespace':'kube-system','generation':3},'status':{'jobName':"
+		     "'helm-install-web','conditions':[{'type':'Failed','status':'True',"
+		     "'reason':'Job failed'}]}}");
+	check_int(health_of(doc_root(chart, 0), &msg), ==, HEALTH_FAILED);
+	check_int(health_with(doc_root(chart, 0), doc_root(failed, 0), NULL, &msg), ==,
+		  HEALTH_FAILED);
+	check_int(health_with(doc_root(chart, 0), doc_root(failed, 0), "u-new", &msg), ==,
+		  HEALTH_IN_PROGRESS);
+	check_int(health_with(doc_root(chart, 0), doc_root(old, 0), "u-new", &msg), ==,
+		  HEALTH_CURRENT);
+	/* no Job (404) yet */
+	check_int(health_with(doc_root(chart, 0), NULL, "u-old", &msg), ==, HEALTH_IN_PROGRESS);
+	check(strstr(msg.data, "waiting for its install Job helm-install-web") != NULL);
+	doc_free(failed);
+	doc_free(fresh_done);
+	doc_free(fresh_suspended);
+	doc_free(old);
+	doc_free(chart);
+	buf_free(&msg);
+}
+
 /* --- combine and names ----------------------------------------------------- */
 
 static void test_combine(void)
@@ -612,6 +742,8 @@ int main(void)
 	test_message_cut_utf8();
 	test_message_best_effort();
 	test_dependency();
+	test_pvc_class();
+	test_helmchart_generation();
 	test_combine();
 	test_names();
 	return tap_done();

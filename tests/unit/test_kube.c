@@ -701,6 +701,50 @@ static void test_answers(void)
 	}
 }
 
+/*
+ * kube-apiserver reads at most 3 MiB of a request body (413 beyond:
+ * observed-1.32/apply_too_large_413.json): a larger one is refused here,
+ * before it is sent; one of exactly 3 MiB is sent (and finds no server).
+ */
+static void test_body_limit(void)
+{
+	static const char blob[] =
+		"{\"version\":1,\"types\":[[\"v1\",\"ConfigMap\",\"configmaps\",true]]}";
+	const size_t limit = 3u << 20;
+	struct kube *k = offline_client();
+	char *body = mem_alloc(limit + 2, 1);
+	struct kube_result r;
+
+	check(k != NULL && body != NULL);
+	if (!k || !body) {
+		kube_close(k);
+		mem_free(body);
+		return;
+	}
+	check_int(kube_discovery_import(k, blob, strlen(blob)), ==, 0);
+	memset(body, 'a', limit + 1);
+	body[limit + 1] = 0;
+	{
+		struct kube_object o = { .api_version = "v1", .kind = "ConfigMap", .name = "big",
+					 .json = body, .json_len = limit + 1 };
+
+		check_int(kube_apply(k, &o, 0, &r), ==, E_LIMIT);
+		check_int(r.status, ==, 0);
+		check(r.message && strstr(r.message, "apply v1 ConfigMap default/big: the object "
+					  "is 3145729 bytes, over the API server's request "
+					  "limit of 3145728 bytes (3 MiB): not sent"));
+		kube_result_free(&r);
+		check_int(kube_create(k, &o, 0, &r), ==, E_LIMIT);
+		kube_result_free(&r);
+		o.json_len = limit;     /* at the limit: sent */
+		check_int(kube_apply(k, &o, 0, &r), ==, E_UNAVAILABLE);
+		check(r.message && strstr(r.message, "API unreachable"));
+		kube_result_free(&r);
+	}
+	mem_free(body);
+	kube_close(k);
+}
+
 int main(void)
 {
 	snprintf(dir, sizeof(dir), "/tmp/test_kube.XXXXXX");
@@ -717,6 +761,7 @@ int main(void)
 	test_discovery_cache();
 	test_discovery_documents();
 	test_answers();
+	test_body_limit();
 	{
 		char cmd[128];
 

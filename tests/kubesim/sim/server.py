@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 from http import HTTPStatus
 from urllib.parse import parse_qsl
 
-from . import errors
+from . import errors, pki
 from .api import Api, Request
 from .catalog import Catalog
 from .controllers import Controllers
@@ -35,6 +35,8 @@ class Knobs:
     down: bool = False
     ready_ms: int = 100
     crd_delay_ms: int = 50
+    crd_discovery_delay_ms: int = 0     # Established -> served/discovered
+    helm_job_delay_ms: int = 300        # chart change -> Job replaced
     aggregated_discovery: bool = True   # off: legacy only, like old k3s
 
     def update(self, changes):
@@ -135,6 +137,15 @@ class Simulator:
             node, "", "kubesim")["metadata"]["uid"], {"conditions": [
                 {"type": "Ready", "status": "True", "reason": "KubeletReady",
                  "message": "kubelet is posting ready status"}]}, "k3s")
+        # k3s's local-path-provisioner: the default class, binding late
+        self.store.create(self.catalog.lookup(
+            "storage.k8s.io", "v1", "storageclasses"), "", {
+                "apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
+                "metadata": {"name": "local-path", "annotations": {
+                    "storageclass.kubernetes.io/is-default-class": "true"}},
+                "provisioner": "rancher.io/local-path",
+                "reclaimPolicy": "Delete",
+                "volumeBindingMode": "WaitForFirstConsumer"}, opts)
         crd_type = self.catalog.lookup("apiextensions.k8s.io", "v1",
                                        "customresourcedefinitions")
         for plural, kind in (("helmcharts", "HelmChart"),
@@ -244,8 +255,10 @@ class Connection:
         self.out = bytearray()
         self.busy = False           # a request is delayed or streaming
         self.streaming = False      # a watch thread owns the socket
-        # a client certificate is checked once, by the TLS handshake
+        # a client certificate is checked once, by the TLS handshake;
+        # whether it was revoked since (a rotation), at every request
         self.verified = bool(sock.getpeercert())
+        self.cert = sock.getpeercert(binary_form=True)
         self.closing = False        # close once the reply is written
         self.closed = False
         self.continued = False      # "100 Continue" sent for this request
@@ -417,6 +430,7 @@ class Server:
         self.timers = []                    # heap of (when, seq, fn)
         self.seq = 0
         self.conns = set()
+        self.pki_dir = None         # credentials directory, for rotation
 
     # --- the loop -------------------------------------------------------
 
@@ -653,11 +667,28 @@ class Server:
         return True
 
     def _authenticated(self, conn, req):
-        if conn.verified:
-            return True     # verified against the CA by the TLS layer
+        if conn.verified:   # verified against the CA by the TLS layer
+            return not pki.revoked(conn.cert)
         scheme, _, token = req.headers.get("authorization", "").partition(" ")
         return scheme.lower() == "bearer" and \
             hmac.compare_digest(token.strip(), self.sim.token)
+
+    def rotate(self, what):
+        """Rotate credentials as k3s can: {"client": true[, "revoke": true]}
+        a new client certificate; {"ca": true} new CAs and certificates,
+        served from the next handshake on, open connections closed (k3s
+        restarts for it). The kubeconfig is rewritten."""
+        if not isinstance(what, dict) or not self.pki_dir or \
+                not (what.get("client") or what.get("ca")):
+            raise ValueError('expected {"client": true} or {"ca": true}')
+        if what.get("ca"):
+            pki.rotate_ca(self.pki_dir)
+            self.context = tls_context(self.pki_dir)
+            self.later(0.05, lambda: [c.close() for c in list(self.conns)
+                                      if not c.busy])
+        else:
+            pki.rotate_client(self.pki_dir, bool(what.get("revoke")))
+        pki.write_kubeconfig(self.pki_dir, self.server_address[1])
 
     def _log(self, req, code):
         if self.verbose:
@@ -696,6 +727,8 @@ class Server:
                 sim.knobs.update(json.loads(req.body or b"{}"))
                 with sim.store.cond:
                     sim.store.cond.notify_all()   # wake watches to see `down`
+            elif path == "/kubesim/rotate" and req.method == "POST":
+                self.rotate(json.loads(req.body or b"{}"))
             elif path == "/kubesim/reset" and req.method == "POST":
                 sim.reset()
             elif path == "/kubesim/stats" and req.method == "GET":
@@ -723,6 +756,6 @@ def tls_context(directory):
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(f"{directory}/server.crt",
                             f"{directory}/server.key")
-    context.load_verify_locations(f"{directory}/ca.crt")
+    context.load_verify_locations(f"{directory}/client-ca.crt")
     context.verify_mode = ssl.CERT_OPTIONAL
     return context

@@ -463,6 +463,17 @@ class Store:
             spec.setdefault("completions", 1)
             spec.setdefault("parallelism", 1)
             spec.setdefault("backoffLimit", 6)
+            spec.setdefault("suspend", False)
+        elif kind == "PersistentVolumeClaim" and isinstance(spec, dict) \
+                and prev is None and "storageClassName" not in spec:
+            # the DefaultStorageClass admission plugin, on create only
+            for sc in self.objects.get(("storage.k8s.io", "storageclasses"),
+                                       {}).values():
+                if (sc["metadata"].get("annotations") or {}).get(
+                        "storageclass.kubernetes.io/is-default-class") \
+                        == "true":
+                    spec["storageClassName"] = sc["metadata"]["name"]
+                    break
         elif kind == "Namespace":
             name = obj["metadata"]["name"]
             obj["metadata"].setdefault("labels", {})[
