@@ -222,9 +222,20 @@ int agent_store_bundle(struct agent *a, const struct bundle *b, const char *name
 	int rc;
 
 	sha256_hex(b->digest, digest);
-	if (!app_config(a, b->app))
+	/* a bundle's app is its channel's: releases are stored and stepped
+	 * under the channel, so a bundle named after an app that follows
+	 * another channel would be stored and never applied */
+	if (!config_app_by_channel(a->cfg, b->app)) {
+		const struct config_app *c = config_app_find(a->cfg, b->app);
+
+		if (c)
+			return error(E_CONFIG, "%s: a bundle of app '%s', but on this gateway "
+				     "app '%s' follows channel '%s': a bundle's app must be its "
+				     "channel's name (pack it with --app %s): refused", name,
+				     b->app, c->name, c->channel, c->channel);
 		return error(E_CONFIG, "%s: app '%s' is not configured on this gateway", name,
 			     b->app);
+	}
 	rc = store_floor_get(a->st, b->app, &floor);
 	if (!rc && b->sequence < floor)
 		rc = error(E_ROLLBACK, "%s: sequence %lld is older than %lld, already accepted "

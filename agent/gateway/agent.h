@@ -36,8 +36,8 @@ void agent_close(struct agent *a);
 /*
  * Side-load a bundle (a USB stick): verify it fully against the trust root
  * and the anti-rollback floor, store it, and make it the app's newest
- * release. The app must be configured. A sequence that failed before is
- * refused unless force. Nothing is stored when anything is wrong. app gets
+ * release. The bundle's app must be a configured app's channel. A
+ * sequence that failed before is refused unless force. Nothing is stored when anything is wrong. app gets
  * the bundle's app name.
  */
 int agent_import(struct agent *a, const char *path, int force, char app[64]);
@@ -45,7 +45,9 @@ int agent_import(struct agent *a, const char *path, int force, char app[64]);
 /*
  * Store a bundle already verified in full (signature, expiry, digests) as
  * the app's newest release, in state verified: the one path shared by
- * import and the server (fetch). The app must be configured; a sequence
+ * import and the server (fetch). b's app must be the channel of a
+ * configured app (E_CONFIG otherwise, also for the name of an app that
+ * follows another channel: one identity, docs/formats.md); a sequence
  * below the anti-rollback floor is refused, and so is a quarantined one
  * unless force; a sequence already stored with the same content is a
  * no-op (0). Raises the floors. name is for messages. b stays the

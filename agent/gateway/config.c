@@ -763,6 +763,14 @@ const struct config_app *config_app_find(const struct config *c, const char *nam
 	return NULL;
 }
 
+const struct config_app *config_app_by_channel(const struct config *c, const char *channel)
+{
+	for (size_t i = 0; i < c->napps; i++)
+		if (strcmp(c->apps[i].channel, channel) == 0)
+			return &c->apps[i];
+	return NULL;
+}
+
 void config_free(struct config *c)
 {
 	if (!c)

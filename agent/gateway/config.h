@@ -134,6 +134,12 @@ void config_free(struct config *c);
 const struct config_app *config_app_find(const struct config *c, const char *name);
 
 /*
+ * The app of c that follows channel: the one identity of stored releases
+ * and of a bundle's (and a release pointer's) app. NULL when none does.
+ */
+const struct config_app *config_app_by_channel(const struct config *c, const char *channel);
+
+/*
  * The path config_load(NULL, ...) uses (the global --config option sets
  * it); NULL restores CONFIG_CONFIG_PATH. path is not copied.
  */

@@ -140,6 +140,29 @@ check "manual rollback to v2" test $rc -eq 0
 check "v2 is current again" grep -q '^web: current sequence 2 ' <(op status)
 check "the cluster runs v2" test "$(kctl get deployment web -n web -o jsonpath='{.spec.template.spec.containers[0].image}')" = nginx:2.0
 
+# --- an app whose channel is not its name: the bundle's app is the channel's --
+mkdir -p src/shop-1
+printf 'apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n' > src/shop-1/00-ns.yaml
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: shop}\ndata: {v: "1"}\n' > src/shop-1/cm.yaml
+$OUTPOST bundle pack --app shop --version shop-v1 --sequence 1 src/shop-1 -o shop-by-name.bundle \
+	--key signer.key >/dev/null 2>&1
+$OUTPOST bundle pack --app shop-stable --version shop-v1 --sequence 1 src/shop-1 -o shop-1.bundle \
+	--key signer.key >/dev/null 2>&1
+sed -e "s|state_dir: .*|state_dir: $TMP/state-shop|" \
+	-e 's|  - {name: web, namespace: web}|  - {name: shop, channel: shop-stable, namespace: shop}|' \
+	-e '/name: db\|name: sts/d' config.yaml > config-shop.yaml
+echo "metrics: {path: $TMP/shop.prom}" >> config-shop.yaml
+shop() { $OUTPOST --config "$TMP/config-shop.yaml" "$@"; }
+shop import shop-by-name.bundle 2>log; rc=$?
+check "channel != name: a bundle of the config name is refused (exit 1, got $rc)" test $rc -eq 1
+check "channel != name: the refusal names the channel" grep -q "follows channel 'shop-stable'" log
+check "channel != name: nothing was stored" grep -q '^shop: no healthy release yet' <(shop status)
+shop import shop-1.bundle 2>log; rc=$?
+check "channel != name: a bundle of the channel installs" test $rc -eq 0
+check "channel != name: status shows it current" grep -q '^shop: current sequence 1 ' <(shop status)
+check "channel != name: metrics give its sequence" grep -q '^outpost_release_sequence{app="shop"} 1$' shop.prom
+check "channel != name: metrics call it healthy" grep -q '^outpost_release_healthy{app="shop"} 1$' shop.prom
+
 op history web > hist
 check "history lists the transitions" grep -q 'web 3 applied -> failed: health check failed' hist
 check "history lists the rollback" grep -q 'web 3 rolling-back -> rolled-back: rolled back to sequence 2' hist
