@@ -267,6 +267,11 @@ int store_download_open(struct store *st, const char *app, int64_t sequence,
 		rc = 0;
 	}
 	sqlite3_finalize(stmt);
+	/* a download of an older sequence would never be resumed: the
+	 * pointer moved on */
+	if (!rc && (rc = sql_exec(st, op, "DELETE FROM downloads WHERE app = ? AND "
+				  "sequence < ?", "ti", app, sequence)) > 0)
+		rc = 0;
 	if (rc || same)
 		return tx_end(st, op, tx, rc);
 	/* new, or the server now serves other bytes: start from zero */

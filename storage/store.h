@@ -168,12 +168,23 @@ int store_release_list(struct store *st, const char *app, store_release_fn fn,
 		       void *ctx);
 
 /*
- * Free the space of releases that are no longer needed: the files and
- * inventory of every release of app other than its last-known-good and its
- * newest one. Rows stay (their states keep the quarantine). Returns the
- * number of releases whose content was dropped.
+ * Drop the releases of app that are no longer needed, in one transaction:
+ * every one but its last-known-good, its newest and the `keep` newest of
+ * the others goes, row, files, inventory and its settings (keys under
+ * "release/<app>/<sequence>/"), with the app's partial downloads of a
+ * sequence not above the newest. The anti-rollback floor stays in apps, so
+ * a dropped sequence (always below it) is still refused for good. Returns
+ * the number of releases dropped. The space goes to the free list; see
+ * store_vacuum().
  */
-int store_release_gc(struct store *st, const char *app);
+int store_release_gc(struct store *st, const char *app, unsigned keep);
+
+/*
+ * Give free pages back to the file system (PRAGMA incremental_vacuum: the
+ * database is in incremental auto-vacuum mode). Outside a group. Returns
+ * the number of pages freed, or an enum err.
+ */
+int store_vacuum(struct store *st);
 
 /* --- last-known-good and floors --------------------------------------- */
 
@@ -312,8 +323,10 @@ int store_outbox_count(struct store *st, int64_t *queued, int64_t *dropped);
 
 /*
  * Find or start the partial download of (app, sequence). A stored one for
- * another url, size or sha256 is discarded and started again. *id gets its
- * id and *received the bytes already stored: ask the server for the rest.
+ * another url, size or sha256 is discarded and started again, and so is
+ * every download of app for an older sequence (the pointer moved on: it
+ * would never be resumed). *id gets its id and *received the bytes already
+ * stored: ask the server for the rest.
  */
 int store_download_open(struct store *st, const char *app, int64_t sequence,
 			const char *url, int64_t size, const char *sha256,

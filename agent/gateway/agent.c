@@ -623,6 +623,29 @@ static int fail(struct agent *a, struct store_release *r, const struct release_s
 
 /* --- deploy ------------------------------------------------------------------ */
 
+/*
+ * After a healthy release: drop what no rollback needs (all but the
+ * current, the newest and limits.keep_releases older ones) and give the
+ * space back. A store error here only delays it to the next healthy one.
+ */
+static void collect(struct agent *a, const char *app)
+{
+	int n = store_release_gc(a->st, app, a->cfg->limits.keep_releases);
+
+	if (n < 0) {
+		log_warn("%s: old releases not collected (%s): at the next healthy release",
+			 app, err_str(n));
+		return;
+	}
+	if (n > 0)
+		log_info("%s: %d old release%s collected (keeping %u older)", app, n,
+			 n == 1 ? "" : "s", a->cfg->limits.keep_releases);
+	n = store_vacuum(a->st);
+	if (n < 0)
+		log_warn("%s: free space not given back (%s): at the next healthy release",
+			 app, err_str(n));
+}
+
 static int deploy(struct agent *a, struct store_release *r)
 {
 	struct release_set *set = NULL, *prev = NULL;
@@ -711,6 +734,7 @@ static int deploy(struct agent *a, struct store_release *r)
 	log_info("%s: sequence %lld (%s) is healthy and the last-known-good", r->app,
 		 (long long)r->sequence, r->version);
 	announce(a, EVENT_APPLIED, r, set, "is applied and healthy");
+	collect(a, r->app);
 	rc = 0;
 out:
 	release_set_free(set);

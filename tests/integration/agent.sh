@@ -151,7 +151,7 @@ $OUTPOST bundle pack --app shop-stable --version shop-v1 --sequence 1 src/shop-1
 sed -e "s|state_dir: .*|state_dir: $TMP/state-shop|" \
 	-e 's|  - {name: web, namespace: web}|  - {name: shop, channel: shop-stable, namespace: shop}|' \
 	-e '/name: db\|name: sts/d' config.yaml > config-shop.yaml
-echo "metrics: {path: $TMP/shop.prom}" >> config-shop.yaml
+printf 'metrics: {path: %s}\nlimits: {keep_releases: 1}\n' "$TMP/shop.prom" >> config-shop.yaml
 shop() { $OUTPOST --config "$TMP/config-shop.yaml" "$@"; }
 shop import shop-by-name.bundle 2>log; rc=$?
 check "channel != name: a bundle of the config name is refused (exit 1, got $rc)" test $rc -eq 1
@@ -162,6 +162,23 @@ check "channel != name: a bundle of the channel installs" test $rc -eq 0
 check "channel != name: status shows it current" grep -q '^shop: current sequence 1 ' <(shop status)
 check "channel != name: metrics give its sequence" grep -q '^outpost_release_sequence{app="shop"} 1$' shop.prom
 check "channel != name: metrics call it healthy" grep -q '^outpost_release_healthy{app="shop"} 1$' shop.prom
+
+# --- old releases are collected after each healthy one (limits.keep_releases) --
+for n in 2 3; do
+	mkdir -p src/shop-$n; cp src/shop-1/00-ns.yaml src/shop-$n/
+	printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: shop}\ndata: {v: "%s"}\n' $n > src/shop-$n/cm.yaml
+	$OUTPOST bundle pack --app shop-stable --version shop-v$n --sequence $n src/shop-$n \
+		-o shop-$n.bundle --key signer.key >/dev/null 2>&1
+	shop import shop-$n.bundle 2>log
+done
+check "gc: sequence 3 is current" grep -q '^shop: current sequence 3 ' <(shop status)
+check "gc: the collection is logged" grep -q '1 old release collected (keeping 1 older)' log
+shop rollback shop --to 1 2>log; rc=$?
+check "gc: sequence 1 was collected (rollback --to 1 refused, exit $rc)" test $rc -ne 0
+check "gc: ... because it is not stored" grep -q 'sequence 1 is not stored' log
+shop rollback shop --to 2 2>log; rc=$?
+check "gc: the one older release kept serves a rollback" test $rc -eq 0
+check "gc: sequence 2 is current again" grep -q '^shop: current sequence 2 ' <(shop status)
 
 op history web > hist
 check "history lists the transitions" grep -q 'web 3 applied -> failed: health check failed' hist
