@@ -14,6 +14,7 @@
 #include "http.h"
 #include "log.h"
 #include "mem.h"
+#include "metrics.h"
 #include "pointer.h"
 #include "schedule.h"
 #include "store.h"
@@ -274,6 +275,7 @@ struct dl {
 	int64_t id, offset;             /* bytes stored */
 	int started;                    /* the first chunk of the answer was seen */
 	int refused;                    /* the sink said why it stopped (logged) */
+	int64_t stored;                 /* bytes stored by this attempt */
 	unsigned char chunk[CHUNK];
 	size_t n;                       /* bytes in chunk, not stored yet */
 };
@@ -288,8 +290,29 @@ static int dl_flush(struct dl *d)
 	if (rc)
 		return rc;
 	d->offset += (int64_t)d->n;
+	d->stored += (int64_t)d->n;
 	d->n = 0;
 	return 0;
+}
+
+/* outpost_bytes_downloaded_total: n more bytes of bundles stored. */
+static int count_downloaded(struct fetch *f, int64_t n)
+{
+	int64_t v = 0;
+	int rc;
+
+	if (n <= 0)
+		return 0;
+	rc = store_begin(f->st);        /* read and write under one lock */
+	if (rc)
+		return rc;
+	rc = store_setting_get_int(f->st, METRICS_KEY_BYTES, 0, &v);
+	if (!rc)
+		rc = store_setting_set_int(f->st, METRICS_KEY_BYTES, v + n);
+	if (!rc)
+		return store_commit(f->st);
+	store_rollback(f->st);
+	return rc;
 }
 
 /* The body of a 2xx answer, as it arrives. */
@@ -461,6 +484,8 @@ static int download(struct fetch *f, const struct pointer *p, const char *url)
 			rc = E_STORE;
 		id = d->id;
 		received = d->offset;
+		if (count_downloaded(f, d->stored) && !rc)
+			rc = E_STORE;
 		if (rc == E_LIMIT || (rc && rc != E_NETWORK)) {
 			if (rc == E_LIMIT && !d->refused)
 				error(rc, "%s: more bytes than the %lld the release pointer says: "
@@ -615,6 +640,12 @@ static int answer_error(const char *url, const struct http_response *r, long *re
 	return E_HTTP;
 }
 
+/* outpost_last_poll_success_timestamp_seconds: the server answered a poll. */
+static int answered(struct fetch *f, const char *channel)
+{
+	return set_int(f, channel, "last_success", (int64_t)time(NULL));
+}
+
 /* One poll of channel; *retry_after gets the server's wish after an error. */
 static int poll_channel(struct fetch *f, const char *channel, long *retry_after)
 {
@@ -655,7 +686,8 @@ static int poll_channel(struct fetch *f, const char *channel, long *retry_after)
 	rc = upstream_do(f->up, &q, &r);
 	if (!rc && r.status == 304 && have) {
 		log_debug("%s: not modified", url.data);
-		if (get_int(f, channel, "pending", 0) == 0)
+		rc = answered(f, channel);
+		if (rc || get_int(f, channel, "pending", 0) == 0)
 			goto out;
 		/* the release it points at is not stored yet: go on with it */
 		rc = verify(f, channel, url.data, &data, &sig, p);
@@ -676,6 +708,8 @@ static int poll_channel(struct fetch *f, const char *channel, long *retry_after)
 		goto out;
 	}
 	rc = verify(f, channel, url.data, &r.body, &rs.body, p);
+	if (!rc)
+		rc = answered(f, channel);
 	if (!rc)
 		rc = accept_pointer(f, channel, p, &r.body, &rs.body, &r);
 	if (!rc)

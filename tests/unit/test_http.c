@@ -43,6 +43,15 @@ static void serve(int ls)
 				body = big;
 				blen = sizeof(big);
 			}
+			if (strncmp(req, "GET /cut", 8) == 0) {
+				/* promises 100000 bytes, sends 1000 and hangs up */
+				hl = snprintf(head, sizeof(head), "HTTP/1.1 200 OK\r\nConnection: close\r\n"
+					      "Content-Length: 100000\r\n\r\n");
+				if (write(c, head, (size_t)hl) == hl && write(c, big, 1000) < 0)
+					hl = 0;
+				close(c);
+				continue;
+			}
 			if (strncmp(req, "GET /err", 8) == 0)
 				hl = snprintf(head, sizeof(head), "HTTP/1.1 503 Unavailable\r\nConnection: close\r\n"
 					      "Retry-After: 7\r\nContent-Length: 4\r\n\r\nbusy");
@@ -140,13 +149,28 @@ int main(void)
 		http_response_free(&rs[i]);
 	}
 
-	/* nothing listening: could not reach, with curl's words */
+	/* a transfer cut short: could not reach, and says what happened (not
+	 * curl's bare "Error", all a build without verbose strings has) */
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/cut", port);
+	q.max_body = 2u << 20;
+	check_int(http_do(c, &q, &r), ==, E_NETWORK);
+	tap_diag("cut: %s", r.error);
+	check(strstr(r.error, "cut") != NULL);
+	check(strstr(r.error, "99000 bytes") != NULL);
+	check(strncmp(r.error, "Error", 5) != 0 && strstr(r.error, ": Error") == NULL);
+	http_response_free(&r);
+	q.max_body = 0;
+
+	/* nothing listening: could not reach, with the system's reason */
 	kill(child, SIGKILL);
 	waitpid(child, NULL, 0);
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/ok", port);
 	check_int(http_do(c, &q, &r), ==, E_NETWORK);
 	check_int(r.status, ==, 0);
-	check(strstr(r.error, "connect") != NULL || strstr(r.error, "Connect") != NULL);
+	tap_diag("refused: %s", r.error);
+	check(strstr(r.error, "connect") != NULL);
+	check(strstr(r.error, "Connection refused") != NULL);
+	check(strncmp(r.error, "Error", 5) != 0 && strstr(r.error, ": Error") == NULL);
 	http_response_free(&r);
 
 	http_client_free(c);
