@@ -31,6 +31,8 @@ struct slot {
 	void *sink_ctx;
 	int sink_rc;        /* the sink's refusal: the transfer's err */
 	size_t streamed;    /* bytes given to the sink */
+	void (*progress)(void *ctx);
+	void *progress_ctx;
 	char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -228,6 +230,20 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
 	return rc ? 0 : size * n;
 }
 
+static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+		       curl_off_t ulnow)
+{
+	struct slot *s = ud;
+
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	if (s->progress)
+		s->progress(s->progress_ctx);
+	return 0;
+}
+
 static void copy_value(char *dst, size_t cap, const char *v, size_t len)
 {
 	if (len >= cap)
@@ -401,6 +417,11 @@ static int slot_setup(struct http_client *c, struct slot *s, const struct http_r
 	SET(CURLOPT_HEADERFUNCTION, on_header);
 	SET(CURLOPT_HEADERDATA, s);
 	SET(CURLOPT_PRIVATE, s);
+	if (q->progress) {
+		SET(CURLOPT_XFERINFOFUNCTION, on_progress);
+		SET(CURLOPT_XFERINFODATA, s);
+		SET(CURLOPT_NOPROGRESS, 0L);
+	}
 	/* verification is switched off only by the tests' switch */
 	SET(CURLOPT_SSL_VERIFYPEER, c->insecure ? 0L : 1L);
 	SET(CURLOPT_SSL_VERIFYHOST, c->insecure ? 0L : 2L);
@@ -590,6 +611,8 @@ int http_batch(struct http_client *c, const struct http_request *reqs,
 			s->sink = reqs[next].sink;
 			s->sink_ctx = reqs[next].sink_ctx;
 			s->streamed = 0;
+			s->progress = reqs[next].progress;
+			s->progress_ctx = reqs[next].progress_ctx;
 			rc = slot_setup(c, s, &reqs[next]);
 			if (!rc && curl_multi_add_handle(c->multi, s->easy) != CURLM_OK)
 				rc = E_NOMEM;
@@ -666,6 +689,15 @@ int http_do(struct http_client *c, const struct http_request *req,
 	    struct http_response *resp)
 {
 	return http_batch(c, req, resp, 1, 1, NULL, NULL);
+}
+
+long http_transfer_bound_ms(const struct http_client *c, uint64_t bytes)
+{
+	uint64_t secs = bytes / (uint64_t)c->low_bytes + 1 + (uint64_t)c->low_secs +
+			(uint64_t)c->connect_ms / 1000 + 1;
+
+	return secs >= (uint64_t)(HTTP_BOUND_MAX_MS / 1000) ? HTTP_BOUND_MAX_MS :
+	       (long)secs * 1000L;
 }
 
 int http_escape(struct buf *out, const char *s)

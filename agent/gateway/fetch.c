@@ -17,6 +17,7 @@
 #include "metrics.h"
 #include "pointer.h"
 #include "schedule.h"
+#include "sdnotify.h"
 #include "store.h"
 #include "trust.h"
 #include "upstream.h"
@@ -368,6 +369,15 @@ static int dl_sink(void *ctx, const void *data, size_t len)
 	return rc;
 }
 
+/* A long download is not a hung agent: feed the service watchdog (which
+ * pings at most every half interval) while bytes come or the low-speed
+ * limit has not cut the transfer yet. */
+static void dl_progress(void *ctx)
+{
+	(void)ctx;
+	sdnotify_watchdog();
+}
+
 static int collect(void *ctx, const void *data, size_t len)
 {
 	return buf_add(ctx, data, len);
@@ -445,6 +455,8 @@ static int download(struct fetch *f, const struct pointer *p, const char *url)
 	struct http_response r;
 	struct dl *d = NULL;
 	int64_t id = 0, received = 0, from;
+	char bound[32];
+	long bound_ms = 0;
 	int rc;
 
 	if ((uint64_t)p->size > max)
@@ -464,20 +476,31 @@ static int download(struct fetch *f, const struct pointer *p, const char *url)
 			snprintf(range, sizeof(range), "Range: bytes=%lld-", (long long)received);
 			headers[0] = range;
 		}
+		/* big bundles on slow links: no fixed timeout, but the time the
+		 * rest takes at the low-speed floor (slower is cut by that limit) */
+		rc = upstream_transfer_bound(f->up, (uint64_t)(p->size - received), &bound_ms);
+		if (rc) {
+			mem_free(d);
+			return rc;
+		}
+		duration((int64_t)(bound_ms / 1000), bound);
 		q.url = url;
 		q.headers = headers;
 		q.max_body = (size_t)p->size;
-		q.timeout_ms = -1;      /* big bundles on slow links: the low-speed limit */
+		q.timeout_ms = bound_ms;
 		q.sink = dl_sink;
 		q.sink_ctx = d;
+		q.progress = dl_progress;
 		from = received;
 		if (received)
 			log_info("%s: resuming the download of %s sequence %lld from byte %lld "
-				 "of %lld", url, p->app, (long long)p->sequence, (long long)received,
-				 (long long)p->size);
+				 "of %lld (at most %s at the low-speed floor)", url, p->app,
+				 (long long)p->sequence, (long long)received, (long long)p->size,
+				 bound);
 		else
-			log_info("%s: downloading %s sequence %lld, %lld bytes", url, p->app,
-				 (long long)p->sequence, (long long)p->size);
+			log_info("%s: downloading %s sequence %lld, %lld bytes (at most %s at the "
+				 "low-speed floor)", url, p->app, (long long)p->sequence,
+				 (long long)p->size, bound);
 		rc = upstream_do(f->up, &q, &r);
 		/* what arrived before a cut is kept: the next attempt resumes there */
 		if (rc != E_LIMIT && dl_flush(d) && !rc)

@@ -159,6 +159,22 @@ bytes=$(metric outpost_bytes_downloaded_total metrics-big.prom)
 check "metrics: a cut and its resumption count each byte once (${bytes:-none} = $size)" test "${bytes:-0}" -eq "$size"
 grep -q '^big: current sequence 1 ' <(op big status) || sed 's/^/#   /' biglog1 biglog2
 
+# --- a long download pings the service manager's watchdog ----------------------------------
+mkdir -p src/wd-1
+python3 -c "import base64, os; print('apiVersion: v1\nkind: ConfigMap\nmetadata: {name: wd, namespace: default}\ndata:\n  blob: \"' + base64.b64encode(os.urandom(240000)).decode() + '\"')" > src/wd-1/cm.yaml
+publish wd 1 src/wd-1
+config wd wd slow
+notify_listen "$TMP/notify" "$TMP/notify.log" 30
+listener=$NOTIFYPID
+start=$(date +%s)
+NOTIFY_SOCKET=$TMP/notify WATCHDOG_USEC=2000000 op wd once 2>wdlog; rc=$?
+took=$(( $(date +%s) - start ))
+kill $listener 2>/dev/null; wait $listener 2>/dev/null
+pings=$(grep -c '^WATCHDOG=1$' notify.log)
+check "watchdog: the slow download ran (exit $rc, ${took}s)" test $rc -eq 0 -a "$took" -ge 5
+check "watchdog: pinged during the download ($pings pings in ${took}s, watchdog 2 s)" test "$pings" -ge $((took - 2))
+check "watchdog: the download has an overall bound" grep -q 'downloading wd sequence 1, [0-9]* bytes (at most [0-9hms]* at the low-speed floor)' wdlog
+
 # --- 500s: exponential backoff -----------------------------------------------------------
 config fail web fail
 op fail once 2>log; rc=$?
