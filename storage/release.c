@@ -328,6 +328,19 @@ int store_release_gc(struct store *st, const char *app, unsigned keep)
 	return tx_end(st, op, tx, rc < 0 ? rc : (int)n);
 }
 
+int store_release_set_digest(struct store *st, int64_t id, const char *digest)
+{
+	const char *op = "release set digest";
+	int rc = sql_check_name(op, "digest", digest, 64);
+
+	if (!rc)
+		rc = sql_exec(st, op, "UPDATE releases SET digest = ? WHERE id = ?", "ti",
+			      digest, id);
+	if (rc == 0)
+		return error(E_NOTFOUND, "store: %s: no release %lld", op, (long long)id);
+	return rc < 0 ? rc : 0;
+}
+
 int store_vacuum(struct store *st)
 {
 	const char *op = "vacuum";

@@ -378,67 +378,86 @@ static void dl_progress(void *ctx)
 	sdnotify_watchdog();
 }
 
-static int collect(void *ctx, const void *data, size_t len)
-{
-	return buf_add(ctx, data, len);
-}
-
-struct mem_src {
-	const char *p;
-	size_t len, off;
+/* The stored bytes of a complete download, hashed and counted. */
+struct dl_sum {
+	struct sha256 h;
+	int64_t n;
 };
 
-static int mem_read(void *ctx, void *dst, size_t len)
+static int dl_hash(void *ctx, const void *data, size_t len)
 {
-	struct mem_src *m = ctx;
-	size_t n = m->len - m->off;
+	struct dl_sum *s = ctx;
 
+	sha256_update(&s->h, data, len);
+	s->n += (int64_t)len;
+	return 0;
+}
+
+/* A complete download read back chunk by chunk, for bundle_read(). */
+struct dl_src {
+	struct store *st;
+	int64_t id, next;               /* the offset of the next chunk */
+	struct buf chunk;
+	size_t pos;
+};
+
+static int dl_read(void *ctx, void *dst, size_t len)
+{
+	struct dl_src *s = ctx;
+	size_t n;
+
+	if (s->pos == s->chunk.len) {
+		int rc;
+
+		buf_reset(&s->chunk);
+		s->pos = 0;
+		rc = store_download_chunk(s->st, s->id, s->next, &s->chunk);
+		if (rc == E_NOTFOUND)
+			return 0;       /* the end: its size was checked */
+		if (rc)
+			return rc;
+		s->next += (int64_t)s->chunk.len;
+		if (!s->chunk.len)
+			return 0;
+	}
+	n = s->chunk.len - s->pos;
 	if (n > len)
 		n = len;
 	if (n > (size_t)1 << 30)
 		n = (size_t)1 << 30;
-	memcpy(dst, m->p + m->off, n);
-	m->off += n;
+	memcpy(dst, s->chunk.data + s->pos, n);
+	s->pos += n;
 	return (int)n;
 }
 
-/* The complete download id: the pointer's sha256, then the whole bundle. */
+/*
+ * The complete download id: the pointer's size and sha256 over the stored
+ * chunks, then the whole bundle verified and stored as it is read back,
+ * one chunk in memory at a time.
+ */
 static int verify_and_store(struct fetch *f, int64_t id, const struct pointer *p,
 			    const char *url)
 {
-	uint64_t max = (uint64_t)f->cfg->limits.max_bundle_kb * 1024;
-	struct buf raw = BUF_INIT((size_t)p->size);
-	struct verify_ctx ctx = { agent_clock(f->a), 0, p->app };
+	struct dl_src src = { f->st, id, 0, BUF_INIT(2 * CHUNK), 0 };
+	struct dl_sum sum = { .n = 0 };
 	unsigned char d[SHA256_LEN];
-	struct bundle *b = NULL;
-	struct mem_src src;
+	char app[64];
 	int rc;
 
-	rc = store_download_read(f->st, id, collect, &raw);
-	if (!rc && raw.len != (size_t)p->size)
-		rc = error(E_TRUNCATED, "%s: %zu bytes stored of %lld", url, raw.len,
+	sha256_init(&sum.h);
+	rc = store_download_read(f->st, id, dl_hash, &sum);
+	sha256_final(&sum.h, d);
+	if (!rc && sum.n != p->size)
+		rc = error(E_TRUNCATED, "%s: %lld bytes stored of %lld", url, (long long)sum.n,
 			   (long long)p->size);
-	if (rc)
-		goto out;
-	sha256(raw.data, raw.len, d);
-	if (memcmp(d, p->sha256, SHA256_LEN) != 0) {
+	if (!rc && memcmp(d, p->sha256, SHA256_LEN) != 0)
 		rc = error(E_DIGEST, "%s: the content does not match the release pointer's "
 			   "sha256: refused", url);
-		goto out;
-	}
-	rc = store_floor_get(f->st, p->app, &ctx.min_sequence);
-	src = (struct mem_src){ raw.data, raw.len, 0 };
 	if (!rc)
-		rc = bundle_read(mem_read, &src, url, max, agent_trust(f->a), &ctx, &b);
-	if (!rc)
-		rc = bundle_matches_pointer(b, p, url);
-	if (!rc)
-		rc = agent_store_bundle(f->a, b, url, 0);
+		rc = agent_store_stream(f->a, dl_read, &src, url, 0, p, app);
 	if (!rc && p->health_timeout)
 		rc = agent_set_health_timeout(f->a, p->app, p->sequence, p->health_timeout);
-out:
-	bundle_free(b);
-	buf_free(&raw);
+	buf_free(&src.chunk);
 	return rc;
 }
 

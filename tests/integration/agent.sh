@@ -180,6 +180,42 @@ shop rollback shop --to 2 2>log; rc=$?
 check "gc: the one older release kept serves a rollback" test $rc -eq 0
 check "gc: sequence 2 is current again" grep -q '^shop: current sequence 2 ' <(shop status)
 
+# --- a big bundle is verified and stored as it is read, not held in memory --
+mkdir -p src/big-1
+python3 - <<'PY'
+import base64, os
+for i in range(20):
+    with open("src/big-1/cm-%02d.yaml" % i, "w") as f:
+        f.write("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: big-%d}\n"
+                "data:\n  blob: \"%s\"\n" % (i, base64.b64encode(os.urandom(786000)).decode()))
+PY
+$OUTPOST bundle pack --app big --version big-v1 --sequence 1 src/big-1 -o big-1.bundle \
+	--key signer.key >/dev/null 2>&1
+sed -e "s|state_dir: .*|state_dir: $TMP/state-big|" \
+	-e 's|  - {name: web, namespace: web}|  - {name: big}|' \
+	-e '/name: db\|name: sts/d' config.yaml > config-big.yaml
+big() { $OUTPOST --config "$TMP/config-big.yaml" "$@"; }
+# the last file's last bytes changed, same size: refused at the very end
+python3 - <<'PY'
+data = bytearray(open("big-1.bundle", "rb").read())
+i = data.rindex(b'"\n') - 8
+data[i:i + 4] = b"AAAA" if data[i:i + 4] != b"AAAA" else b"BBBB"
+open("big-bad.bundle", "wb").write(bytes(data))
+PY
+big import --no-apply big-bad.bundle 2>log; rc=$?
+check "big bundle: a bad digest in its last file is refused (exit $rc)" test $rc -eq 1
+check "big bundle: ... as a digest mismatch" grep -q "cm-19.yaml' does not match its sha256" log
+big status > st; big history big > hist-big
+check "big bundle: nothing of it was kept" bash -c "grep -q '^big: no healthy release yet' st && ! grep -q 'sequence 1' st"
+check "big bundle: no release row either" bash -c "test -f hist-big && ! grep -q ' big 1 ' hist-big"
+/usr/bin/time -v $OUTPOST --config "$TMP/config-big.yaml" import --no-apply big-1.bundle 2>log; rc=$?
+peak=$(sed -n 's/.*Maximum resident set size (kbytes): //p' log)
+check "big bundle: imported (exit $rc)" test $rc -eq 0
+check "big bundle: stored, verified" grep -q '^big: no healthy release yet; newest sequence 1 (big-v1) is verified' <(big status)
+check "big bundle ($(($(stat -c %s big-1.bundle) / 1048576)) MiB): peak RSS under 16 MB (${peak:-?} KiB)" \
+	test "${peak:-99999}" -lt 16000
+rm -rf src/big-1 big-1.bundle big-bad.bundle
+
 op history web > hist
 check "history lists the transitions" grep -q 'web 3 applied -> failed: health check failed' hist
 check "history lists the rollback" grep -q 'web 3 rolling-back -> rolled-back: rolled back to sequence 2' hist

@@ -857,6 +857,49 @@ static void test_auto_vacuum_migration(void)
 	check_int(raw_int(p, "PRAGMA auto_vacuum"), ==, 2);
 }
 
+/* A file written piece by piece, a download read back chunk by chunk. */
+static void test_pieces(void)
+{
+	struct store *st = open_ok(path_of("pieces.db"));
+	struct buf b = BUF_INIT(1 << 20);
+	struct store_release r;
+	int64_t id = release_at(st, "web", 1, STORE_FETCHED), dl, rcv;
+
+	check_int(store_begin(st), ==, 0);
+	check_int(store_file_add(st, id, 2, "a.yaml", 10, D1), ==, 0);
+	check_int(store_file_add(st, 999, 3, "b.yaml", 10, D1), ==, E_NOTFOUND);
+	check_int(store_file_write(st, id, "a.yaml", 0, "01234", 5), ==, 0);
+	check_int(store_file_write(st, id, "a.yaml", 5, "56789", 5), ==, 0);
+	check_int(store_file_write(st, id, "a.yaml", 8, "xyz", 3), ==, E_LIMIT);
+	check_int(store_file_write(st, id, "nope.yaml", 0, "x", 1), ==, E_NOTFOUND);
+	check_int(store_release_set_digest(st, id, D2), ==, 0);
+	check_int(store_release_set_digest(st, 999, D2), ==, E_NOTFOUND);
+	check_int(store_commit(st), ==, 0);
+	check_int(store_file_get(st, id, "a.yaml", &b), ==, 0);
+	check_mem(b.data, b.len, "0123456789", 10);
+	check_int(store_release_get_id(st, id, &r), ==, 0);
+	check_str(r.digest, D2);
+	/* rolled back: nothing of it stays */
+	check_int(store_begin(st), ==, 0);
+	check_int(store_file_add(st, id, 3, "c.yaml", 4, D1), ==, 0);
+	check_int(store_file_write(st, id, "c.yaml", 0, "abcd", 4), ==, 0);
+	check_int(store_rollback(st), ==, 0);
+	buf_reset(&b);
+	check_int(store_file_get(st, id, "c.yaml", &b), ==, E_NOTFOUND);
+
+	check_int(store_download_open(st, "web", 2, "http://x/2", 9, D1, &dl, &rcv), ==, 0);
+	check_int(store_download_append(st, dl, 0, "abcd", 4), ==, 0);
+	check_int(store_download_append(st, dl, 4, "efghi", 5), ==, 0);
+	buf_reset(&b);
+	check_int(store_download_chunk(st, dl, 0, &b), ==, 0);
+	check_int(store_download_chunk(st, dl, 4, &b), ==, 0);
+	check_mem(b.data, b.len, "abcdefghi", 9);
+	check_int(store_download_chunk(st, dl, 9, &b), ==, E_NOTFOUND);
+	check_int(store_download_chunk(st, dl, 2, &b), ==, E_NOTFOUND);
+	store_close(st);
+	buf_free(&b);
+}
+
 /* Opening a download of a newer sequence drops the app's older ones. */
 static void test_download_stale(void)
 {
@@ -1376,6 +1419,7 @@ int main(void)
 	test_auto_vacuum_migration();
 	test_downloads();
 	test_download_stale();
+	test_pieces();
 	test_corrupt_header();
 	test_corrupt_page();
 	test_newer_version();
