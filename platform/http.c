@@ -31,6 +31,8 @@ struct slot {
 	void *sink_ctx;
 	int sink_rc;        /* the sink's refusal: the transfer's err */
 	size_t streamed;    /* bytes given to the sink */
+	void (*progress)(void *ctx);
+	void *progress_ctx;
 	char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -228,6 +230,20 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
 	return rc ? 0 : size * n;
 }
 
+static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+		       curl_off_t ulnow)
+{
+	struct slot *s = ud;
+
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	if (s->progress)
+		s->progress(s->progress_ctx);
+	return 0;
+}
+
 static void copy_value(char *dst, size_t cap, const char *v, size_t len)
 {
 	if (len >= cap)
@@ -348,6 +364,39 @@ static int build_headers(struct http_client *c, const struct http_request *q,
 	return rc;
 }
 
+/*
+ * What went wrong, in words: libcurl is built without its verbose strings
+ * (curl_easy_strerror() then says only "Error"), so the sentence is ours;
+ * the details come from curl's error buffer and the system's errno.
+ */
+static const char *curl_what(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_COULDNT_RESOLVE_HOST: return "cannot resolve the host name";
+	case CURLE_COULDNT_RESOLVE_PROXY: return "cannot resolve the proxy";
+	case CURLE_COULDNT_CONNECT: return "cannot connect";
+	case CURLE_OPERATION_TIMEDOUT: return "timed out";
+	case CURLE_PARTIAL_FILE: return "transfer cut short";
+	case CURLE_RECV_ERROR: return "connection broken while receiving";
+	case CURLE_SEND_ERROR: return "connection broken while sending";
+	case CURLE_GOT_NOTHING: return "the server closed the connection without answering";
+	case CURLE_SSL_CONNECT_ERROR: return "TLS handshake failed";
+	case CURLE_PEER_FAILED_VERIFICATION: return "the server's certificate does not verify";
+	case CURLE_SSL_CERTPROBLEM: return "the client certificate cannot be used";
+	case CURLE_SSL_CACERT_BADFILE: return "the CA certificates cannot be read";
+	case CURLE_TOO_MANY_REDIRECTS: return "too many redirects";
+	case CURLE_WEIRD_SERVER_REPLY: return "the server's answer is not HTTP";
+	case CURLE_UNSUPPORTED_PROTOCOL: return "protocol not allowed (only http and https)";
+	case CURLE_URL_MALFORMAT: return "malformed URL";
+	case CURLE_NOT_BUILT_IN: return "not supported by this build";
+	case CURLE_BAD_CONTENT_ENCODING: return "bad content encoding";
+	case CURLE_HTTP2:
+	case CURLE_HTTP2_STREAM: return "HTTP/2 error";
+	case CURLE_ABORTED_BY_CALLBACK: return "stopped";
+	default: return NULL;
+	}
+}
+
 #define SET(opt, val) (rc = rc ? rc : curl_easy_setopt(e, opt, val))
 
 static int slot_setup(struct http_client *c, struct slot *s, const struct http_request *q)
@@ -384,6 +433,11 @@ static int slot_setup(struct http_client *c, struct slot *s, const struct http_r
 	SET(CURLOPT_HEADERFUNCTION, on_header);
 	SET(CURLOPT_HEADERDATA, s);
 	SET(CURLOPT_PRIVATE, s);
+	if (q->progress) {
+		SET(CURLOPT_XFERINFOFUNCTION, on_progress);
+		SET(CURLOPT_XFERINFODATA, s);
+		SET(CURLOPT_NOPROGRESS, 0L);
+	}
 	/* verification is switched off only by the tests' switch */
 	SET(CURLOPT_SSL_VERIFYPEER, c->insecure ? 0L : 1L);
 	SET(CURLOPT_SSL_VERIFYHOST, c->insecure ? 0L : 2L);
@@ -427,14 +481,43 @@ static int slot_setup(struct http_client *c, struct slot *s, const struct http_r
 		return E_NOMEM;
 	if (rc) {
 		/* the URL without its query: that may carry a token */
-		snprintf(s->resp->error, sizeof(s->resp->error), "%.*s: %s",
-			 (int)strcspn(q->url, "?"), q->url, curl_easy_strerror(rc));
+		const char *what = curl_what(rc);
+
+		snprintf(s->resp->error, sizeof(s->resp->error), "%.*s: %s (curl error %d)",
+			 (int)strcspn(q->url, "?"), q->url, what ? what : "option refused",
+			 (int)rc);
 		return E_CONFIG;
 	}
 	return 0;
 }
 
 #undef SET
+
+/* The reason of a failed transfer into r->error. */
+static void transfer_error(struct slot *s, CURLcode rc, struct http_response *r)
+{
+	const char *what = curl_what(rc), *tail = ": Error";
+	size_t n = strlen(s->errbuf), tl = strlen(tail);
+	long os = 0;
+	char code[48], sys[96] = "", detail[CURL_ERROR_SIZE + 4] = "";
+
+	/* curl's text ends in its own (empty) strerror: drop it */
+	if (n >= tl && strcmp(s->errbuf + n - tl, tail) == 0)
+		n -= tl;
+	if (n == 5 && strncmp(s->errbuf, "Error", 5) == 0)
+		n = 0;
+	if (n)
+		snprintf(detail, sizeof(detail), " (%.*s)", (int)n, s->errbuf);
+	if (curl_easy_getinfo(s->easy, CURLINFO_OS_ERRNO, &os) == CURLE_OK && os > 0)
+		snprintf(sys, sizeof(sys), ": %s", strerror((int)os));
+	if (!what) {
+		snprintf(code, sizeof(code), "transfer failed (curl error %d)", (int)rc);
+		what = code;
+	}
+	/* a long detail is cut at the end: the start says what happened */
+	if (snprintf(r->error, sizeof(r->error), "%s%s%s", what, sys, detail) < 0)
+		r->error[0] = '\0';
+}
 
 /* The error code for a finished transfer, and its reason in resp->error. */
 static int transfer_result(struct slot *s, CURLcode rc)
@@ -472,10 +555,7 @@ static int transfer_result(struct slot *s, CURLcode rc)
 		e = E_NETWORK;
 		break;
 	}
-	if (s->errbuf[0])
-		snprintf(r->error, sizeof(r->error), "%.100s (%.140s)", curl_easy_strerror(rc), s->errbuf);
-	else
-		snprintf(r->error, sizeof(r->error), "%s", curl_easy_strerror(rc));
+	transfer_error(s, rc, r);
 	return e;
 }
 
@@ -550,6 +630,8 @@ int http_batch(struct http_client *c, const struct http_request *reqs,
 			s->sink = reqs[next].sink;
 			s->sink_ctx = reqs[next].sink_ctx;
 			s->streamed = 0;
+			s->progress = reqs[next].progress;
+			s->progress_ctx = reqs[next].progress_ctx;
 			rc = slot_setup(c, s, &reqs[next]);
 			if (!rc && curl_multi_add_handle(c->multi, s->easy) != CURLM_OK)
 				rc = E_NOMEM;
@@ -626,6 +708,15 @@ int http_do(struct http_client *c, const struct http_request *req,
 	    struct http_response *resp)
 {
 	return http_batch(c, req, resp, 1, 1, NULL, NULL);
+}
+
+long http_transfer_bound_ms(const struct http_client *c, uint64_t bytes)
+{
+	uint64_t secs = bytes / (uint64_t)c->low_bytes + 1 + (uint64_t)c->low_secs +
+			(uint64_t)c->connect_ms / 1000 + 1;
+
+	return secs >= (uint64_t)(HTTP_BOUND_MAX_MS / 1000) ? HTTP_BOUND_MAX_MS :
+	       (long)secs * 1000L;
 }
 
 int http_escape(struct buf *out, const char *s)

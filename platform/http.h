@@ -23,6 +23,7 @@
 #define OUTPOST_HTTP_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "buf.h"
 
@@ -82,6 +83,11 @@ struct http_request {
 	 * (max_body) still bounds the streamed bytes. */
 	int (*sink)(void *ctx, const void *data, size_t len);
 	void *sink_ctx;
+	/* Optional: called while the transfer runs, about once a second and
+	 * as data arrives, even when nothing arrives (a long download keeps
+	 * a service watchdog fed from here). It must not call the client. */
+	void (*progress)(void *ctx);
+	void *progress_ctx;
 };
 
 struct http_response {
@@ -125,6 +131,16 @@ int http_batch(struct http_client *c, const struct http_request *reqs,
 	       void *ctx);
 
 void http_response_free(struct http_response *resp);
+
+/*
+ * An overall bound for a transfer of bytes with c's settings: what it
+ * takes at the low-speed floor (a slower one is cut by that limit
+ * anyway), plus the low-speed time and the connect timeout, in ms, at
+ * most HTTP_BOUND_MAX_MS. For http_request.timeout_ms of a big download
+ * that must not run for ever just above the floor.
+ */
+#define HTTP_BOUND_MAX_MS 2000000000L      /* 23 days: fits a 32-bit long */
+long http_transfer_bound_ms(const struct http_client *c, uint64_t bytes);
 
 /* Append s to out percent-encoded for a URL query value (RFC 3986
  * unreserved characters stay). 0, E_LIMIT or E_NOMEM. */

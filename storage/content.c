@@ -103,6 +103,66 @@ int store_files_get(struct store *st, int64_t release_id, store_file_fn fn,
 	return rc;
 }
 
+int store_file_add(struct store *st, int64_t release_id, size_t position,
+		   const char *name, uint64_t size, const char *sha256)
+{
+	const char *op = "file add";
+	int rc, tx;
+
+	if ((rc = sql_check_name(op, "file name", name, 4096)))
+		return rc;
+	if (size > (uint64_t)0x7fffffff)
+		return error(E_LIMIT, "store: %s: %s is %llu bytes, too large", op, name,
+			     (unsigned long long)size);
+	tx = tx_begin(st, op);
+	if (tx < 0)
+		return tx;
+	rc = release_exists(st, op, release_id);
+	if (!rc)
+		rc = sql_exec(st, op, "INSERT INTO release_files (release_id, position, name, "
+			      "size, sha256, content) VALUES (?, ?, ?, ?, ?, zeroblob(?))",
+			      "iititi", release_id, (int64_t)position, name, (int64_t)size,
+			      sha256 ? sha256 : "", (int64_t)size);
+	return tx_end(st, op, tx, rc < 0 ? rc : 0);
+}
+
+int store_file_write(struct store *st, int64_t release_id, const char *name,
+		     uint64_t offset, const void *data, size_t len)
+{
+	const char *op = "file write";
+	int64_t rowid = 0, size = 0;
+	sqlite3_blob *blob = NULL;
+	int rc;
+
+	if (!len)
+		return 0;
+	rc = sql_int(st, op, &rowid, "SELECT rowid FROM release_files WHERE "
+		     "release_id = ? AND name = ?", "it", release_id, name);
+	if (rc == 0)
+		return error(E_NOTFOUND, "store: %s: release %lld has no file %s", op,
+			     (long long)release_id, name);
+	if (rc < 0)
+		return rc;
+	rc = sql_int(st, op, &size, "SELECT size FROM release_files WHERE rowid = ?", "i",
+		     rowid);
+	if (rc < 0)
+		return rc;
+	if (offset > (uint64_t)size || len > (uint64_t)size - offset)
+		return error(E_LIMIT, "store: %s: %s: %zu bytes at %llu, past its %lld", op,
+			     name, len, (unsigned long long)offset, (long long)size);
+	if (sqlite3_blob_open(st->db, "main", "release_files", "content", rowid, 1,
+			      &blob) != SQLITE_OK) {
+		rc = sql_fail(st, op);
+		sqlite3_blob_close(blob);
+		return rc;
+	}
+	rc = sqlite3_blob_write(blob, data, (int)len, (int)offset) == SQLITE_OK ? 0 :
+	     sql_fail(st, op);
+	if (sqlite3_blob_close(blob) != SQLITE_OK && !rc)
+		rc = sql_fail(st, op);
+	return rc;
+}
+
 int store_file_get(struct store *st, int64_t release_id, const char *name,
 		   struct buf *out)
 {
@@ -270,6 +330,11 @@ int store_download_open(struct store *st, const char *app, int64_t sequence,
 		rc = 0;
 	}
 	sqlite3_finalize(stmt);
+	/* a download of an older sequence would never be resumed: the
+	 * pointer moved on */
+	if (!rc && (rc = sql_exec(st, op, "DELETE FROM downloads WHERE app = ? AND "
+				  "sequence < ?", "ti", app, sequence)) > 0)
+		rc = 0;
 	if (rc || same)
 		return tx_end(st, op, tx, rc);
 	/* new, or the server now serves other bytes: start from zero */
@@ -350,6 +415,32 @@ int store_download_read(struct store *st, int64_t id, store_chunk_fn fn,
 		size_t n = (size_t)sqlite3_column_bytes(stmt, 0);
 
 		rc = !p && n ? sql_fail(st, "download read") : fn(ctx, p ? p : "", n);
+	}
+	sqlite3_finalize(stmt);
+	return rc;
+}
+
+int store_download_chunk(struct store *st, int64_t id, int64_t offset,
+			 struct buf *out)
+{
+	const char *op = "download chunk";
+	sqlite3_stmt *stmt;
+	int rc;
+
+	rc = sql_prepare(st, op, "SELECT data FROM download_chunks WHERE "
+			 "download_id = ? AND offset = ?", &stmt);
+	if (rc)
+		return rc;
+	rc = sql_bind(st, op, stmt, "ii", id, offset);
+	if (!rc)
+		rc = sql_step(st, op, stmt);
+	if (rc == 1) {
+		const void *p = sqlite3_column_blob(stmt, 0);
+		size_t n = (size_t)sqlite3_column_bytes(stmt, 0);
+
+		rc = !p && n ? sql_fail(st, op) : n ? buf_add(out, p, n) : 0;
+	} else if (rc == 0) {
+		rc = E_NOTFOUND;
 	}
 	sqlite3_finalize(stmt);
 	return rc;

@@ -283,31 +283,78 @@ int store_release_set_state(struct store *st, const char *app,
 	return tx_end(st, op, tx, rc < 0 ? rc : 0);
 }
 
-int store_release_gc(struct store *st, const char *app)
+int store_release_gc(struct store *st, const char *app, unsigned keep)
 {
 	const char *op = "release gc";
 	int64_t n = 0;
 	int rc, tx;
 
+	if ((rc = sql_check_name(op, "app", app, STORE_APP_MAX)))
+		return rc;
 	tx = tx_begin(st, op);
 	if (tx < 0)
 		return tx;
-	/* The victims: every release of app but the newest and the lkg. */
-#define VICTIMS "SELECT id FROM releases WHERE app = ?1" \
-		" AND sequence < (SELECT max(sequence) FROM releases WHERE app = ?1)" \
-		" AND id IS NOT (SELECT lkg_release_id FROM apps WHERE app = ?1)"
-	rc = sql_int(st, op, &n, "SELECT count(*) FROM (" VICTIMS ") AS v WHERE"
-		     " EXISTS (SELECT 1 FROM release_files WHERE release_id = v.id)"
-		     " OR EXISTS (SELECT 1 FROM inventory WHERE release_id = v.id)",
-		     "t", app);
+	/* The victims: every release of app but the newest, the lkg and the
+	 * `keep` newest of the rest. */
+	rc = sql_exec(st, op, "CREATE TEMP TABLE IF NOT EXISTS gc_victims "
+		      "(id INTEGER PRIMARY KEY, sequence INTEGER NOT NULL)", NULL);
 	if (rc >= 0)
-		rc = sql_exec(st, op, "DELETE FROM inventory WHERE release_id IN ("
-			      VICTIMS ")", "t", app);
+		rc = sql_exec(st, op, "DELETE FROM temp.gc_victims", NULL);
 	if (rc >= 0)
-		rc = sql_exec(st, op, "DELETE FROM release_files WHERE release_id "
-			      "IN (" VICTIMS ")", "t", app);
-#undef VICTIMS
+		rc = sql_exec(st, op, "INSERT INTO temp.gc_victims (id, sequence) "
+			      "SELECT id, sequence FROM releases WHERE app = ?1"
+			      " AND id IS NOT (SELECT lkg_release_id FROM apps WHERE app = ?1)"
+			      " AND sequence < (SELECT max(sequence) FROM releases WHERE app = ?1)"
+			      " ORDER BY sequence DESC LIMIT -1 OFFSET ?2", "ti", app,
+			      (int64_t)keep);
+	if (rc >= 0)
+		rc = sql_int(st, op, &n, "SELECT count(*) FROM temp.gc_victims", NULL);
+	/* settings of a release: "release/<app>/<sequence>/..." */
+	if (rc >= 0)
+		rc = sql_exec(st, op, "DELETE FROM settings WHERE key IN (SELECT s.key "
+			      "FROM settings AS s, temp.gc_victims AS v WHERE substr(s.key, 1, "
+			      "length('release/' || ?1 || '/' || v.sequence || '/')) = "
+			      "'release/' || ?1 || '/' || v.sequence || '/')", "t", app);
+	/* files and inventory go with the row (ON DELETE CASCADE) */
+	if (rc >= 0)
+		rc = sql_exec(st, op, "DELETE FROM releases WHERE id IN "
+			      "(SELECT id FROM temp.gc_victims)", NULL);
+	if (rc >= 0)
+		rc = sql_exec(st, op, "DELETE FROM downloads WHERE app = ?1 AND "
+			      "sequence <= (SELECT max(sequence) FROM releases WHERE app = ?1)",
+			      "t", app);
+	if (rc >= 0)
+		rc = sql_exec(st, op, "DELETE FROM temp.gc_victims", NULL);
 	return tx_end(st, op, tx, rc < 0 ? rc : (int)n);
+}
+
+int store_release_set_digest(struct store *st, int64_t id, const char *digest)
+{
+	const char *op = "release set digest";
+	int rc = sql_check_name(op, "digest", digest, 64);
+
+	if (!rc)
+		rc = sql_exec(st, op, "UPDATE releases SET digest = ? WHERE id = ?", "ti",
+			      digest, id);
+	if (rc == 0)
+		return error(E_NOTFOUND, "store: %s: no release %lld", op, (long long)id);
+	return rc < 0 ? rc : 0;
+}
+
+int store_vacuum(struct store *st)
+{
+	const char *op = "vacuum";
+	int64_t before = 0, after = 0;
+	int rc;
+
+	if (st->in_tx)
+		return error(E_STATE, "store: %s: inside a group", op);
+	rc = sql_int(st, op, &before, "PRAGMA freelist_count", NULL);
+	if (rc >= 0)
+		rc = sql_exec(st, op, "PRAGMA incremental_vacuum", NULL);
+	if (rc >= 0)
+		rc = sql_int(st, op, &after, "PRAGMA freelist_count", NULL);
+	return rc < 0 ? rc : (int)(before > after ? before - after : 0);
 }
 
 /* --- last-known-good and floors --------------------------------------- */

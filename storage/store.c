@@ -627,6 +627,38 @@ static int migrate(struct store *st)
 	}
 }
 
+/*
+ * Incremental auto-vacuum, so that store_vacuum() can give the pages of
+ * collected releases back: a fresh file took the mode in open_db(); a
+ * file made before (auto_vacuum NONE) changes mode only with a VACUUM,
+ * once. A VACUUM that cannot run now (disk full: it needs room
+ * for a copy) leaves the file as it was, to try again at the next open.
+ */
+static int auto_vacuum(struct store *st)
+{
+	int64_t mode = 0, tables = 0;
+	int rc = pragma_int(st, "PRAGMA auto_vacuum", &mode);
+
+	if (rc || mode == 2)
+		return rc;
+	if (sqlite3_exec(st->db, "PRAGMA auto_vacuum = INCREMENTAL", NULL, NULL,
+			 NULL) != SQLITE_OK)
+		return open_fail(st, "auto_vacuum");
+	rc = pragma_int(st, "SELECT count(*) FROM sqlite_schema", &tables);
+	if (rc || tables == 0)
+		return rc;
+	if (sqlite3_exec(st->db, "VACUUM", NULL, NULL, NULL) != SQLITE_OK) {
+		if (is_corrupt_code(sqlite3_extended_errcode(st->db)))
+			return open_fail(st, "vacuum");
+		log_warn("store: %s: cannot switch to incremental auto-vacuum now (%s): "
+			 "freed space is reused but the file does not shrink; trying "
+			 "again at the next start", st->path, sqlite3_errmsg(st->db));
+		return 0;
+	}
+	log_info("store: %s: switched to incremental auto-vacuum (one VACUUM)", st->path);
+	return 0;
+}
+
 static void close_db(struct store *st)
 {
 	if (st->db) {
@@ -642,7 +674,7 @@ static void close_db(struct store *st)
 /* 0 open and migrated, CORRUPT, or a negative enum err. */
 static int open_db(struct store *st)
 {
-	int64_t v = 0;
+	int64_t v = 0, tables = -1;
 	char *mode = NULL;
 	sqlite3_stmt *stmt;
 	int rc;
@@ -669,6 +701,12 @@ static int open_db(struct store *st)
 		return rc;
 	if (v > schema_version)
 		return too_new(st, v);
+	/* a fresh file takes its vacuum mode before anything is written
+	 * (switching to WAL writes the header) */
+	if (v == 0 && pragma_int(st, "SELECT count(*) FROM sqlite_schema", &tables) == 0 &&
+	    tables == 0 && sqlite3_exec(st->db, "PRAGMA auto_vacuum = INCREMENTAL", NULL,
+					NULL, NULL) != SQLITE_OK)
+		return open_fail(st, "auto_vacuum");
 
 	/*
 	 * WAL with synchronous=FULL. In WAL mode, NORMAL syncs the WAL only
@@ -712,6 +750,8 @@ static int open_db(struct store *st)
 			     st->path);
 
 	rc = run_check(st, "PRAGMA quick_check(1)");
+	if (!rc)
+		rc = auto_vacuum(st);
 	if (rc)
 		return rc;
 	rc = migrate(st);

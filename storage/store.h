@@ -149,6 +149,12 @@ int store_release_set_state(struct store *st, const char *app,
 			    int64_t sequence, enum store_state from,
 			    enum store_state to, const char *msg);
 
+/*
+ * Set the bundle digest of release id (a release added before its whole
+ * bundle was read). E_NOTFOUND when there is no such release.
+ */
+int store_release_set_digest(struct store *st, int64_t id, const char *digest);
+
 /* Lookups fill *out; E_NOTFOUND (not logged) when there is none. */
 int store_release_get(struct store *st, const char *app, int64_t sequence,
 		      struct store_release *out);
@@ -168,12 +174,23 @@ int store_release_list(struct store *st, const char *app, store_release_fn fn,
 		       void *ctx);
 
 /*
- * Free the space of releases that are no longer needed: the files and
- * inventory of every release of app other than its last-known-good and its
- * newest one. Rows stay (their states keep the quarantine). Returns the
- * number of releases whose content was dropped.
+ * Drop the releases of app that are no longer needed, in one transaction:
+ * every one but its last-known-good, its newest and the `keep` newest of
+ * the others goes, row, files, inventory and its settings (keys under
+ * "release/<app>/<sequence>/"), with the app's partial downloads of a
+ * sequence not above the newest. The anti-rollback floor stays in apps, so
+ * a dropped sequence (always below it) is still refused for good. Returns
+ * the number of releases dropped. The space goes to the free list; see
+ * store_vacuum().
  */
-int store_release_gc(struct store *st, const char *app);
+int store_release_gc(struct store *st, const char *app, unsigned keep);
+
+/*
+ * Give free pages back to the file system (PRAGMA incremental_vacuum: the
+ * database is in incremental auto-vacuum mode). Outside a group. Returns
+ * the number of pages freed, or an enum err.
+ */
+int store_vacuum(struct store *st);
 
 /* --- last-known-good and floors --------------------------------------- */
 
@@ -225,6 +242,18 @@ int store_files_put(struct store *st, int64_t release_id,
 typedef int (*store_file_fn)(void *ctx, const struct store_file *f);
 int store_files_get(struct store *st, int64_t release_id, store_file_fn fn,
 		    void *ctx);
+
+/*
+ * Files written piece by piece (a bundle stored as it is read), inside the
+ * caller's group: store_file_add() makes the row of a file of size bytes,
+ * zero-filled, at position; store_file_write() writes len bytes of it at
+ * offset (E_LIMIT past its size, E_NOTFOUND without the row). The caller
+ * commits only when every file was written whole and verified.
+ */
+int store_file_add(struct store *st, int64_t release_id, size_t position,
+		   const char *name, uint64_t size, const char *sha256);
+int store_file_write(struct store *st, int64_t release_id, const char *name,
+		     uint64_t offset, const void *data, size_t len);
 
 /* Append the content of one file to out; E_NOTFOUND when absent. */
 int store_file_get(struct store *st, int64_t release_id, const char *name,
@@ -315,8 +344,10 @@ int store_outbox_count(struct store *st, int64_t *queued, int64_t *dropped);
 
 /*
  * Find or start the partial download of (app, sequence). A stored one for
- * another url, size or sha256 is discarded and started again. *id gets its
- * id and *received the bytes already stored: ask the server for the rest.
+ * another url, size or sha256 is discarded and started again, and so is
+ * every download of app for an older sequence (the pointer moved on: it
+ * would never be resumed). *id gets its id and *received the bytes already
+ * stored: ask the server for the rest.
  */
 int store_download_open(struct store *st, const char *app, int64_t sequence,
 			const char *url, int64_t size, const char *sha256,
@@ -335,6 +366,13 @@ int store_download_append(struct store *st, int64_t id, int64_t offset,
 typedef int (*store_chunk_fn)(void *ctx, const void *data, size_t len);
 int store_download_read(struct store *st, int64_t id, store_chunk_fn fn,
 			void *ctx);
+/*
+ * Append the stored chunk of download id that starts at offset to out;
+ * E_NOTFOUND when none starts there (offset is the download's size: the
+ * end). Reads a download back one chunk at a time.
+ */
+int store_download_chunk(struct store *st, int64_t id, int64_t offset,
+			 struct buf *out);
 /* Forget a download and its bytes (done, or to start over). */
 int store_download_delete(struct store *st, int64_t id);
 

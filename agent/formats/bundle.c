@@ -304,29 +304,65 @@ int bundle_parse(const char *name, const char *meta, size_t len, struct bundle *
 	return 0;
 }
 
-/* Every manifest must split into Kubernetes objects. */
-static int check_manifests(const struct bundle *b, const char *name)
+/* A manifest must split into Kubernetes objects. */
+static int check_manifest(const char *name, const char *file, const char *data, size_t len)
 {
-	for (size_t i = 0; i < b->nfiles; i++) {
-		const struct bundle_file *f = &b->files[i];
-		struct manifest *m = NULL;
-		char where[512];
-		int rc;
+	struct manifest *m = NULL;
+	char where[512];
+	int rc;
 
-		if (!bundle_is_manifest(f->name))
-			continue;
-		snprintf(where, sizeof(where), "%s:%s", name, f->name);
-		rc = manifest_load(where, f->data, f->len, NULL, &m);
-		manifest_free(m);
-		if (rc)
-			return rc;
+	snprintf(where, sizeof(where), "%s:%s", name, file);
+	rc = manifest_load(where, data, len, NULL, &m);
+	manifest_free(m);
+	return rc;
+}
+
+#define STREAM_CHUNK (64 * 1024)
+
+/*
+ * A file that is not a manifest, to the sink as it is read, hashed on the
+ * way: its digest is known only at its end, so the sink's writes are
+ * provisional until bundle_read() returns 0.
+ */
+static int stream_entry(struct tar_reader *tr, const char *bname, struct bundle_file *f,
+			size_t index, const struct bundle_sink *sink)
+{
+	unsigned char *chunk = mem_alloc(1, STREAM_CHUNK), digest[SHA256_LEN];
+	struct sha256 h;
+	uint64_t off = 0;
+	int rc = chunk ? sink->file(sink->ctx, index, 0, NULL, 0) : E_NOMEM;
+
+	sha256_init(&h);
+	while (!rc && off < f->len) {
+		size_t want = f->len - off > STREAM_CHUNK ? STREAM_CHUNK : (size_t)(f->len - off);
+		int n = tar_read(tr, chunk, want);
+
+		if (n <= 0) {
+			rc = n ? n : error(E_TRUNCATED, "%s: %s ends early", bname, f->name);
+			break;
+		}
+		sha256_update(&h, chunk, (size_t)n);
+		rc = sink->file(sink->ctx, index, off, chunk, (size_t)n);
+		off += (uint64_t)n;
 	}
-	return 0;
+	sha256_final(&h, digest);
+	if (!rc && memcmp(digest, f->sha256, SHA256_LEN) != 0)
+		rc = error(E_DIGEST, "%s: '%s' does not match its sha256 in bundle.yaml", bname,
+			   f->name);
+	mem_free(chunk);
+	return rc;
 }
 
 int bundle_read(read_fn read, void *ctx, const char *name, uint64_t max_size,
 		const struct trust *t, const struct verify_ctx *vctx,
 		struct bundle **out)
+{
+	return bundle_read_sink(read, ctx, name, max_size, t, vctx, NULL, out);
+}
+
+int bundle_read_sink(read_fn read, void *ctx, const char *name, uint64_t max_size,
+		     const struct trust *t, const struct verify_ctx *vctx,
+		     const struct bundle_sink *sink, struct bundle **out)
 {
 	struct tar_limits lim = { BUNDLE_FILES_MAX + 2, max_size, max_size, TAR_NAME_MAX };
 	struct raw raw = { read, ctx, { { 0 } }, 0, max_size, name };
@@ -369,6 +405,8 @@ int bundle_read(read_fn read, void *ctx, const char *name, uint64_t max_size,
 				   "accepted for '%s'", name, (long long)b->sequence,
 				   (long long)vctx->min_sequence, b->app);
 	}
+	if (!rc && sink && sink->begin)
+		rc = sink->begin(sink->ctx, b);
 	for (size_t i = 0; !rc && i < b->nfiles; i++) {
 		struct bundle_file *f = &b->files[i];
 		unsigned char digest[SHA256_LEN];
@@ -389,6 +427,11 @@ int bundle_read(read_fn read, void *ctx, const char *name, uint64_t max_size,
 				   name, f->name, (unsigned long long)e.size, listed);
 			break;
 		}
+		if (sink && !bundle_is_manifest(f->name)) {
+			rc = stream_entry(tr, name, f, i, sink);
+			continue;
+		}
+		/* a manifest is read whole: it must parse before it is kept */
 		rc = read_entry(tr, name, &e, listed, &f->data, &f->len);
 		if (rc)
 			break;
@@ -396,6 +439,16 @@ int bundle_read(read_fn read, void *ctx, const char *name, uint64_t max_size,
 		if (memcmp(digest, f->sha256, SHA256_LEN) != 0)
 			rc = error(E_DIGEST, "%s: '%s' does not match its sha256 in bundle.yaml",
 				   name, f->name);
+		/* with a sink a manifest is checked before it is given away;
+		 * without, after the archive's own structure (below) */
+		if (!rc && sink && bundle_is_manifest(f->name))
+			rc = check_manifest(name, f->name, f->data, f->len);
+		if (!rc && sink) {
+			/* given away: one file in memory at a time */
+			rc = sink->file(sink->ctx, i, 0, f->data, f->len);
+			mem_free(f->data);
+			f->data = NULL;
+		}
 	}
 	if (!rc) {
 		rc = tar_next(tr, &e);
@@ -403,8 +456,10 @@ int bundle_read(read_fn read, void *ctx, const char *name, uint64_t max_size,
 			rc = error(E_FORMAT, "%s: member '%s' is not listed in bundle.yaml",
 				   name, e.name);
 	}
-	if (!rc)
-		rc = check_manifests(b, name);
+	for (size_t i = 0; !rc && !sink && i < b->nfiles; i++)
+		if (bundle_is_manifest(b->files[i].name))
+			rc = check_manifest(name, b->files[i].name, b->files[i].data,
+					    b->files[i].len);
 	tar_reader_free(tr);
 	gzip_reader_free(gz);
 	if (rc) {
@@ -417,7 +472,7 @@ int bundle_read(read_fn read, void *ctx, const char *name, uint64_t max_size,
 	return 0;
 }
 
-static int fd_read(void *ctx, void *buf, size_t len)
+int bundle_fd_read(void *ctx, void *buf, size_t len)
 {
 	int fd = *(int *)ctx;
 
@@ -440,7 +495,7 @@ int bundle_read_file(const char *path, uint64_t max_size, const struct trust *t,
 	*out = NULL;
 	if (fd < 0)
 		return error(errno == ENOENT ? E_NOTFOUND : E_IO, "%s: %s", path, strerror(errno));
-	rc = bundle_read(fd_read, &fd, path, max_size, t, vctx, out);
+	rc = bundle_read(bundle_fd_read, &fd, path, max_size, t, vctx, out);
 	if (fd > 0)
 		close(fd);
 	return rc;

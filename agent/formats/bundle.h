@@ -30,7 +30,7 @@
 
 struct bundle_file {
 	char *name;
-	char *data;             /* len bytes and a NUL */
+	char *data;             /* len bytes and a NUL; NULL when read to a sink */
 	size_t len;
 	unsigned char sha256[SHA256_LEN];
 };
@@ -72,6 +72,37 @@ struct bundle {
 int bundle_read(read_fn read, void *ctx, const char *name, uint64_t max_size,
 		const struct trust *t, const struct verify_ctx *vctx,
 		struct bundle **out);
+
+/*
+ * Where bundle_read_sink() puts the listed files instead of memory, so
+ * that a big bundle is stored as it is read. begin(ctx, b) is called once
+ * bundle.yaml is verified and parsed (b->files lists names, sizes and
+ * sha256; raw_size and digest are not known yet); a non-zero return
+ * refuses the bundle. file(ctx, index, offset, data, len) then takes each
+ * listed file in order: at least one call per file (offset 0, len 0 for an
+ * empty one), a manifest whole once its digest and objects are checked,
+ * any other file in chunks as it is read, its digest checked after its
+ * last chunk. So everything given to the sink is provisional: keep it only
+ * when bundle_read_sink() returns 0 (a store transaction to commit), and
+ * drop it otherwise. Non-zero from file refuses the bundle.
+ */
+struct bundle_sink {
+	int (*begin)(void *ctx, const struct bundle *b);
+	int (*file)(void *ctx, size_t index, uint64_t offset, const void *data, size_t len);
+	void *ctx;
+};
+
+/*
+ * bundle_read() with the files going to sink (NULL: kept in memory, as
+ * bundle_read()). The returned bundle then has no file data (NULL). Memory:
+ * the largest manifest (with its parse), not the bundle.
+ */
+int bundle_read_sink(read_fn read, void *ctx, const char *name, uint64_t max_size,
+		     const struct trust *t, const struct verify_ctx *vctx,
+		     const struct bundle_sink *sink, struct bundle **out);
+
+/* A read_fn over the file descriptor ctx points at (an int); E_IO logged. */
+int bundle_fd_read(void *ctx, void *buf, size_t len);
 
 /* The same from a file (or "-" for standard input). */
 int bundle_read_file(const char *path, uint64_t max_size, const struct trust *t,

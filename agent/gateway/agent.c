@@ -1,5 +1,6 @@
 /* agent — the release state machine of each app, on the state store. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -207,110 +208,185 @@ static int kube_ready(struct agent *a)
 
 /* --- import --------------------------------------------------------------- */
 
-struct file_slot {
-	struct store_file *f;
-	char (*hex)[SHA256_HEX_LEN + 1];
+/*
+ * A bundle taken in as it is read (bundle_read_sink()): the release row
+ * and its files are written inside one store group as they come, and the
+ * group is committed only when the whole bundle has been verified, so
+ * nothing half-checked is ever kept. When (app, sequence) is stored
+ * already, nothing is written and the digests decide at the end.
+ */
+#define PENDING_DIGEST "0000000000000000000000000000000000000000000000000000000000000000"
+
+struct intake {
+	struct agent *a;
+	const char *name;
+	const struct pointer *p;        /* from the server: what it must be */
+	const struct bundle *b;
+	int grouped;                    /* inside store_begin() */
+	int existing;                   /* old holds the stored release */
+	struct store_release old;
+	int64_t id;
 };
 
-int agent_store_bundle(struct agent *a, const struct bundle *b, const char *name, int force)
+static int intake_begin(void *ctx, const struct bundle *b)
 {
-	struct store_release old;
-	struct store_file *files = NULL;
-	char (*hex)[SHA256_HEX_LEN + 1] = NULL;
-	char digest[SHA256_HEX_LEN + 1];
-	int64_t floor = 0, id;
+	struct intake *in = ctx;
+	struct agent *a = in->a;
+	const struct config_app *c;
+	struct store_file meta[2];
+	char hex[2][SHA256_HEX_LEN + 1];
+	unsigned char d[SHA256_LEN];
+	int64_t floor = 0;
 	int rc;
 
-	sha256_hex(b->digest, digest);
-	if (!app_config(a, b->app))
-		return error(E_CONFIG, "%s: app '%s' is not configured on this gateway", name,
-			     b->app);
+	in->b = b;
+	/* a bundle's app is its channel's: releases are stored and stepped
+	 * under the channel, so a bundle named after an app that follows
+	 * another channel would be stored and never applied */
+	if (!config_app_by_channel(a->cfg, b->app)) {
+		c = config_app_find(a->cfg, b->app);
+		if (c)
+			return error(E_CONFIG, "%s: a bundle of app '%s', but on this gateway "
+				     "app '%s' follows channel '%s': a bundle's app must be its "
+				     "channel's name (pack it with --app %s): refused", in->name,
+				     b->app, c->name, c->channel, c->channel);
+		return error(E_CONFIG, "%s: app '%s' is not configured on this gateway",
+			     in->name, b->app);
+	}
+	if (in->p && (strcmp(b->app, in->p->app) != 0 || b->sequence != in->p->sequence))
+		return error(E_FORMAT, "%s: holds %s sequence %lld, the pointer names %s "
+			     "sequence %lld", in->name, b->app, (long long)b->sequence,
+			     in->p->app, (long long)in->p->sequence);
 	rc = store_floor_get(a->st, b->app, &floor);
 	if (!rc && b->sequence < floor)
 		rc = error(E_ROLLBACK, "%s: sequence %lld is older than %lld, already accepted "
-			   "for '%s'", name, (long long)b->sequence, (long long)floor, b->app);
+			   "for '%s'", in->name, (long long)b->sequence, (long long)floor, b->app);
 	if (rc)
 		return rc;
-	rc = store_release_get(a->st, b->app, b->sequence, &old);
+	rc = store_release_get(a->st, b->app, b->sequence, &in->old);
 	if (rc == 0) {
-		if (strcmp(old.digest, digest) != 0)
-			rc = error(E_STATE, "%s: %s sequence %lld is already stored with different"
-				   " content: a sequence names one bundle only", name, b->app,
-				   (long long)b->sequence);
-		else if (store_state_quarantined((int)old.state) && force)
-			rc = set_state(a, b->app, b->sequence, old.state, STORE_VERIFIED, "forced re-install");
-		else if (store_state_quarantined((int)old.state))
-			rc = error(E_STATE, "%s: %s sequence %lld failed before and is quarantined"
-				   " (use --force to install it again)", name, b->app,
-				   (long long)b->sequence);
-		else
-			log_info("%s: %s sequence %lld is already stored", name, b->app,
-				 (long long)b->sequence);
-		return rc;
+		in->existing = 1;       /* read on, to know its digest */
+		return 0;
 	}
 	if (rc != E_NOTFOUND)
 		return rc;
-	files = mem_zalloc(b->nfiles + 2, sizeof(*files));
-	hex = mem_zalloc(b->nfiles + 2, sizeof(*hex));
-	if (!files || !hex) {
-		rc = E_NOMEM;
-		goto out;
-	}
-	/* bundle.yaml and its signature go with the files: the store alone can
-	 * describe (and re-verify) the release */
-	files[0] = (struct store_file){ "bundle.yaml", b->meta, b->meta_len, hex[0] };
-	files[1] = (struct store_file){ "bundle.yaml.sig", b->sig, b->sig_len, hex[1] };
-	{
-		unsigned char d[SHA256_LEN];
-
-		sha256(b->meta, b->meta_len, d);
-		sha256_hex(d, hex[0]);
-		sha256(b->sig, b->sig_len, d);
-		sha256_hex(d, hex[1]);
-	}
-	for (size_t i = 0; i < b->nfiles; i++) {
-		sha256_hex(b->files[i].sha256, hex[i + 2]);
-		files[i + 2] = (struct store_file){ b->files[i].name, b->files[i].data,
-						     b->files[i].len, hex[i + 2] };
-	}
 	rc = store_begin(a->st);
 	if (rc)
-		goto out;
-	rc = store_release_add(a->st, b->app, b->sequence, b->version, digest, &id);
+		return rc;
+	in->grouped = 1;
+	/* the digest of the whole bundle is known at its end */
+	rc = store_release_add(a->st, b->app, b->sequence, b->version, PENDING_DIGEST, &in->id);
+	/* bundle.yaml and its signature go with the files: the store alone
+	 * can describe (and re-verify) the release */
+	sha256(b->meta, b->meta_len, d);
+	sha256_hex(d, hex[0]);
+	sha256(b->sig, b->sig_len, d);
+	sha256_hex(d, hex[1]);
+	meta[0] = (struct store_file){ "bundle.yaml", b->meta, b->meta_len, hex[0] };
+	meta[1] = (struct store_file){ "bundle.yaml.sig", b->sig, b->sig_len, hex[1] };
 	if (!rc)
-		rc = store_files_put(a->st, id, files, b->nfiles + 2);
+		rc = store_files_put(a->st, in->id, meta, 2);
+	return rc;
+}
+
+static int intake_file(void *ctx, size_t index, uint64_t offset, const void *data, size_t len)
+{
+	struct intake *in = ctx;
+	const struct bundle_file *f = &in->b->files[index];
+	char hex[SHA256_HEX_LEN + 1];
+	int rc = 0;
+
+	if (in->existing)
+		return 0;
+	if (offset == 0) {
+		sha256_hex(f->sha256, hex);
+		rc = store_file_add(in->a->st, in->id, index + 2, f->name, f->len, hex);
+	}
 	if (!rc)
-		rc = set_state(a, b->app, b->sequence, STORE_FETCHED, STORE_VERIFIED, "verified");
-	if (!rc)
-		rc = store_floor_raise(a->st, b->app, b->sequence);
-	if (!rc)
-		rc = store_clock_floor_raise(a->st, b->created);
-	if (!rc)
-		rc = store_commit(a->st);
+		rc = store_file_write(in->a->st, in->id, f->name, offset, data, len);
+	return rc;
+}
+
+/* The stored release is (app, sequence) already: the same bytes or not. */
+static int intake_existing(struct intake *in, const char *digest, int force)
+{
+	struct agent *a = in->a;
+	const struct bundle *b = in->b;
+
+	if (strcmp(in->old.digest, digest) != 0)
+		return error(E_STATE, "%s: %s sequence %lld is already stored with different"
+			     " content: a sequence names one bundle only", in->name, b->app,
+			     (long long)b->sequence);
+	if (store_state_quarantined((int)in->old.state) && force)
+		return set_state(a, b->app, b->sequence, in->old.state, STORE_VERIFIED,
+				 "forced re-install");
+	if (store_state_quarantined((int)in->old.state))
+		return error(E_STATE, "%s: %s sequence %lld failed before and is quarantined"
+			     " (use --force to install it again)", in->name, b->app,
+			     (long long)b->sequence);
+	log_info("%s: %s sequence %lld is already stored", in->name, b->app,
+		 (long long)b->sequence);
+	return 0;
+}
+
+int agent_store_stream(struct agent *a, read_fn read, void *ctx, const char *name,
+		       int force, const struct pointer *p, char app[64])
+{
+	struct verify_ctx vctx = { agent_now(a), 0, p ? p->app : NULL };
+	uint64_t max = (uint64_t)a->cfg->limits.max_bundle_kb * 1024;
+	struct intake in = { .a = a, .name = name, .p = p };
+	struct bundle_sink sink = { intake_begin, intake_file, &in };
+	char digest[SHA256_HEX_LEN + 1];
+	struct bundle *b = NULL;
+	int rc;
+
+	if (p)
+		rc = store_floor_get(a->st, p->app, &vctx.min_sequence);
 	else
-		store_rollback(a->st);
+		rc = 0;
 	if (!rc)
-		log_info("%s: %s %s (sequence %lld) verified and stored", name, b->app,
-			 b->version, (long long)b->sequence);
-out:
-	mem_free(files);
-	mem_free(hex);
+		rc = bundle_read_sink(read, ctx, name, max, a->trust, &vctx, &sink, &b);
+	if (!rc && p)
+		rc = bundle_matches_pointer(b, p, name);
+	if (!rc) {
+		snprintf(app, 64, "%s", b->app);
+		sha256_hex(b->digest, digest);
+	}
+	if (!rc && in.existing)
+		rc = intake_existing(&in, digest, force);
+	else if (!rc) {
+		rc = store_release_set_digest(a->st, in.id, digest);
+		if (!rc)
+			rc = set_state(a, b->app, b->sequence, STORE_FETCHED, STORE_VERIFIED,
+				       "verified");
+		if (!rc)
+			rc = store_floor_raise(a->st, b->app, b->sequence);
+		if (!rc)
+			rc = store_clock_floor_raise(a->st, b->created);
+		if (!rc) {
+			in.grouped = 0;
+			rc = store_commit(a->st);
+		}
+		if (!rc)
+			log_info("%s: %s %s (sequence %lld) verified and stored", name, b->app,
+				 b->version, (long long)b->sequence);
+	}
+	if (in.grouped)
+		store_rollback(a->st);  /* refused: nothing of it is kept */
+	bundle_free(b);
 	return rc;
 }
 
 int agent_import(struct agent *a, const char *path, int force, char app[64])
 {
-	struct verify_ctx ctx = { agent_now(a), 0, NULL };
-	uint64_t max = (uint64_t)a->cfg->limits.max_bundle_kb * 1024;
-	struct bundle *b = NULL;
+	int fd = strcmp(path, "-") == 0 ? 0 : open(path, O_RDONLY | O_CLOEXEC);
 	int rc;
 
-	rc = bundle_read_file(path, max, a->trust, &ctx, &b);
-	if (rc)
-		return rc;
-	snprintf(app, 64, "%s", b->app);
-	rc = agent_store_bundle(a, b, path, force);
-	bundle_free(b);
+	if (fd < 0)
+		return error(errno == ENOENT ? E_NOTFOUND : E_IO, "%s: %s", path, strerror(errno));
+	rc = agent_store_stream(a, bundle_fd_read, &fd, path, force, NULL, app);
+	if (fd > 0)
+		close(fd);
 	return rc;
 }
 
@@ -643,6 +719,29 @@ static int fail(struct agent *a, struct store_release *r, const struct release_s
 
 /* --- deploy ------------------------------------------------------------------ */
 
+/*
+ * After a healthy release: drop what no rollback needs (all but the
+ * current, the newest and limits.keep_releases older ones) and give the
+ * space back. A store error here only delays it to the next healthy one.
+ */
+static void collect(struct agent *a, const char *app)
+{
+	int n = store_release_gc(a->st, app, a->cfg->limits.keep_releases);
+
+	if (n < 0) {
+		log_warn("%s: old releases not collected (%s): at the next healthy release",
+			 app, err_str(n));
+		return;
+	}
+	if (n > 0)
+		log_info("%s: %d old release%s collected (keeping %u older)", app, n,
+			 n == 1 ? "" : "s", a->cfg->limits.keep_releases);
+	n = store_vacuum(a->st);
+	if (n < 0)
+		log_warn("%s: free space not given back (%s): at the next healthy release",
+			 app, err_str(n));
+}
+
 static int deploy(struct agent *a, struct store_release *r)
 {
 	struct release_set *set = NULL, *prev = NULL;
@@ -741,6 +840,7 @@ static int deploy(struct agent *a, struct store_release *r)
 	log_info("%s: sequence %lld (%s) is healthy and the last-known-good", r->app,
 		 (long long)r->sequence, r->version);
 	announce(a, EVENT_APPLIED, r, set, "is applied and healthy");
+	collect(a, r->app);
 	rc = 0;
 out:
 	release_set_free(set);

@@ -21,6 +21,7 @@
 
 #include "buf.h"
 #include "config.h"
+#include "tar.h"
 
 struct agent;
 
@@ -36,24 +37,29 @@ void agent_close(struct agent *a);
 /*
  * Side-load a bundle (a USB stick): verify it fully against the trust root
  * and the anti-rollback floor, store it, and make it the app's newest
- * release. The app must be configured. A sequence that failed before is
- * refused unless force. Nothing is stored when anything is wrong. app gets
+ * release. The bundle's app must be a configured app's channel. A
+ * sequence that failed before is refused unless force. Nothing is stored when anything is wrong. app gets
  * the bundle's app name.
  */
 int agent_import(struct agent *a, const char *path, int force, char app[64]);
 
 /*
- * Store a bundle already verified in full (signature, expiry, digests) as
- * the app's newest release, in state verified: the one path shared by
- * import and the server (fetch). The app must be configured; a sequence
- * below the anti-rollback floor is refused, and so is a quarantined one
- * unless force; a sequence already stored with the same content is a
- * no-op (0). Raises the floors. name is for messages. b stays the
- * caller's.
+ * Read a bundle from read(ctx, ...), verify it in full (signature, expiry,
+ * every file's digest, anti-rollback) and store it as the app's newest
+ * release, in state verified: the one path shared by import and the
+ * server (fetch, with p the verified pointer it must match: app, sequence,
+ * size and sha256). It is stored as it is read, inside one transaction
+ * committed only when all of it was verified: memory holds one manifest
+ * at a time, not the bundle. b's app must be the channel of a configured
+ * app (E_CONFIG otherwise, also for the name of an app that follows
+ * another channel: one identity, docs/formats.md); a sequence below the
+ * anti-rollback floor is refused, and so is a quarantined one unless
+ * force; a sequence already stored with the same content is a no-op (0).
+ * Raises the floors. name is for messages; app gets the bundle's app.
  */
-struct bundle;
-int agent_store_bundle(struct agent *a, const struct bundle *b, const char *name,
-		       int force);
+struct pointer;
+int agent_store_stream(struct agent *a, read_fn read, void *ctx, const char *name,
+		       int force, const struct pointer *p, char app[64]);
 
 /*
  * The health deadline the release pointer of (app, sequence) set: it

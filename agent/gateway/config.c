@@ -576,7 +576,7 @@ static void parse_misc(struct parser *p, const struct node *root)
 	static const char *const drift_keys[] = { "interval", NULL };
 	static const char *const health_keys[] = { "default_timeout", NULL };
 	static const char *const reports_keys[] = { "url", NULL };
-	static const char *const limits_keys[] = { "max_bundle_kb", NULL };
+	static const char *const limits_keys[] = { "max_bundle_kb", "keep_releases", NULL };
 	static const char *const metrics_keys[] = { "path", NULL };
 	struct config *c = p->c;
 	const struct node *s;
@@ -625,6 +625,8 @@ static void parse_misc(struct parser *p, const struct node *root)
 	s = section(p, root, "limits", limits_keys);
 	c->limits.max_bundle_kb = uint_value(p, s, "max_bundle_kb", 64, CONFIG_MAX_BUNDLE_KB,
 					     CONFIG_MAX_BUNDLE_KB);
+	c->limits.keep_releases = uint_value(p, s, "keep_releases", 0, CFG_KEEP_RELEASES_MAX,
+					     CFG_KEEP_RELEASES_DEFAULT);
 
 	if (!compiled_out(p, root, "metrics", IS_ENABLED(CONFIG_METRICS), "metrics",
 			  "CONFIG_METRICS")) {
@@ -759,6 +761,14 @@ const struct config_app *config_app_find(const struct config *c, const char *nam
 {
 	for (size_t i = 0; i < c->napps; i++)
 		if (strcmp(c->apps[i].name, name) == 0 || strcmp(c->apps[i].channel, name) == 0)
+			return &c->apps[i];
+	return NULL;
+}
+
+const struct config_app *config_app_by_channel(const struct config *c, const char *channel)
+{
+	for (size_t i = 0; i < c->napps; i++)
+		if (strcmp(c->apps[i].channel, channel) == 0)
 			return &c->apps[i];
 	return NULL;
 }

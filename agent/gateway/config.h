@@ -25,6 +25,8 @@
 #define CFG_PEM_MAX (64 * 1024)    /* inline tls.ca */
 #define CFG_INTERVAL_MIN 10        /* seconds, for every poll bound */
 #define CFG_INTERVAL_MAX 86400
+#define CFG_KEEP_RELEASES_DEFAULT 3 /* older releases kept for rollback --to */
+#define CFG_KEEP_RELEASES_MAX 100
 #define CFG_MACHINE_ID "/etc/machine-id"
 #define CFG_CA_DEFAULT "/etc/ssl/certs/ca-certificates.crt"
 #define CFG_INSECURE_ENV "OUTPOST_TEST_INSECURE"
@@ -92,6 +94,10 @@ struct config {
 	} tls;
 	struct {
 		unsigned max_bundle_kb;
+		/* releases kept besides the current, the last-known-good and
+		 * the newest (for `outpost rollback --to`); the rest is
+		 * collected after each healthy release */
+		unsigned keep_releases;
 	} limits;
 	struct {
 		const char *path;   /* NULL: no metrics file */
@@ -132,6 +138,12 @@ void config_free(struct config *c);
 
 /* The app of c named name, or whose channel is name; NULL when none is. */
 const struct config_app *config_app_find(const struct config *c, const char *name);
+
+/*
+ * The app of c that follows channel: the one identity of stored releases
+ * and of a bundle's (and a release pointer's) app. NULL when none does.
+ */
+const struct config_app *config_app_by_channel(const struct config *c, const char *channel);
 
 /*
  * The path config_load(NULL, ...) uses (the global --config option sets

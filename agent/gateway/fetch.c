@@ -14,8 +14,10 @@
 #include "http.h"
 #include "log.h"
 #include "mem.h"
+#include "metrics.h"
 #include "pointer.h"
 #include "schedule.h"
+#include "sdnotify.h"
 #include "store.h"
 #include "trust.h"
 #include "upstream.h"
@@ -274,6 +276,7 @@ struct dl {
 	int64_t id, offset;             /* bytes stored */
 	int started;                    /* the first chunk of the answer was seen */
 	int refused;                    /* the sink said why it stopped (logged) */
+	int64_t stored;                 /* bytes stored by this attempt */
 	unsigned char chunk[CHUNK];
 	size_t n;                       /* bytes in chunk, not stored yet */
 };
@@ -288,8 +291,29 @@ static int dl_flush(struct dl *d)
 	if (rc)
 		return rc;
 	d->offset += (int64_t)d->n;
+	d->stored += (int64_t)d->n;
 	d->n = 0;
 	return 0;
+}
+
+/* outpost_bytes_downloaded_total: n more bytes of bundles stored. */
+static int count_downloaded(struct fetch *f, int64_t n)
+{
+	int64_t v = 0;
+	int rc;
+
+	if (n <= 0)
+		return 0;
+	rc = store_begin(f->st);        /* read and write under one lock */
+	if (rc)
+		return rc;
+	rc = store_setting_get_int(f->st, METRICS_KEY_BYTES, 0, &v);
+	if (!rc)
+		rc = store_setting_set_int(f->st, METRICS_KEY_BYTES, v + n);
+	if (!rc)
+		return store_commit(f->st);
+	store_rollback(f->st);
+	return rc;
 }
 
 /* The body of a 2xx answer, as it arrives. */
@@ -345,67 +369,95 @@ static int dl_sink(void *ctx, const void *data, size_t len)
 	return rc;
 }
 
-static int collect(void *ctx, const void *data, size_t len)
+/* A long download is not a hung agent: feed the service watchdog (which
+ * pings at most every half interval) while bytes come or the low-speed
+ * limit has not cut the transfer yet. */
+static void dl_progress(void *ctx)
 {
-	return buf_add(ctx, data, len);
+	(void)ctx;
+	sdnotify_watchdog();
 }
 
-struct mem_src {
-	const char *p;
-	size_t len, off;
+/* The stored bytes of a complete download, hashed and counted. */
+struct dl_sum {
+	struct sha256 h;
+	int64_t n;
 };
 
-static int mem_read(void *ctx, void *dst, size_t len)
+static int dl_hash(void *ctx, const void *data, size_t len)
 {
-	struct mem_src *m = ctx;
-	size_t n = m->len - m->off;
+	struct dl_sum *s = ctx;
 
+	sha256_update(&s->h, data, len);
+	s->n += (int64_t)len;
+	return 0;
+}
+
+/* A complete download read back chunk by chunk, for bundle_read(). */
+struct dl_src {
+	struct store *st;
+	int64_t id, next;               /* the offset of the next chunk */
+	struct buf chunk;
+	size_t pos;
+};
+
+static int dl_read(void *ctx, void *dst, size_t len)
+{
+	struct dl_src *s = ctx;
+	size_t n;
+
+	if (s->pos == s->chunk.len) {
+		int rc;
+
+		buf_reset(&s->chunk);
+		s->pos = 0;
+		rc = store_download_chunk(s->st, s->id, s->next, &s->chunk);
+		if (rc == E_NOTFOUND)
+			return 0;       /* the end: its size was checked */
+		if (rc)
+			return rc;
+		s->next += (int64_t)s->chunk.len;
+		if (!s->chunk.len)
+			return 0;
+	}
+	n = s->chunk.len - s->pos;
 	if (n > len)
 		n = len;
 	if (n > (size_t)1 << 30)
 		n = (size_t)1 << 30;
-	memcpy(dst, m->p + m->off, n);
-	m->off += n;
+	memcpy(dst, s->chunk.data + s->pos, n);
+	s->pos += n;
 	return (int)n;
 }
 
-/* The complete download id: the pointer's sha256, then the whole bundle. */
+/*
+ * The complete download id: the pointer's size and sha256 over the stored
+ * chunks, then the whole bundle verified and stored as it is read back,
+ * one chunk in memory at a time.
+ */
 static int verify_and_store(struct fetch *f, int64_t id, const struct pointer *p,
 			    const char *url)
 {
-	uint64_t max = (uint64_t)f->cfg->limits.max_bundle_kb * 1024;
-	struct buf raw = BUF_INIT((size_t)p->size);
-	struct verify_ctx ctx = { agent_clock(f->a), 0, p->app };
+	struct dl_src src = { f->st, id, 0, BUF_INIT(2 * CHUNK), 0 };
+	struct dl_sum sum = { .n = 0 };
 	unsigned char d[SHA256_LEN];
-	struct bundle *b = NULL;
-	struct mem_src src;
+	char app[64];
 	int rc;
 
-	rc = store_download_read(f->st, id, collect, &raw);
-	if (!rc && raw.len != (size_t)p->size)
-		rc = error(E_TRUNCATED, "%s: %zu bytes stored of %lld", url, raw.len,
+	sha256_init(&sum.h);
+	rc = store_download_read(f->st, id, dl_hash, &sum);
+	sha256_final(&sum.h, d);
+	if (!rc && sum.n != p->size)
+		rc = error(E_TRUNCATED, "%s: %lld bytes stored of %lld", url, (long long)sum.n,
 			   (long long)p->size);
-	if (rc)
-		goto out;
-	sha256(raw.data, raw.len, d);
-	if (memcmp(d, p->sha256, SHA256_LEN) != 0) {
+	if (!rc && memcmp(d, p->sha256, SHA256_LEN) != 0)
 		rc = error(E_DIGEST, "%s: the content does not match the release pointer's "
 			   "sha256: refused", url);
-		goto out;
-	}
-	rc = store_floor_get(f->st, p->app, &ctx.min_sequence);
-	src = (struct mem_src){ raw.data, raw.len, 0 };
 	if (!rc)
-		rc = bundle_read(mem_read, &src, url, max, agent_trust(f->a), &ctx, &b);
-	if (!rc)
-		rc = bundle_matches_pointer(b, p, url);
-	if (!rc)
-		rc = agent_store_bundle(f->a, b, url, 0);
+		rc = agent_store_stream(f->a, dl_read, &src, url, 0, p, app);
 	if (!rc && p->health_timeout)
 		rc = agent_set_health_timeout(f->a, p->app, p->sequence, p->health_timeout);
-out:
-	bundle_free(b);
-	buf_free(&raw);
+	buf_free(&src.chunk);
 	return rc;
 }
 
@@ -422,6 +474,8 @@ static int download(struct fetch *f, const struct pointer *p, const char *url)
 	struct http_response r;
 	struct dl *d = NULL;
 	int64_t id = 0, received = 0, from;
+	char bound[32];
+	long bound_ms = 0;
 	int rc;
 
 	if ((uint64_t)p->size > max)
@@ -441,26 +495,39 @@ static int download(struct fetch *f, const struct pointer *p, const char *url)
 			snprintf(range, sizeof(range), "Range: bytes=%lld-", (long long)received);
 			headers[0] = range;
 		}
+		/* big bundles on slow links: no fixed timeout, but the time the
+		 * rest takes at the low-speed floor (slower is cut by that limit) */
+		rc = upstream_transfer_bound(f->up, (uint64_t)(p->size - received), &bound_ms);
+		if (rc) {
+			mem_free(d);
+			return rc;
+		}
+		duration((int64_t)(bound_ms / 1000), bound);
 		q.url = url;
 		q.headers = headers;
 		q.max_body = (size_t)p->size;
-		q.timeout_ms = -1;      /* big bundles on slow links: the low-speed limit */
+		q.timeout_ms = bound_ms;
 		q.sink = dl_sink;
 		q.sink_ctx = d;
+		q.progress = dl_progress;
 		from = received;
 		if (received)
 			log_info("%s: resuming the download of %s sequence %lld from byte %lld "
-				 "of %lld", url, p->app, (long long)p->sequence, (long long)received,
-				 (long long)p->size);
+				 "of %lld (at most %s at the low-speed floor)", url, p->app,
+				 (long long)p->sequence, (long long)received, (long long)p->size,
+				 bound);
 		else
-			log_info("%s: downloading %s sequence %lld, %lld bytes", url, p->app,
-				 (long long)p->sequence, (long long)p->size);
+			log_info("%s: downloading %s sequence %lld, %lld bytes (at most %s at the "
+				 "low-speed floor)", url, p->app, (long long)p->sequence,
+				 (long long)p->size, bound);
 		rc = upstream_do(f->up, &q, &r);
 		/* what arrived before a cut is kept: the next attempt resumes there */
 		if (rc != E_LIMIT && dl_flush(d) && !rc)
 			rc = E_STORE;
 		id = d->id;
 		received = d->offset;
+		if (count_downloaded(f, d->stored) && !rc)
+			rc = E_STORE;
 		if (rc == E_LIMIT || (rc && rc != E_NETWORK)) {
 			if (rc == E_LIMIT && !d->refused)
 				error(rc, "%s: more bytes than the %lld the release pointer says: "
@@ -615,6 +682,12 @@ static int answer_error(const char *url, const struct http_response *r, long *re
 	return E_HTTP;
 }
 
+/* outpost_last_poll_success_timestamp_seconds: the server answered a poll. */
+static int answered(struct fetch *f, const char *channel)
+{
+	return set_int(f, channel, "last_success", (int64_t)time(NULL));
+}
+
 /* One poll of channel; *retry_after gets the server's wish after an error. */
 static int poll_channel(struct fetch *f, const char *channel, long *retry_after)
 {
@@ -655,7 +728,8 @@ static int poll_channel(struct fetch *f, const char *channel, long *retry_after)
 	rc = upstream_do(f->up, &q, &r);
 	if (!rc && r.status == 304 && have) {
 		log_debug("%s: not modified", url.data);
-		if (get_int(f, channel, "pending", 0) == 0)
+		rc = answered(f, channel);
+		if (rc || get_int(f, channel, "pending", 0) == 0)
 			goto out;
 		/* the release it points at is not stored yet: go on with it */
 		rc = verify(f, channel, url.data, &data, &sig, p);
@@ -676,6 +750,8 @@ static int poll_channel(struct fetch *f, const char *channel, long *retry_after)
 		goto out;
 	}
 	rc = verify(f, channel, url.data, &r.body, &rs.body, p);
+	if (!rc)
+		rc = answered(f, channel);
 	if (!rc)
 		rc = accept_pointer(f, channel, p, &r.body, &rs.body, &r);
 	if (!rc)

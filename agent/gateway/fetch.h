@@ -13,7 +13,7 @@
  * and resumes with a Range request after a cut; it is capped at the
  * pointer's size and limits.max_bundle_kb, aborted by a low-speed limit,
  * checked against the pointer's sha256, verified in full like a side-loaded
- * bundle, and stored by agent_store_bundle() as the app's newest release.
+ * bundle, and stored by agent_store_stream() as the app's newest release.
  *
  * Schedule (agent/gateway/schedule.h), per app, kept in the store's settings so a
  * restart keeps it: the pointer's interval and jitter in the config's poll

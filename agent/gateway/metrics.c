@@ -86,7 +86,10 @@ int metrics_count(struct store *st, enum metrics_counter c, const char *app, int
 
 static int app_state(struct store *st, const struct config_app *ca, struct app_metrics *m)
 {
-	const char *app = ca->name, *channel = ca->channel ? ca->channel : ca->name;
+	/* the agent keys releases, counters and poll state by channel: the
+	 * bundle's app is its channel's (docs/formats.md); the file labels
+	 * them with the app's name */
+	const char *app = ca->channel ? ca->channel : ca->name, *channel = app;
 	struct store_release latest, lkg;
 	char key[KEY_MAX];
 	int64_t id = 0;
@@ -112,7 +115,6 @@ static int app_state(struct store *st, const struct config_app *ca, struct app_m
 		rc = get_counter(st, METRICS_ROLLBACKS, app, &m->rollbacks);
 	if (!rc)
 		rc = get_counter(st, METRICS_DRIFT, app, &m->drift);
-	/* the fetch module keeps its state per channel */
 	if (!rc && snprintf(key, sizeof(key), METRICS_KEY_LAST_POLL, channel) >= (int)sizeof(key))
 		rc = error(E_LIMIT, "metrics: channel name too long: %s", channel);
 	if (!rc)

@@ -105,3 +105,12 @@ int upstream_do(struct upstream *u, const struct http_request *q, struct http_re
 			 "for tests only)", q->url);
 	return http_do(u->http, q, r);
 }
+
+int upstream_transfer_bound(struct upstream *u, uint64_t bytes, long *ms)
+{
+	int rc = client(u);
+
+	if (!rc)
+		*ms = http_transfer_bound_ms(u->http, bytes);
+	return rc;
+}

@@ -9,6 +9,8 @@
 #ifndef OUTPOST_UPSTREAM_H
 #define OUTPOST_UPSTREAM_H
 
+#include <stdint.h>
+
 #include "config.h"
 #include "http.h"
 
@@ -26,5 +28,12 @@ void upstream_free(struct upstream *u);
  * must be freed by the caller.
  */
 int upstream_do(struct upstream *u, const struct http_request *q, struct http_response *r);
+
+/*
+ * *ms: the overall bound for downloading bytes from the release server:
+ * their time at the low-speed floor, plus its grace and the connect
+ * timeout (http_transfer_bound_ms()). 0, or the client's set-up error.
+ */
+int upstream_transfer_bound(struct upstream *u, uint64_t bytes, long *ms);
 
 #endif

@@ -140,6 +140,82 @@ check "manual rollback to v2" test $rc -eq 0
 check "v2 is current again" grep -q '^web: current sequence 2 ' <(op status)
 check "the cluster runs v2" test "$(kctl get deployment web -n web -o jsonpath='{.spec.template.spec.containers[0].image}')" = nginx:2.0
 
+# --- an app whose channel is not its name: the bundle's app is the channel's --
+mkdir -p src/shop-1
+printf 'apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n' > src/shop-1/00-ns.yaml
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: shop}\ndata: {v: "1"}\n' > src/shop-1/cm.yaml
+$OUTPOST bundle pack --app shop --version shop-v1 --sequence 1 src/shop-1 -o shop-by-name.bundle \
+	--key signer.key >/dev/null 2>&1
+$OUTPOST bundle pack --app shop-stable --version shop-v1 --sequence 1 src/shop-1 -o shop-1.bundle \
+	--key signer.key >/dev/null 2>&1
+sed -e "s|state_dir: .*|state_dir: $TMP/state-shop|" \
+	-e 's|  - {name: web, namespace: web}|  - {name: shop, channel: shop-stable, namespace: shop}|' \
+	-e '/name: db\|name: sts/d' config.yaml > config-shop.yaml
+printf 'metrics: {path: %s}\nlimits: {keep_releases: 1}\n' "$TMP/shop.prom" >> config-shop.yaml
+shop() { $OUTPOST --config "$TMP/config-shop.yaml" "$@"; }
+shop import shop-by-name.bundle 2>log; rc=$?
+check "channel != name: a bundle of the config name is refused (exit 1, got $rc)" test $rc -eq 1
+check "channel != name: the refusal names the channel" grep -q "follows channel 'shop-stable'" log
+check "channel != name: nothing was stored" grep -q '^shop: no healthy release yet' <(shop status)
+shop import shop-1.bundle 2>log; rc=$?
+check "channel != name: a bundle of the channel installs" test $rc -eq 0
+check "channel != name: status shows it current" grep -q '^shop: current sequence 1 ' <(shop status)
+check "channel != name: metrics give its sequence" grep -q '^outpost_release_sequence{app="shop"} 1$' shop.prom
+check "channel != name: metrics call it healthy" grep -q '^outpost_release_healthy{app="shop"} 1$' shop.prom
+
+# --- old releases are collected after each healthy one (limits.keep_releases) --
+for n in 2 3; do
+	mkdir -p src/shop-$n; cp src/shop-1/00-ns.yaml src/shop-$n/
+	printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: shop}\ndata: {v: "%s"}\n' $n > src/shop-$n/cm.yaml
+	$OUTPOST bundle pack --app shop-stable --version shop-v$n --sequence $n src/shop-$n \
+		-o shop-$n.bundle --key signer.key >/dev/null 2>&1
+	shop import shop-$n.bundle 2>log
+done
+check "gc: sequence 3 is current" grep -q '^shop: current sequence 3 ' <(shop status)
+check "gc: the collection is logged" grep -q '1 old release collected (keeping 1 older)' log
+shop rollback shop --to 1 2>log; rc=$?
+check "gc: sequence 1 was collected (rollback --to 1 refused, exit $rc)" test $rc -ne 0
+check "gc: ... because it is not stored" grep -q 'sequence 1 is not stored' log
+shop rollback shop --to 2 2>log; rc=$?
+check "gc: the one older release kept serves a rollback" test $rc -eq 0
+check "gc: sequence 2 is current again" grep -q '^shop: current sequence 2 ' <(shop status)
+
+# --- a big bundle is verified and stored as it is read, not held in memory --
+mkdir -p src/big-1
+python3 - <<'PY'
+import base64, os
+for i in range(20):
+    with open("src/big-1/cm-%02d.yaml" % i, "w") as f:
+        f.write("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: big-%d}\n"
+                "data:\n  blob: \"%s\"\n" % (i, base64.b64encode(os.urandom(786000)).decode()))
+PY
+$OUTPOST bundle pack --app big --version big-v1 --sequence 1 src/big-1 -o big-1.bundle \
+	--key signer.key >/dev/null 2>&1
+sed -e "s|state_dir: .*|state_dir: $TMP/state-big|" \
+	-e 's|  - {name: web, namespace: web}|  - {name: big}|' \
+	-e '/name: db\|name: sts/d' config.yaml > config-big.yaml
+big() { $OUTPOST --config "$TMP/config-big.yaml" "$@"; }
+# the last file's last bytes changed, same size: refused at the very end
+python3 - <<'PY'
+data = bytearray(open("big-1.bundle", "rb").read())
+i = data.rindex(b'"\n') - 8
+data[i:i + 4] = b"AAAA" if data[i:i + 4] != b"AAAA" else b"BBBB"
+open("big-bad.bundle", "wb").write(bytes(data))
+PY
+big import --no-apply big-bad.bundle 2>log; rc=$?
+check "big bundle: a bad digest in its last file is refused (exit $rc)" test $rc -eq 1
+check "big bundle: ... as a digest mismatch" grep -q "cm-19.yaml' does not match its sha256" log
+big status > st; big history big > hist-big
+check "big bundle: nothing of it was kept" bash -c "grep -q '^big: no healthy release yet' st && ! grep -q 'sequence 1' st"
+check "big bundle: no release row either" bash -c "test -f hist-big && ! grep -q ' big 1 ' hist-big"
+/usr/bin/time -v $OUTPOST --config "$TMP/config-big.yaml" import --no-apply big-1.bundle 2>log; rc=$?
+peak=$(sed -n 's/.*Maximum resident set size (kbytes): //p' log)
+check "big bundle: imported (exit $rc)" test $rc -eq 0
+check "big bundle: stored, verified" grep -q '^big: no healthy release yet; newest sequence 1 (big-v1) is verified' <(big status)
+check "big bundle ($(($(stat -c %s big-1.bundle) / 1048576)) MiB): peak RSS under 16 MB (${peak:-?} KiB)" \
+	test "${peak:-99999}" -lt 16000
+rm -rf src/big-1 big-1.bundle big-bad.bundle
+
 op history web > hist
 check "history lists the transitions" grep -q 'web 3 applied -> failed: health check failed' hist
 check "history lists the rollback" grep -q 'web 3 rolling-back -> rolled-back: rolled back to sequence 2' hist

@@ -72,3 +72,26 @@ spec:
     spec: {containers: [{name: $1, image: "$2"}]}
 YAML
 }
+
+# notify_listen SOCKET LOG [SECONDS]: a service manager's notify socket
+# (sd_notify) in the background, each datagram one line of LOG (newlines
+# shown as \n), until SECONDS (default 60) pass without one; sets
+# NOTIFYPID and returns when the socket exists.
+notify_listen() {
+	python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+s.settimeout(float(sys.argv[3]))
+with open(sys.argv[2], "a", buffering=1) as f:
+    while True:
+        try:
+            m = s.recv(4096)
+        except socket.timeout:
+            break
+        f.write(m.decode(errors="replace").replace("\n", "\\n") + "\n")
+' "$1" "$2" "${3:-60}" &
+	NOTIFYPID=$!
+	for _ in $(seq 50); do [ -S "$1" ] && break; sleep 0.1; done
+	touch "$2"
+}

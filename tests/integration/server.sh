@@ -50,6 +50,7 @@ state_dir: $TMP/state-$1
 health: {default_timeout: 20}
 $poll
 reports: {url: "http://127.0.0.1:$RECV_PORT/reports"}
+metrics: {path: $TMP/metrics-$1.prom}
 $tls
 YAML
 }
@@ -82,6 +83,14 @@ check "sequence 1 is healthy" grep -q '^web: current sequence 1 ' <(op main stat
 check "its ConfigMap is in the cluster" test "$(kctl get configmap web -o jsonpath='{.data.v}')" = 1
 next=$(status_field main web next)
 check "next poll from the pointer's interval + jitter (${next}s in 110..130)" test "$next" -ge 110 -a "$next" -le 130
+# metric VALUE_OF NAME FILE: the value of a sample line, "" when absent
+metric() { sed -n "s/^$1 \([0-9]*\)\$/\1/p" "$2"; }
+last=$(metric 'outpost_last_poll_success_timestamp_seconds{app="web"}' metrics-main.prom)
+check "metrics: the last successful poll is recorded (${last:-none}, now $(date +%s))" \
+	test -n "$last" -a "${last:-0}" -ge $(($(date +%s) - 60)) -a "${last:-0}" -le "$(date +%s)"
+bytes=$(metric outpost_bytes_downloaded_total metrics-main.prom)
+check "metrics: bytes downloaded counted (${bytes:-none} = $(stat -c %s "$WWW/bundles/web-1.bundle"))" \
+	test "${bytes:-0}" -eq "$(stat -c %s "$WWW/bundles/web-1.bundle")"
 
 # --- unchanged: one small 304 -------------------------------------------------------
 n_before=$(srv_log | wc -l)
@@ -134,6 +143,8 @@ check "cut: exit 0 (the server is gone, nothing failed)" test $rc -eq 0
 check "cut: the download was cut" grep -q 'download cut at' biglog1
 got=$(sed -n 's/.*download cut at \([0-9]*\) of.*/\1/p' biglog1)
 check "cut: part of the bundle was stored (${got:-0} of $size bytes)" test "${got:-0}" -gt 0 -a "${got:-0}" -lt "$size"
+check "cut: the log says how it was cut, not just 'Error'" bash -c "grep 'download cut at' biglog1 | grep -v ': Error' | grep -q 'transfer cut short\|connection broken\|closed the connection'"
+grep 'download cut at' biglog1 | sed 's/^/#   /'
 check "nginx starts again" srv_start
 op big once 2>biglog2; rc=$?
 check "resume: exit 0" test $rc -eq 0
@@ -144,7 +155,25 @@ check "resume: asked for the rest" grep -q "\"bytes=$got-\"" <<<"$line"
 read -r _ _ _ _ _ body _ <<<"$line"
 check "resume: the byte counts add up ($got + ${body:-0} = $size)" test $((got + ${body:-0})) -eq "$size"
 check "resume: the release is healthy" grep -q '^big: current sequence 1 ' <(op big status)
+bytes=$(metric outpost_bytes_downloaded_total metrics-big.prom)
+check "metrics: a cut and its resumption count each byte once (${bytes:-none} = $size)" test "${bytes:-0}" -eq "$size"
 grep -q '^big: current sequence 1 ' <(op big status) || sed 's/^/#   /' biglog1 biglog2
+
+# --- a long download pings the service manager's watchdog ----------------------------------
+mkdir -p src/wd-1
+python3 -c "import base64, os; print('apiVersion: v1\nkind: ConfigMap\nmetadata: {name: wd, namespace: default}\ndata:\n  blob: \"' + base64.b64encode(os.urandom(240000)).decode() + '\"')" > src/wd-1/cm.yaml
+publish wd 1 src/wd-1
+config wd wd slow
+notify_listen "$TMP/notify" "$TMP/notify.log" 30
+listener=$NOTIFYPID
+start=$(date +%s)
+NOTIFY_SOCKET=$TMP/notify WATCHDOG_USEC=2000000 op wd once 2>wdlog; rc=$?
+took=$(( $(date +%s) - start ))
+kill $listener 2>/dev/null; wait $listener 2>/dev/null
+pings=$(grep -c '^WATCHDOG=1$' notify.log)
+check "watchdog: the slow download ran (exit $rc, ${took}s)" test $rc -eq 0 -a "$took" -ge 5
+check "watchdog: pinged during the download ($pings pings in ${took}s, watchdog 2 s)" test "$pings" -ge $((took - 2))
+check "watchdog: the download has an overall bound" grep -q 'downloading wd sequence 1, [0-9]* bytes (at most [0-9hms]* at the low-speed floor)' wdlog
 
 # --- 500s: exponential backoff -----------------------------------------------------------
 config fail web fail

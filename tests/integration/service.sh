@@ -141,25 +141,10 @@ state_dir: $TMP/state
 poll: {default_interval: 10, min_interval: 10}
 YAML
 
-# a listener that logs each datagram as one line (newlines shown as \n)
-python3 -c '
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-s.settimeout(60)
-with open(sys.argv[2], "a", buffering=1) as f:
-    while True:
-        try:
-            m = s.recv(4096)
-        except socket.timeout:
-            break
-        f.write(m.decode(errors="replace").replace("\n", "\\n") + "\n")
-' "$TMP/notify" "$TMP/notify.log" &
-LISTENER=$!
+notify_listen "$TMP/notify" "$TMP/notify.log" 60
+LISTENER=$NOTIFYPID
 AGENT=
 trap 'kill $AGENT $LISTENER $SIMPID 2>/dev/null; wait 2>/dev/null; cd /; rm -rf "$TMP"' EXIT
-for _ in $(seq 50); do [ -S notify ] && break; sleep 0.1; done
-touch notify.log
 
 # wait_for PATTERN [SECONDS]: until a line of notify.log matches
 wait_for() {

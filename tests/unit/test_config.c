@@ -102,6 +102,7 @@ static void test_minimal(void)
 	check(c.tls.client_cert == NULL && c.tls.client_key == NULL);
 	check_int(c.tls.insecure_skip_verify, ==, 0);
 	check_int(c.limits.max_bundle_kb, ==, CONFIG_MAX_BUNDLE_KB);
+	check_int(c.limits.keep_releases, ==, 3);
 	check(c.metrics.path == NULL);
 	check_int(c.log_level, ==, LOG_INFO);
 	check_int(c.errors, ==, 0);
@@ -146,6 +147,7 @@ static void test_full(void)
 		"  insecure_skip_verify: false\n"
 		"limits:\n"
 		"  max_bundle_kb: 1024\n"
+		"  keep_releases: 0\n"
 		"log_level: debug\n");
 	if (IS_ENABLED(CONFIG_DRIFT))
 		buf_addstr(&t, "drift:\n  interval: 0\n");
@@ -178,6 +180,7 @@ static void test_full(void)
 	check_int(c.health.default_timeout, ==, 900);
 	check_str(c.tls.ca, "/etc/outpost/ca.pem");
 	check_int(c.limits.max_bundle_kb, ==, 1024);
+	check_int(c.limits.keep_releases, ==, 0);
 	check_int(c.log_level, ==, LOG_DEBUG);
 	if (IS_ENABLED(CONFIG_REPORTS))
 		check_str(c.reports.url, "https://releases.example.com/reports?fleet=a");
@@ -394,6 +397,10 @@ static void test_refusals(void)
 	       "t.yaml:5:24: 'parallel' must be an integer from 1 to 32");
 	refuse("bundle limit above the build's", BASE "limits: {max_bundle_kb: 99999999}\n",
 	       "t.yaml:5:25: 'max_bundle_kb' must be an integer from 64 to");
+	refuse("keep_releases above 100", BASE "limits: {keep_releases: 101}\n",
+	       "t.yaml:5:25: 'keep_releases' must be an integer from 0 to 100");
+	refuse("keep_releases negative", BASE "limits: {keep_releases: -1}\n",
+	       "t.yaml:5:25: 'keep_releases' must be an integer from 0 to 100");
 	refuse("bad log level", BASE "log_level: verbose\n",
 	       "t.yaml:5:12: 'log_level' must be one of error, warn, info, debug");
 

@@ -147,12 +147,17 @@ static void test_busy(void)
 {
 	struct buf out = BUF_INIT(METRICS_FILE_MAX);
 
-	check_int(release("web", 1, D1, STORE_HEALTHY), ==, 0);
-	check_int(release("web", 2, D2, STORE_ROLLED_BACK), ==, 0);
+	/* the agent keys releases and counters by channel (web follows
+	 * web-stable); the file labels them with the app's name */
+	check_int(release("web-stable", 1, D1, STORE_HEALTHY), ==, 0);
+	check_int(release("web-stable", 2, D2, STORE_ROLLED_BACK), ==, 0);
 	check_int(release("db", 7, D1, STORE_HEALTHY), ==, 0);
-	check_int(metrics_count(st, METRICS_ROLLBACKS, "web", 1), ==, 0);
-	check_int(metrics_count(st, METRICS_DRIFT, "web", 1), ==, 0);
-	check_int(metrics_count(st, METRICS_DRIFT, "web", 2), ==, 0);
+	/* a release stored under the name (never applied) does not count */
+	check_int(release("web", 9, D1, STORE_HEALTHY), ==, 0);
+	check_int(metrics_count(st, METRICS_ROLLBACKS, "web-stable", 1), ==, 0);
+	check_int(metrics_count(st, METRICS_DRIFT, "web-stable", 1), ==, 0);
+	check_int(metrics_count(st, METRICS_DRIFT, "web-stable", 2), ==, 0);
+	check_int(metrics_count(st, METRICS_ROLLBACKS, "web", 4), ==, 0);
 	check_int(store_setting_set_int(st, "poll/web-stable/last_success", 1700000000), ==, 0);
 	check_int(store_setting_set_int(st, METRICS_KEY_BYTES, 123456789), ==, 0);
 	check_int(store_outbox_add(st, "web", 1, "healthy", "{}", 2), ==, 1);

@@ -724,25 +724,203 @@ static void test_files_inventory_gc(void)
 	check_int(n, ==, 0);
 	check(got == NULL);
 
-	/* gc keeps the lkg and the newest, and keeps every row */
+	/* gc (keeping no older one) keeps the lkg and the newest only */
 	check_int(store_lkg_set(st, "web", id1), ==, 0);
 	id2 = release_at(st, "web", 2, STORE_HEALTHY);
 	id3 = release_at(st, "web", 3, STORE_FETCHED);
 	check_int(store_files_put(st, id2, files, 1), ==, 0);
 	check_int(store_files_put(st, id3, files, 1), ==, 0);
-	check_int(store_release_gc(st, "web"), ==, 1);
+	check_int(store_release_gc(st, "web", 0), ==, 1);
 	c.n = 0;
 	check_int(store_files_get(st, id2, collect_file, &c), ==, 0);
 	check_int(c.n, ==, 0);
+	{
+		struct store_release r;
+
+		check_int(store_release_get_id(st, id2, &r), ==, E_NOTFOUND);
+	}
 	c.n = 0;
 	check_int(store_files_get(st, id1, collect_file, &c), ==, 0);
 	check_int(c.n, ==, 3);
 	c.n = 0;
 	check_int(store_files_get(st, id3, collect_file, &c), ==, 0);
 	check_int(c.n, ==, 1);
-	check_int(store_release_gc(st, "web"), ==, 0);
+	check_int(store_release_gc(st, "web", 0), ==, 0);
 	store_close(st);
 	buf_free(&b);
+}
+
+static int seq_of(void *ctx, const struct store_release *r)
+{
+	struct buf *b = ctx;
+
+	return buf_addf(b, "%lld ", (long long)r->sequence);
+}
+
+/*
+ * gc after many releases: the lkg, the newest and `keep` older ones stay,
+ * with their files; the others go, rows, files, inventory, their settings
+ * (release/<app>/<seq>/...) and stale partial downloads, and another app
+ * is untouched. The file shrinks (incremental auto-vacuum).
+ */
+static void test_gc_keep(void)
+{
+	const char *p = path_of("gc.db");
+	struct store *st = open_ok(p);
+	static unsigned char big[200000];
+	struct store_file files[1] = { { "big.yaml", big, sizeof(big), D1 } };
+	struct store_object objs[1] = { { "v1", "ConfigMap", "web", "web", "u", "1" } };
+	struct buf seqs = BUF_INIT(256), v = BUF_INIT(1 << 20);
+	int64_t ids[11], other, dl, rcv, x;
+	struct store_object *inv = NULL;
+	size_t ninv = 0;
+	long before, after;
+
+	check_int(raw_int(p, "PRAGMA auto_vacuum"), ==, 2);    /* incremental */
+	memset(big, 'g', sizeof(big));
+	for (int i = 1; i <= 10; i++) {
+		char key[64];
+
+		ids[i] = release_at(st, "web", i, i <= 6 ? STORE_HEALTHY : STORE_FETCHED);
+		check_int(store_files_put(st, ids[i], files, 1), ==, 0);
+		check_int(store_inventory_put(st, ids[i], objs, 1), ==, 0);
+		snprintf(key, sizeof(key), "release/web/%d/health_timeout", i);
+		check_int(store_setting_set_int(st, key, 30), ==, 0);
+	}
+	check_int(store_lkg_set(st, "web", ids[3]), ==, 0);
+	other = release_at(st, "db", 1, STORE_HEALTHY);
+	check_int(store_files_put(st, other, files, 1), ==, 0);
+	/* a download cut at sequence 4, the one of the newest (10) under way */
+	check_int(store_download_open(st, "web", 4, "http://x/4", 10, D1, &dl, &rcv), ==, 0);
+	check_int(store_download_append(st, dl, 0, "0123", 4), ==, 0);
+	check_int(store_download_open(st, "web", 11, "http://x/11", 10, D1, &dl, &rcv), ==, 0);
+	check_int(store_download_append(st, dl, 0, "0123", 4), ==, 0);
+	store_close(st);
+	before = file_size(p);
+	st = open_ok(p);
+
+	/* keep 2 older: 10 (newest), 9, 8, and 3 (lkg) */
+	check_int(store_release_gc(st, "web", 2), ==, 6);
+	check_int(store_release_list(st, "web", seq_of, &seqs), ==, 0);
+	check_str(seqs.data, "10 9 8 3 ");
+	check_int(store_inventory_get(st, ids[8], &inv, &ninv), ==, 0);
+	check_int(ninv, ==, 1);
+	store_objects_free(inv, ninv);
+	check_int(store_file_get(st, ids[8], "big.yaml", &v), ==, 0);
+	check_int(v.len, ==, sizeof(big));
+	buf_reset(&v);
+	check_int(store_file_get(st, ids[3], "big.yaml", &v), ==, 0);
+	buf_reset(&v);
+	check_int(store_file_get(st, ids[5], "big.yaml", &v), ==, E_NOTFOUND);
+	check_int(store_file_get(st, other, "big.yaml", &v), ==, 0);
+	buf_reset(&v);
+	check_int(store_setting_get(st, "release/web/5/health_timeout", &v), ==, E_NOTFOUND);
+	check_int(store_setting_get_int(st, "release/web/9/health_timeout", 0, &x), ==, 0);
+	check_int(x, ==, 30);
+	/* the cut download of sequence 4 is stale; 11 resumes */
+	check_int(store_download_open(st, "web", 4, "http://x/4", 10, D1, &dl, &rcv), ==, 0);
+	check_int(rcv, ==, 0);
+	check_int(store_download_open(st, "web", 11, "http://x/11", 10, D1, &dl, &rcv), ==, 0);
+	check_int(rcv, ==, 4);
+	/* nothing more to collect */
+	check_int(store_release_gc(st, "web", 2), ==, 0);
+	check_int(store_vacuum(st), >=, 0);
+	store_close(st);
+	after = file_size(p);
+	tap_diag("gc of 6 releases of 200 KB: %ld -> %ld bytes", before, after);
+	check_int(after, <, before - 5 * (long)sizeof(big));
+	check_int(raw_int(p, "PRAGMA freelist_count"), <, 16);
+	buf_free(&seqs);
+	buf_free(&v);
+}
+
+/*
+ * A database made before incremental auto-vacuum (auto_vacuum NONE) is
+ * converted once, at open, with its data; a fresh one has it from the
+ * start.
+ */
+static void test_auto_vacuum_migration(void)
+{
+	const char *p = path_of("old-av.db");
+	struct store *st = open_ok(p);
+	sqlite3 *db;
+	int64_t v = 0;
+
+	check_int(store_setting_set_int(st, "kept", 42), ==, 0);
+	store_close(st);
+	check_int(sqlite3_open_v2(p, &db, SQLITE_OPEN_READWRITE, NULL), ==, SQLITE_OK);
+	check_int(sqlite3_exec(db, "PRAGMA auto_vacuum = NONE; VACUUM;", NULL, NULL, NULL), ==,
+		  SQLITE_OK);
+	sqlite3_close(db);
+	check_int(raw_int(p, "PRAGMA auto_vacuum"), ==, 0);
+	st = open_ok(p);
+	check(st != NULL);
+	check_int(store_setting_get_int(st, "kept", 0, &v), ==, 0);
+	check_int(v, ==, 42);
+	store_close(st);
+	check_int(raw_int(p, "PRAGMA auto_vacuum"), ==, 2);
+}
+
+/* A file written piece by piece, a download read back chunk by chunk. */
+static void test_pieces(void)
+{
+	struct store *st = open_ok(path_of("pieces.db"));
+	struct buf b = BUF_INIT(1 << 20);
+	struct store_release r;
+	int64_t id = release_at(st, "web", 1, STORE_FETCHED), dl, rcv;
+
+	check_int(store_begin(st), ==, 0);
+	check_int(store_file_add(st, id, 2, "a.yaml", 10, D1), ==, 0);
+	check_int(store_file_add(st, 999, 3, "b.yaml", 10, D1), ==, E_NOTFOUND);
+	check_int(store_file_write(st, id, "a.yaml", 0, "01234", 5), ==, 0);
+	check_int(store_file_write(st, id, "a.yaml", 5, "56789", 5), ==, 0);
+	check_int(store_file_write(st, id, "a.yaml", 8, "xyz", 3), ==, E_LIMIT);
+	check_int(store_file_write(st, id, "nope.yaml", 0, "x", 1), ==, E_NOTFOUND);
+	check_int(store_release_set_digest(st, id, D2), ==, 0);
+	check_int(store_release_set_digest(st, 999, D2), ==, E_NOTFOUND);
+	check_int(store_commit(st), ==, 0);
+	check_int(store_file_get(st, id, "a.yaml", &b), ==, 0);
+	check_mem(b.data, b.len, "0123456789", 10);
+	check_int(store_release_get_id(st, id, &r), ==, 0);
+	check_str(r.digest, D2);
+	/* rolled back: nothing of it stays */
+	check_int(store_begin(st), ==, 0);
+	check_int(store_file_add(st, id, 3, "c.yaml", 4, D1), ==, 0);
+	check_int(store_file_write(st, id, "c.yaml", 0, "abcd", 4), ==, 0);
+	check_int(store_rollback(st), ==, 0);
+	buf_reset(&b);
+	check_int(store_file_get(st, id, "c.yaml", &b), ==, E_NOTFOUND);
+
+	check_int(store_download_open(st, "web", 2, "http://x/2", 9, D1, &dl, &rcv), ==, 0);
+	check_int(store_download_append(st, dl, 0, "abcd", 4), ==, 0);
+	check_int(store_download_append(st, dl, 4, "efghi", 5), ==, 0);
+	buf_reset(&b);
+	check_int(store_download_chunk(st, dl, 0, &b), ==, 0);
+	check_int(store_download_chunk(st, dl, 4, &b), ==, 0);
+	check_mem(b.data, b.len, "abcdefghi", 9);
+	check_int(store_download_chunk(st, dl, 9, &b), ==, E_NOTFOUND);
+	check_int(store_download_chunk(st, dl, 2, &b), ==, E_NOTFOUND);
+	store_close(st);
+	buf_free(&b);
+}
+
+/* Opening a download of a newer sequence drops the app's older ones. */
+static void test_download_stale(void)
+{
+	struct store *st = open_ok(path_of("dl-stale.db"));
+	int64_t a, b, c, rcv;
+
+	check_int(store_download_open(st, "web", 4, "http://x/4", 10, D1, &a, &rcv), ==, 0);
+	check_int(store_download_append(st, a, 0, "0123", 4), ==, 0);
+	check_int(store_download_open(st, "db", 2, "http://x/d2", 10, D1, &c, &rcv), ==, 0);
+	check_int(store_download_append(st, c, 0, "0123", 4), ==, 0);
+	/* the pointer moved on to 5: 4 is never resumed again */
+	check_int(store_download_open(st, "web", 5, "http://x/5", 10, D1, &b, &rcv), ==, 0);
+	check_int(store_download_append(st, a, 4, "4567", 4), ==, E_NOTFOUND);
+	/* another app's download stays */
+	check_int(store_download_open(st, "db", 2, "http://x/d2", 10, D1, &c, &rcv), ==, 0);
+	check_int(rcv, ==, 4);
+	store_close(st);
 }
 
 static int append_chunk(void *ctx, const void *data, size_t len)
@@ -1271,7 +1449,11 @@ int main(void)
 	test_floors();
 	test_lkg_and_group();
 	test_files_inventory_gc();
+	test_gc_keep();
+	test_auto_vacuum_migration();
 	test_downloads();
+	test_download_stale();
+	test_pieces();
 	test_corrupt_header();
 	test_corrupt_page();
 	test_migrate_inventory_wave();
