@@ -769,7 +769,7 @@ static void test_gc_keep(void)
 	struct store *st = open_ok(p);
 	static unsigned char big[200000];
 	struct store_file files[1] = { { "big.yaml", big, sizeof(big), D1 } };
-	struct store_object objs[1] = { { "v1", "ConfigMap", "web", "web", "u", "1" } };
+	struct store_object objs[1] = { { "v1", "ConfigMap", "web", "web", "u", "1", 2, 1 } };
 	struct buf seqs = BUF_INIT(256), v = BUF_INIT(1 << 20);
 	int64_t ids[11], other, dl, rcv, x;
 	struct store_object *inv = NULL;
