@@ -117,6 +117,9 @@ class Api:
             return Reply(200, b"ok", "text/plain; charset=utf-8")
         if req.method != "GET" and not path.startswith(("/api/", "/apis/")):
             raise errors.method_not_allowed(req.method)
+        if len(req.body) > errors.REQUEST_BODY_MAX:
+            # handlers' limitedReadBody: the body is refused before decoding
+            raise errors.too_large()
         if path == "/version":
             return self._discovery(version_info())
         if path in ("/api", "/apis"):
@@ -127,17 +130,34 @@ class Api:
         if parts[0] == "api" and len(parts) >= 2 and parts[1] == "v1":
             group, version, rest = "", "v1", parts[2:]
         elif parts[0] == "apis" and len(parts) == 2:
-            return self._discovery(self.catalog.api_group(parts[1]))
+            document = self.catalog.api_group(parts[1])
+            if document is None:
+                raise errors.plain_not_found()
+            return self._discovery(document)
         elif parts[0] == "apis" and len(parts) >= 3:
             group, version, rest = parts[1], parts[2], parts[3:]
         else:
-            raise errors.no_route()
+            raise errors.plain_not_found()
+        # kube-apiserver answers unknown paths under its own group-versions
+        # with a Status; everything else (unknown groups, custom resources
+        # of CRDs not served yet) falls through the delegate chain to the
+        # plain-text "404 page not found" (apiextensions-apiserver
+        # pkg/apiserver/customresource_handler.go ServeHTTP -> delegate).
+        builtin = not group or \
+            self.catalog.builtin_group_version(group, version)
         if not rest:
             if req.method != "GET":
                 raise errors.method_not_allowed(req.method)
-            return self._discovery(
-                self.catalog.api_resource_list(group, version))
-        return self._resource(req, group, version, rest, should_stop)
+            document = self.catalog.api_resource_list(group, version)
+            if document is None and not builtin:
+                raise errors.plain_not_found()
+            return self._discovery(document)
+        try:
+            return self._resource(req, group, version, rest, should_stop)
+        except errors.ApiError as exc:
+            if exc.code == 404 and exc.details == {} and not builtin:
+                raise errors.plain_not_found() from None
+            raise
 
     def _discovery(self, document, content_type=JSON):
         if document is None:

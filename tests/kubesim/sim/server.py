@@ -22,6 +22,7 @@ from . import errors
 from .api import Api, Request
 from .catalog import Catalog
 from .controllers import Controllers
+from .namespaces import NamespaceController
 from .store import Store, WriteOptions
 
 SEED_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
@@ -114,6 +115,8 @@ class Simulator:
         self.catalog = Catalog()
         self.store = Store(self.catalog, history)
         self.controllers = Controllers(self.store, knobs)
+        self.namespaces = NamespaceController(self.store)
+        self.namespaces.start()
         self.api = Api(self.catalog, self.store, self.stats, knobs)
         self.seed()
 
@@ -158,6 +161,7 @@ class Simulator:
     def reset(self):
         self.store.reset()
         self.controllers.reset()
+        self.namespaces.reset()
         self.knobs.update(self.initial_knobs)
         self.stats.reset()
         self.seed()
@@ -686,6 +690,10 @@ class Server:
         conn.write(head if req and req.method == "HEAD" else head + data)
 
     def send_error(self, conn, req, exc):
+        if exc.plain is not None:
+            self.send(conn, req, exc.code, exc.plain,
+                      "text/plain; charset=utf-8", exc.headers)
+            return
         self.send(conn, req, exc.code, exc.status(), headers=exc.headers)
 
     def _control(self, req, path):
