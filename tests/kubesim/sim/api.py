@@ -20,6 +20,8 @@ PATCH_TYPES = {
     "application/json-patch+json": "json",
 }
 WATCH_TIMEOUT = 1800
+# kinds whose storage returns the deleted object (ReturnDeletedObject)
+RETURN_DELETED = ("pods", "services")
 DISCOVERY_GROUP = "apidiscovery.k8s.io"
 DISCOVERY_KIND = "APIGroupDiscoveryList"
 DISCOVERY_VERSIONS = ("v2", "v2beta1")     # the order kubesim prefers them
@@ -261,9 +263,24 @@ class Api:
                                             self._options(req), subresource))
         if req.method == "DELETE":
             self.stats.count("delete")
-            return Reply(200, store.delete(rtype, namespace, name,
-                                           self._delete_options(req),
-                                           req.query.get("dryRun") == "All"))
+            dry_run = req.query.get("dryRun") == "All"
+            obj = store.delete(rtype, namespace, name,
+                               self._delete_options(req), dry_run)
+            meta = obj["metadata"]
+            if rtype.plural in RETURN_DELETED or \
+                    meta.get("deletionTimestamp") or \
+                    (dry_run and meta.get("finalizers")):
+                return Reply(200, obj)
+            # registry/generic/registry/store.go Delete: an object removed
+            # at once is answered with a Success Status naming it (unless
+            # the kind's storage sets ReturnDeletedObject)
+            details = {"name": name}
+            if rtype.group:
+                details["group"] = rtype.group
+            details.update(kind=rtype.plural, uid=meta.get("uid", ""))
+            return Reply(200, {"kind": "Status", "apiVersion": "v1",
+                               "metadata": {}, "status": "Success",
+                               "details": details})
         if req.method != "PATCH":
             raise errors.method_not_allowed(req.method)
         media = req.content_type.split(";")[0].strip().lower()

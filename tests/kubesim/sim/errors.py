@@ -69,26 +69,30 @@ def modified(rtype, name):
 
 
 def apply_conflicts(rtype, name, conflicts):
-    """conflicts: list of (manager, apiVersion, field path) like ".data.x"."""
+    """conflicts: list of (manager, apiVersion, field path) like ".data.x";
+    apiVersion "" for a manager that applied, whose name prints alone
+    (managedfields/internal/conflict.go; observed-1.32 ssa_conflict_409:
+    'conflict with "outpost": .data.a', details holding only causes)."""
+    def who(manager, version):
+        return f'"{manager}"' + (f" using {version}" if version else "")
     if len(conflicts) == 1:
         manager, version, field = conflicts[0]
         message = ("Apply failed with 1 conflict: "
-                   f'conflict with "{manager}" using {version}: {field}')
+                   f"conflict with {who(manager, version)}: {field}")
     else:
         groups = {}
         for manager, version, field in conflicts:
             groups.setdefault((manager, version), []).append(field)
-        parts = [f'conflicts with "{manager}" using {version}:'
+        parts = [f"conflicts with {who(manager, version)}:"
                  + "".join(f"\n- {field}" for field in found)
                  for (manager, version), found in groups.items()]
         message = (f"Apply failed with {len(conflicts)} conflicts: "
                    + "\n".join(parts))
-    details = _details(rtype, name)
-    details["causes"] = [
+    details = {"causes": [
         {"reason": "FieldManagerConflict",
-         "message": f'conflict with "{manager}" using {version}',
+         "message": f"conflict with {who(manager, version)}",
          "field": field}
-        for manager, version, field in conflicts]
+        for manager, version, field in conflicts]}
     return ApiError(409, "Conflict", message, details)
 
 

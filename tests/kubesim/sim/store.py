@@ -144,7 +144,9 @@ class Store:
             data = json.loads(base64.urlsafe_b64decode(token.encode()))
             return tuple(data["key"]), int(data["rv"])
         except (ValueError, KeyError, TypeError):
-            raise errors.bad_request("invalid continue token") from None
+            raise errors.bad_request(
+                "invalid continue token: continue key is not valid: "
+                "it does not decode") from None
 
     # Writes ----------------------------------------------------------------
 
@@ -205,6 +207,12 @@ class Store:
 
     def apply(self, rtype, namespace, name, body, opts, subresource=""):
         """Server-side apply. Returns (object, created, changed)."""
+        if isinstance(body, dict) and not body.get("kind"):
+            # the apply patcher checks the patch's GroupVersionKind
+            group, _, version = str(body.get("apiVersion", "")).rpartition(
+                "/")
+            raise errors.bad_request(
+                f"invalid object type: {group}/{version}, Kind=")
         self._check_body(rtype, namespace, name, body)
         self._check_name(rtype, name)
         status = subresource == "status"
@@ -486,7 +494,8 @@ class Store:
                     conflicts.append((key, api_version, path))
         if conflicts and not force:
             raise errors.apply_conflicts(rtype, name, [
-                (key[0], api_version, typed.printed(path))
+                (key[0], "" if key[1] == "Apply" else api_version,
+                 typed.printed(path))
                 for key, api_version, path in sorted(conflicts)])
         for key, _, path in conflicts:
             entries[key][2].discard(path)
