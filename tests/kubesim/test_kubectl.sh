@@ -511,6 +511,81 @@ t_missing_namespace() {
 }
 check "apply into a missing namespace is NotFound" t_missing_namespace
 
+# keyed MANAGER CONTAINERS-YAML [ARGS]: apply a Deployment "keyed" in demo
+keyed() {
+    cat >"$work/keyed-$1.yaml" <<EOF
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: keyed, namespace: demo}
+spec:
+  selector: {matchLabels: {app: keyed}}
+  template:
+    metadata: {labels: {app: keyed}}
+    spec:
+      containers:
+$2
+EOF
+    k apply --server-side --field-manager="$1" -f "$work/keyed-$1.yaml" "${@:3}"
+}
+containers_of() {
+    k get deployment keyed -n demo -o \
+        'jsonpath={range .spec.template.spec.containers[*]}{.name}={.image}:{range .env[*]}{.name},{end} {end}'
+}
+t_keyed_lists() {
+    keyed alice '      - {name: app, image: "app:1", env: [{name: A, value: "1"}]}' &&
+        keyed bob '      - {name: app, env: [{name: B, value: "2"}]}
+      - {name: side, image: "side:1"}' &&
+        [ "$(containers_of)" = "app=app:1:A,B, side=side:1: " ] &&
+        k get deployment keyed -n demo --show-managed-fields -o json |
+            grep -qF 'k:{\"name\":\"side\"}' &&
+        keyed alice '      - {name: app, image: "app:1"}' &&
+        [ "$(containers_of)" = "app=app:1:B, side=side:1: " ] &&
+        ! keyed bob '      - {name: app, image: "app:2"}' &&
+        grep -qF 'conflict with "alice": .spec.template.spec.containers[name="app"].image' "$work/out" &&
+        keyed bob '      - {name: side, image: "side:1"}' &&
+        [ "$(containers_of)" = "app=app:1: side=side:1: " ]
+}
+check "apply --server-side merges containers and env by name, per manager" t_keyed_lists
+
+t_typed_refusals() {
+    ! keyed carol '      - {name: app, env: [{name: X}, {name: X}]}' &&
+        grep -qF 'failed to create typed patch object (demo/keyed; apps/v1, Kind=Deployment): .spec.template.spec.containers[name="app"].env: duplicate entries for key [name="X"]' "$work/out" &&
+        ! keyed carol '      - {name: app, ports: [{containerPort: "80"}]}' &&
+        grep -q 'expected numeric (int or float), got string' "$work/out" &&
+        ! keyed carol '      - {name: app, imagePullPolicyy: Always}' &&
+        grep -q 'imagePullPolicyy: field not declared in schema' "$work/out" &&
+        sed 's/app: keyed}}$/app: other}}/' "$work/keyed-alice.yaml" \
+            >"$work/keyed-sel.yaml" &&
+        ! k apply --server-side --force-conflicts --field-manager=alice \
+            -f "$work/keyed-sel.yaml" &&
+        grep -q 'spec.selector: Invalid value: .*field is immutable' "$work/out"
+}
+check "typed refusals: duplicate key, quoted port, unknown field (500), selector (422)" t_typed_refusals
+
+t_namespace_terminating() {
+    printf '%s\n' 'apiVersion: v1' 'kind: Namespace' 'metadata: {name: doomed}' \
+        '---' 'apiVersion: v1' 'kind: ConfigMap' \
+        'metadata: {name: held, namespace: doomed, finalizers: [example.com/hold]}' |
+        k apply --server-side -f - &&
+        k delete namespace doomed --wait=false &&
+        [ "$(k get namespace doomed -o 'jsonpath={.status.phase}')" = Terminating ] &&
+        [ -n "$(k get configmap held -n doomed -o 'jsonpath={.metadata.deletionTimestamp}')" ] &&
+        ! printf '%s\n' 'apiVersion: v1' 'kind: ConfigMap' \
+            'metadata: {name: late, namespace: doomed}' |
+            k apply --server-side -f - &&
+        grep -q 'because it is being terminated' "$work/out" &&
+        k patch configmap held -n doomed --type=merge \
+            -p '{"metadata":{"finalizers":null}}' &&
+        for _ in $(seq 50); do
+            k get namespace doomed >/dev/null 2>&1 || break
+            sleep 0.1
+        done &&
+        ! k get namespace doomed &&
+        ! k delete namespace kube-system &&
+        grep -q 'namespaces "kube-system" is forbidden: this namespace may not be deleted' "$work/out"
+}
+check "a deleted namespace is Terminating until its finalized content goes" t_namespace_terminating
+
 t_namespace_delete() {
     k delete namespace demo --timeout=10s &&
         [ -z "$(k get deployments,configmaps -A -o name | grep demo)" ] &&
