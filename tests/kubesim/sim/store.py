@@ -30,10 +30,10 @@ _SUBDOMAIN = re.compile(
 _LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
 # Namespaces the lifecycle admission plugin refuses to delete
-# (apiserver/pkg/admission/plugin/namespace/lifecycle/admission.go); k3s
-# also keeps kube-node-lease.
-IMMORTAL_NAMESPACES = ("default", "kube-system", "kube-public",
-                       "kube-node-lease")
+# (apiserver/pkg/admission/plugin/namespace/lifecycle/admission.go,
+# Register: default, kube-system, kube-public). kube-node-lease is not
+# among them: a real server deletes it (and re-creates it later).
+IMMORTAL_NAMESPACES = ("default", "kube-system", "kube-public")
 # A custom resource without a (structural) schema: anything goes.
 OPEN = typed.T("struct", fields={"metadata": typed.named("V1ObjectMeta")},
                elem=typed.ANY)
