@@ -562,6 +562,19 @@ t_typed_refusals() {
 }
 check "typed refusals: duplicate key, quoted port, unknown field (500), selector (422)" t_typed_refusals
 
+t_field_validation() {
+    printf '%s\n' 'apiVersion: v1' 'kind: ConfigMap' \
+        'metadata: {name: typo, namespace: demo}' 'data: {a: "1"}' 'dataa: {b: "2"}' \
+        >"$work/typo.yaml" &&
+        ! k create -f "$work/typo.yaml" &&
+        grep -qF 'ConfigMap in version "v1" cannot be handled as a ConfigMap: strict decoding error: unknown field "dataa"' "$work/out" &&
+        k create --validate=warn -f "$work/typo.yaml" 2>&1 | tee "$work/warned" &&
+        grep -qF 'Warning: unknown field "dataa"' "$work/warned" &&
+        [ -z "$(k get configmap typo -n demo -o 'jsonpath={.dataa}')" ] &&
+        [ "$(k get configmap typo -n demo -o 'jsonpath={.data.a}')" = 1 ]
+}
+check "create: unknown fields are refused (Strict) or dropped with a Warning" t_field_validation
+
 t_namespace_terminating() {
     printf '%s\n' 'apiVersion: v1' 'kind: Namespace' 'metadata: {name: doomed}' \
         '---' 'apiVersion: v1' 'kind: ConfigMap' \

@@ -50,6 +50,31 @@ class Reply:
     stream: object = None       # iterator of watch events instead of body
 
 
+def _warnings(opts):
+    """Warning headers (util/net/http.go NewWarningHeader: 299 - "text"),
+    one per problem."""
+    if not opts.warnings:
+        return {}
+    return {"Warning": ["299 - " + json.dumps(w) for w in opts.warnings]}
+
+
+MAX_NESTING = 100       # deeper bodies are refused (walks stay bounded)
+
+
+def _bounded(doc):
+    """`doc` when it nests at most MAX_NESTING deep, else ValueError."""
+    stack = [(doc, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_NESTING:
+            raise ValueError(f"nested deeper than {MAX_NESTING} levels")
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1) for v in node.values())
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node)
+    return doc
+
+
 def discovery_media_type(version):
     """The Content-Type of aggregated discovery as apidiscovery.k8s.io/V."""
     return f"{JSON};g={DISCOVERY_GROUP};v={version};as={DISCOVERY_KIND}"
@@ -241,9 +266,10 @@ class Api:
             self.stats.count("create")
             if namespace is None and rtype.namespaced:
                 raise errors.no_route()
+            opts = self._options(req, validate=True)
             obj = self.store.create(rtype, namespace or "", self._body(req),
-                                    self._options(req))
-            return Reply(201, obj)
+                                    opts)
+            return Reply(201, obj, headers=_warnings(opts))
         if req.method == "DELETE":
             self.stats.count("deletecollection")
             return Reply(200, self.store.delete_collection(
@@ -258,9 +284,10 @@ class Api:
             return Reply(200, store.get(rtype, namespace, name))
         if req.method == "PUT":
             self.stats.count("update")
-            return Reply(200, store.replace(rtype, namespace, name,
-                                            self._body(req),
-                                            self._options(req), subresource))
+            opts = self._options(req, validate=True)
+            obj = store.replace(rtype, namespace, name, self._body(req), opts,
+                                subresource)
+            return Reply(200, obj, headers=_warnings(opts))
         if req.method == "DELETE":
             self.stats.count("delete")
             dry_run = req.query.get("dryRun") == "All"
@@ -309,8 +336,8 @@ class Api:
                      "message": "Required value: is required for apply patch",
                      "field": "fieldManager"}]})
         try:
-            body = json.loads(req.body or b"null")
-        except ValueError:
+            body = _bounded(json.loads(req.body or b"null"))
+        except (ValueError, RecursionError):
             raise errors.unsupported_media_type(
                 "kubesim accepts apply patches (application/apply-patch+yaml) "
                 "in JSON only; send the object as JSON") from None
@@ -326,8 +353,8 @@ class Api:
     @staticmethod
     def _parse(raw):
         try:
-            return json.loads(raw or b"null")
-        except ValueError as exc:
+            return _bounded(json.loads(raw or b"null"))
+        except (ValueError, RecursionError) as exc:
             raise errors.bad_request(f"invalid JSON body: {exc}") from None
 
     def _body(self, req):
@@ -340,11 +367,18 @@ class Api:
         return self._parse(req.body)
 
     @staticmethod
-    def _options(req):
+    def _options(req, validate=False):
         manager = req.query.get("fieldManager") or \
             (req.user_agent.split("/")[0] or "unknown")
+        validation = ""
+        if validate:
+            validation = req.query.get("fieldValidation") or "Warn"
+            if validation not in ("Strict", "Warn", "Ignore"):
+                raise errors.bad_request(
+                    f"fieldValidation must be one of Strict, Warn, Ignore; "
+                    f"not {validation[:40]!r}")
         return WriteOptions(manager, req.query.get("dryRun") == "All",
-                            req.flag("force"))
+                            req.flag("force"), validation)
 
     def _delete_options(self, req):
         options = self._parse(req.body) if req.body.strip() else {}

@@ -671,7 +671,8 @@ class Server:
     def head(self, conn, req, code, fields):
         """Status line and header fields, ending in the empty line."""
         lines = [f"HTTP/1.1 {code} {_reason(code)}"]
-        lines += [f"{name}: {value}" for name, value in fields]
+        lines += [f"{name}: {one}" for name, value in fields
+                  for one in (value if isinstance(value, list) else [value])]
         if conn.closing:
             lines.append("Connection: close")
         lines += ["", ""]

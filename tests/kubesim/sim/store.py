@@ -14,7 +14,7 @@ import threading
 import time
 import uuid
 from collections import namedtuple
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from . import errors, fields, typed
 from .fields import PathSet
@@ -48,6 +48,10 @@ class WriteOptions:
     manager: str = ""
     dry_run: bool = False
     force: bool = False
+    # fieldValidation of a create/update: Strict, Warn, Ignore; "" for the
+    # simulator's own writes (not checked)
+    validation: str = ""
+    warnings: list = field(default_factory=list)
 
 
 def _spec_part(obj):
@@ -153,6 +157,7 @@ class Store:
     def create(self, rtype, namespace, body, opts):
         self._check_body(rtype, namespace, None, body)
         obj = fields.clone(body)
+        self._field_validation(rtype, obj, opts)
         meta = obj.setdefault("metadata", {})
         if not meta.get("name") and meta.get("generateName"):
             suffix = "".join(random.choices(string.ascii_lowercase
@@ -176,6 +181,7 @@ class Store:
     def replace(self, rtype, namespace, name, body, opts, subresource=""):
         self._check_body(rtype, namespace, name, body)
         new = fields.clone(body)
+        self._field_validation(rtype, new, opts)
         with self.cond:
             prev = self._existing(rtype, namespace, name)
             wanted = new.get("metadata", {}).get("resourceVersion")
@@ -415,6 +421,26 @@ class Store:
         ns = self.objects.get(NAMESPACES, {}).get(("", namespace))
         if ns is not None and ns["metadata"].get("deletionTimestamp"):
             raise errors.namespace_terminating(rtype, name, namespace)
+
+    def _field_validation(self, rtype, obj, opts):
+        """Unknown fields of a create or update (POST/PUT) are dropped, as
+        decoding into the server's types drops them; fieldValidation=Strict
+        refuses them (400), Warn (the default) names each in a Warning
+        (endpoints/handlers/rest.go, strict decoding)."""
+        if not opts.validation:
+            return
+        with self.cond:
+            root = self._root(rtype)
+        unknown = typed.prune_unknown(obj, root)
+        if not unknown:
+            return
+        listed = ", ".join(f'unknown field "{p}"' for p in unknown)
+        if opts.validation == "Strict":
+            raise errors.bad_request(
+                f'{rtype.kind} in version "{rtype.version}" cannot be '
+                f"handled as a {rtype.kind}: strict decoding error: {listed}")
+        if opts.validation == "Warn":
+            opts.warnings.extend(f'unknown field "{p}"' for p in unknown)
 
     def _root(self, rtype):
         """The typed schema of rtype: a built-in's, a custom resource's

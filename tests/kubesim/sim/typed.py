@@ -21,7 +21,7 @@ import json
 from . import errors
 from .schema_data import ROOTS, TYPES
 
-MAX_DEPTH = 64      # deeper bodies are refused rather than walked
+MAX_DEPTH = 128     # api.py refuses bodies nested deeper than 100
 
 # x-kubernetes-list-type / list-map-keys of the modelled kinds (listmaps.md).
 _KEYED = {
@@ -302,6 +302,28 @@ def _validate(value, t, where, errs, depth):
                 errs.append(f"{where}: duplicate entries for key {shown}")
             seen.add(element)
         _validate(item, t.elem, where + shown, errs, depth + 1)
+
+
+def prune_unknown(value, t, where="", found=None, depth=0):
+    """Drop (in place) the fields `t` does not declare, as decoding into
+    the server's types does; their paths in document order, written as the
+    strict JSON decoder names them: spec.template.spec.containers[0].x"""
+    found = [] if found is None else found
+    if value is None or t.kind in ("any", "scalar") or depth > MAX_DEPTH:
+        return found
+    if t.kind == "struct" and isinstance(value, dict):
+        for key in list(value):
+            sub = _field_type(t, key)
+            path = f"{where}.{key}" if where else key
+            if sub is None:
+                found.append(path)
+                del value[key]
+            else:
+                prune_unknown(value[key], sub, path, found, depth + 1)
+    elif t.kind == "list" and isinstance(value, list):
+        for index, item in enumerate(value):
+            prune_unknown(item, t.elem, f"{where}[{index}]", found, depth + 1)
+    return found
 
 
 def typed_patch_error(body, errs):
