@@ -336,11 +336,18 @@ class Api:
                      "message": "Required value: is required for apply patch",
                      "field": "fieldManager"}]})
         try:
-            body = _bounded(json.loads(req.body or b"null"))
-        except (ValueError, RecursionError):
+            body = json.loads(req.body or b"null")
+        except RecursionError:
+            raise errors.bad_request("the body is nested too deeply") \
+                from None
+        except ValueError:
             raise errors.unsupported_media_type(
                 "kubesim accepts apply patches (application/apply-patch+yaml) "
                 "in JSON only; send the object as JSON") from None
+        try:
+            _bounded(body)
+        except ValueError as exc:
+            raise errors.bad_request(f"invalid body: {exc}") from None
         opts = WriteOptions(manager, req.query.get("dryRun") == "All",
                             req.flag("force"))
         obj, created, changed = self.store.apply(rtype, namespace, name, body,
