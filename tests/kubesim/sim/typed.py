@@ -559,7 +559,14 @@ def to_fields_v1(paths):
             node = node[element]
         if node and path:
             node["."] = {}
-    return root
+    return _ordered(root)
+
+
+def _ordered(tree):
+    """Members in the order the real server writes them: "." first, then
+    by name."""
+    return {key: _ordered(tree[key])
+            for key in sorted(tree, key=lambda k: (k != ".", k))}
 
 
 def from_fields_v1(tree, prefix=(), depth=0):
