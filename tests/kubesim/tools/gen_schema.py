@@ -67,7 +67,7 @@ def ref(owner, field, typ, fmt, todo):
     if match:
         inner = match.group(1)
         if inner == "string" and field in QUANTITY_MAPS:
-            inner = "Date"
+            return "{untyped}"      # a ResourceList of Quantities
         return "{" + ref(owner, field, inner, "", todo) + "}"
     todo.append(typ)
     return typ
