@@ -140,7 +140,8 @@ TLIBOBJ  := $(filter-out $(T)/obj/agent/cli/main.o,$(TOBJ))
 UNIT     := $(wildcard tests/unit/test_*.c)
 UNITBIN  := $(UNIT:tests/unit/%.c=$(T)/%)
 # Integration tests: scripts that drive the built binary (OUTPOST=path).
-ITEST    := $(sort $(wildcard tests/integration/*.sh)) tests/kubesim/test_kubectl.sh
+ITEST    := $(sort $(wildcard tests/integration/*.sh)) tests/kubesim/test_kubectl.sh \
+            tests/kubesim/test_fidelity.sh tests/kubesim/test_typed.sh
 
 
 .PHONY: print-room-flags

@@ -73,12 +73,16 @@ found = {}
 for item in doc["items"]:
     for version in item["versions"]:
         assert version["freshness"] == "Current", version
-        gv = "/".join(filter(None, (item["metadata"]["name"],
+        # the core group has no name; responseKind leaves group and
+        # version empty for built-ins ("this group-version", as a real
+        # v1.32 server sends them) and fills them in for custom resources
+        assert item["metadata"].get("creationTimestamp", 0) is None, item
+        gv = "/".join(filter(None, (item["metadata"].get("name", ""),
                                     version["version"])))
         for res in version["resources"]:
             kind = res["responseKind"]
             assert "/".join(filter(None, (kind["group"], kind["version"]))) \
-                == gv, res
+                in ("", gv), res
             status = [sub for sub in res.get("subresources", ())
                       if sub["subresource"] == "status"]
             found[gv, res["resource"]] = res["scope"] + \
@@ -267,7 +271,8 @@ t_aggregated_v2() {
         discovery /api "$client_go_accept" &&
         [ "$(content_type)" = "$agg_v2" ] &&
         discovered v2 v1 configmaps Namespaced v1 namespaces Cluster+status &&
-        grep -q '"items":\[{"metadata":{"name":""},' "$work/body"
+        grep -q '"items":\[{"metadata":{"creationTimestamp":null},' \
+            "$work/body"
 }
 check "aggregated discovery request gets apidiscovery.k8s.io/v2" t_aggregated_v2
 
@@ -505,6 +510,94 @@ t_missing_namespace() {
         grep -q 'namespaces "nowhere" not found' "$work/out"
 }
 check "apply into a missing namespace is NotFound" t_missing_namespace
+
+# keyed MANAGER CONTAINERS-YAML [ARGS]: apply a Deployment "keyed" in demo
+keyed() {
+    cat >"$work/keyed-$1.yaml" <<EOF
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: keyed, namespace: demo}
+spec:
+  selector: {matchLabels: {app: keyed}}
+  template:
+    metadata: {labels: {app: keyed}}
+    spec:
+      containers:
+$2
+EOF
+    k apply --server-side --field-manager="$1" -f "$work/keyed-$1.yaml" "${@:3}"
+}
+containers_of() {
+    k get deployment keyed -n demo -o \
+        'jsonpath={range .spec.template.spec.containers[*]}{.name}={.image}:{range .env[*]}{.name},{end} {end}'
+}
+t_keyed_lists() {
+    keyed alice '      - {name: app, image: "app:1", env: [{name: A, value: "1"}]}' &&
+        keyed bob '      - {name: app, env: [{name: B, value: "2"}]}
+      - {name: side, image: "side:1"}' &&
+        [ "$(containers_of)" = "app=app:1:A,B, side=side:1: " ] &&
+        k get deployment keyed -n demo --show-managed-fields -o json |
+            grep -qF 'k:{\"name\":\"side\"}' &&
+        keyed alice '      - {name: app, image: "app:1"}' &&
+        [ "$(containers_of)" = "app=app:1:B, side=side:1: " ] &&
+        ! keyed bob '      - {name: app, image: "app:2"}' &&
+        grep -qF 'conflict with "alice": .spec.template.spec.containers[name="app"].image' "$work/out" &&
+        keyed bob '      - {name: side, image: "side:1"}' &&
+        [ "$(containers_of)" = "app=app:1: side=side:1: " ]
+}
+check "apply --server-side merges containers and env by name, per manager" t_keyed_lists
+
+t_typed_refusals() {
+    ! keyed carol '      - {name: app, env: [{name: X}, {name: X}]}' &&
+        grep -qF 'failed to create typed patch object (demo/keyed; apps/v1, Kind=Deployment): .spec.template.spec.containers[name="app"].env: duplicate entries for key [name="X"]' "$work/out" &&
+        ! keyed carol '      - {name: app, ports: [{containerPort: "80"}]}' &&
+        grep -q 'expected numeric (int or float), got string' "$work/out" &&
+        ! keyed carol '      - {name: app, imagePullPolicyy: Always}' &&
+        grep -q 'imagePullPolicyy: field not declared in schema' "$work/out" &&
+        sed 's/app: keyed}}$/app: other}}/' "$work/keyed-alice.yaml" \
+            >"$work/keyed-sel.yaml" &&
+        ! k apply --server-side --force-conflicts --field-manager=alice \
+            -f "$work/keyed-sel.yaml" &&
+        grep -q 'spec.selector: Invalid value: .*field is immutable' "$work/out"
+}
+check "typed refusals: duplicate key, quoted port, unknown field (500), selector (422)" t_typed_refusals
+
+t_field_validation() {
+    printf '%s\n' 'apiVersion: v1' 'kind: ConfigMap' \
+        'metadata: {name: typo, namespace: demo}' 'data: {a: "1"}' 'dataa: {b: "2"}' \
+        >"$work/typo.yaml" &&
+        ! k create -f "$work/typo.yaml" &&
+        grep -qF 'ConfigMap in version "v1" cannot be handled as a ConfigMap: strict decoding error: unknown field "dataa"' "$work/out" &&
+        k create --validate=warn -f "$work/typo.yaml" 2>&1 | tee "$work/warned" &&
+        grep -qF 'Warning: unknown field "dataa"' "$work/warned" &&
+        [ -z "$(k get configmap typo -n demo -o 'jsonpath={.dataa}')" ] &&
+        [ "$(k get configmap typo -n demo -o 'jsonpath={.data.a}')" = 1 ]
+}
+check "create: unknown fields are refused (Strict) or dropped with a Warning" t_field_validation
+
+t_namespace_terminating() {
+    printf '%s\n' 'apiVersion: v1' 'kind: Namespace' 'metadata: {name: doomed}' \
+        '---' 'apiVersion: v1' 'kind: ConfigMap' \
+        'metadata: {name: held, namespace: doomed, finalizers: [example.com/hold]}' |
+        k apply --server-side -f - &&
+        k delete namespace doomed --wait=false &&
+        [ "$(k get namespace doomed -o 'jsonpath={.status.phase}')" = Terminating ] &&
+        [ -n "$(k get configmap held -n doomed -o 'jsonpath={.metadata.deletionTimestamp}')" ] &&
+        ! printf '%s\n' 'apiVersion: v1' 'kind: ConfigMap' \
+            'metadata: {name: late, namespace: doomed}' |
+            k apply --server-side -f - &&
+        grep -q 'because it is being terminated' "$work/out" &&
+        k patch configmap held -n doomed --type=merge \
+            -p '{"metadata":{"finalizers":null}}' &&
+        for _ in $(seq 50); do
+            k get namespace doomed >/dev/null 2>&1 || break
+            sleep 0.1
+        done &&
+        ! k get namespace doomed &&
+        ! k delete namespace kube-system &&
+        grep -q 'namespaces "kube-system" is forbidden: this namespace may not be deleted' "$work/out"
+}
+check "a deleted namespace is Terminating until its finalized content goes" t_namespace_terminating
 
 t_namespace_delete() {
     k delete namespace demo --timeout=10s &&

@@ -20,6 +20,8 @@ PATCH_TYPES = {
     "application/json-patch+json": "json",
 }
 WATCH_TIMEOUT = 1800
+# kinds whose storage returns the deleted object (ReturnDeletedObject)
+RETURN_DELETED = ("pods", "services")
 DISCOVERY_GROUP = "apidiscovery.k8s.io"
 DISCOVERY_KIND = "APIGroupDiscoveryList"
 DISCOVERY_VERSIONS = ("v2", "v2beta1")     # the order kubesim prefers them
@@ -46,6 +48,31 @@ class Reply:
     content_type: str = JSON
     headers: dict = field(default_factory=dict)
     stream: object = None       # iterator of watch events instead of body
+
+
+def _warnings(opts):
+    """Warning headers (util/net/http.go NewWarningHeader: 299 - "text"),
+    one per problem."""
+    if not opts.warnings:
+        return {}
+    return {"Warning": ["299 - " + json.dumps(w) for w in opts.warnings]}
+
+
+MAX_NESTING = 100       # deeper bodies are refused (walks stay bounded)
+
+
+def _bounded(doc):
+    """`doc` when it nests at most MAX_NESTING deep, else ValueError."""
+    stack = [(doc, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_NESTING:
+            raise ValueError(f"nested deeper than {MAX_NESTING} levels")
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1) for v in node.values())
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node)
+    return doc
 
 
 def discovery_media_type(version):
@@ -117,6 +144,9 @@ class Api:
             return Reply(200, b"ok", "text/plain; charset=utf-8")
         if req.method != "GET" and not path.startswith(("/api/", "/apis/")):
             raise errors.method_not_allowed(req.method)
+        if len(req.body) > errors.REQUEST_BODY_MAX:
+            # handlers' limitedReadBody: the body is refused before decoding
+            raise errors.too_large()
         if path == "/version":
             return self._discovery(version_info())
         if path in ("/api", "/apis"):
@@ -127,17 +157,34 @@ class Api:
         if parts[0] == "api" and len(parts) >= 2 and parts[1] == "v1":
             group, version, rest = "", "v1", parts[2:]
         elif parts[0] == "apis" and len(parts) == 2:
-            return self._discovery(self.catalog.api_group(parts[1]))
+            document = self.catalog.api_group(parts[1])
+            if document is None:
+                raise errors.plain_not_found()
+            return self._discovery(document)
         elif parts[0] == "apis" and len(parts) >= 3:
             group, version, rest = parts[1], parts[2], parts[3:]
         else:
-            raise errors.no_route()
+            raise errors.plain_not_found()
+        # kube-apiserver answers unknown paths under its own group-versions
+        # with a Status; everything else (unknown groups, custom resources
+        # of CRDs not served yet) falls through the delegate chain to the
+        # plain-text "404 page not found" (apiextensions-apiserver
+        # pkg/apiserver/customresource_handler.go ServeHTTP -> delegate).
+        builtin = not group or \
+            self.catalog.builtin_group_version(group, version)
         if not rest:
             if req.method != "GET":
                 raise errors.method_not_allowed(req.method)
-            return self._discovery(
-                self.catalog.api_resource_list(group, version))
-        return self._resource(req, group, version, rest, should_stop)
+            document = self.catalog.api_resource_list(group, version)
+            if document is None and not builtin:
+                raise errors.plain_not_found()
+            return self._discovery(document)
+        try:
+            return self._resource(req, group, version, rest, should_stop)
+        except errors.ApiError as exc:
+            if exc.code == 404 and exc.details == {} and not builtin:
+                raise errors.plain_not_found() from None
+            raise
 
     def _discovery(self, document, content_type=JSON):
         if document is None:
@@ -219,9 +266,10 @@ class Api:
             self.stats.count("create")
             if namespace is None and rtype.namespaced:
                 raise errors.no_route()
+            opts = self._options(req, validate=True)
             obj = self.store.create(rtype, namespace or "", self._body(req),
-                                    self._options(req))
-            return Reply(201, obj)
+                                    opts)
+            return Reply(201, obj, headers=_warnings(opts))
         if req.method == "DELETE":
             self.stats.count("deletecollection")
             return Reply(200, self.store.delete_collection(
@@ -236,14 +284,30 @@ class Api:
             return Reply(200, store.get(rtype, namespace, name))
         if req.method == "PUT":
             self.stats.count("update")
-            return Reply(200, store.replace(rtype, namespace, name,
-                                            self._body(req),
-                                            self._options(req), subresource))
+            opts = self._options(req, validate=True)
+            obj = store.replace(rtype, namespace, name, self._body(req), opts,
+                                subresource)
+            return Reply(200, obj, headers=_warnings(opts))
         if req.method == "DELETE":
             self.stats.count("delete")
-            return Reply(200, store.delete(rtype, namespace, name,
-                                           self._delete_options(req),
-                                           req.query.get("dryRun") == "All"))
+            dry_run = req.query.get("dryRun") == "All"
+            obj = store.delete(rtype, namespace, name,
+                               self._delete_options(req), dry_run)
+            meta = obj["metadata"]
+            if rtype.plural in RETURN_DELETED or \
+                    meta.get("deletionTimestamp") or \
+                    (dry_run and meta.get("finalizers")):
+                return Reply(200, obj)
+            # registry/generic/registry/store.go Delete: an object removed
+            # at once is answered with a Success Status naming it (unless
+            # the kind's storage sets ReturnDeletedObject)
+            details = {"name": name}
+            if rtype.group:
+                details["group"] = rtype.group
+            details.update(kind=rtype.plural, uid=meta.get("uid", ""))
+            return Reply(200, {"kind": "Status", "apiVersion": "v1",
+                               "metadata": {}, "status": "Success",
+                               "details": details})
         if req.method != "PATCH":
             raise errors.method_not_allowed(req.method)
         media = req.content_type.split(";")[0].strip().lower()
@@ -273,10 +337,17 @@ class Api:
                      "field": "fieldManager"}]})
         try:
             body = json.loads(req.body or b"null")
+        except RecursionError:
+            raise errors.bad_request("the body is nested too deeply") \
+                from None
         except ValueError:
             raise errors.unsupported_media_type(
                 "kubesim accepts apply patches (application/apply-patch+yaml) "
                 "in JSON only; send the object as JSON") from None
+        try:
+            _bounded(body)
+        except ValueError as exc:
+            raise errors.bad_request(f"invalid body: {exc}") from None
         opts = WriteOptions(manager, req.query.get("dryRun") == "All",
                             req.flag("force"))
         obj, created, changed = self.store.apply(rtype, namespace, name, body,
@@ -289,8 +360,8 @@ class Api:
     @staticmethod
     def _parse(raw):
         try:
-            return json.loads(raw or b"null")
-        except ValueError as exc:
+            return _bounded(json.loads(raw or b"null"))
+        except (ValueError, RecursionError) as exc:
             raise errors.bad_request(f"invalid JSON body: {exc}") from None
 
     def _body(self, req):
@@ -303,11 +374,18 @@ class Api:
         return self._parse(req.body)
 
     @staticmethod
-    def _options(req):
+    def _options(req, validate=False):
         manager = req.query.get("fieldManager") or \
             (req.user_agent.split("/")[0] or "unknown")
+        validation = ""
+        if validate:
+            validation = req.query.get("fieldValidation") or "Warn"
+            if validation not in ("Strict", "Warn", "Ignore"):
+                raise errors.bad_request(
+                    f"fieldValidation must be one of Strict, Warn, Ignore; "
+                    f"not {validation[:40]!r}")
         return WriteOptions(manager, req.query.get("dryRun") == "All",
-                            req.flag("force"))
+                            req.flag("force"), validation)
 
     def _delete_options(self, req):
         options = self._parse(req.body) if req.body.strip() else {}

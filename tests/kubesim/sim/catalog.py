@@ -140,6 +140,13 @@ class Catalog:
         with self._lock:
             return self._types.get((group, version, plural))
 
+    def builtin_group_version(self, group, version):
+        """Whether kube-apiserver itself (not the CRD handler) serves
+        /apis/group/version: its unknown paths get a Status 404, others
+        the plain-text "404 page not found" of the delegate chain."""
+        return any((t.group, t.version) == (group, version) and not t.crd
+                   for t in BUILTINS)
+
     def set_crd_types(self, crd_name, types):
         """Replace the types CRD `crd_name` defines ([] removes them)."""
         with self._lock:
@@ -226,7 +233,13 @@ class Catalog:
         for group, versions in groups.items():
             if (group == "") != core:
                 continue
-            items.append({"metadata": {"name": group}, "versions": [
+            # metav1.ObjectMeta with a zero CreationTimestamp marshals it
+            # as null; the core group's empty name is omitted (omitempty),
+            # as a v1.32 kube-apiserver sends them (observed-1.32).
+            meta = {"creationTimestamp": None}
+            if group:
+                meta["name"] = group
+            items.append({"metadata": meta, "versions": [
                 {"version": v, "freshness": "Current",
                  "resources": [self._resource_discovery(t) for t in types
                                if (t.group, t.version) == (group, v)]}
@@ -237,7 +250,12 @@ class Catalog:
 
     @staticmethod
     def _resource_discovery(rtype):
-        kind = {"group": rtype.group, "version": rtype.version,
+        # Built-in resources leave responseKind's group and version empty
+        # ("this group-version", installer.go ConvertGroupVersionIntoTo-
+        # Discovery); apiextensions' discovery of custom resources fills
+        # them in (observed-1.32, discovery_apis_aggregated_with_crd).
+        kind = {"group": rtype.group if rtype.crd else "",
+                "version": rtype.version if rtype.crd else "",
                 "kind": rtype.kind}
         entry = {"resource": rtype.plural, "responseKind": kind,
                  "scope": "Namespaced" if rtype.namespaced else "Cluster",

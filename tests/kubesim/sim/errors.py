@@ -4,13 +4,15 @@
 class ApiError(Exception):
     """An error answered to the client as a v1 Status with `code`."""
 
-    def __init__(self, code, reason, message, details=None, headers=None):
+    def __init__(self, code, reason, message, details=None, headers=None,
+                 plain=None):
         super().__init__(message)
         self.code = code
-        self.reason = reason
+        self.reason = reason        # "" is omitted (StatusReasonUnknown)
         self.message = message
         self.details = details
         self.headers = headers or {}
+        self.plain = plain          # bytes: a text/plain body instead
 
     def status(self):
         body = {
@@ -19,8 +21,9 @@ class ApiError(Exception):
             "metadata": {},
             "status": "Failure",
             "message": self.message,
-            "reason": self.reason,
         }
+        if self.reason:
+            body["reason"] = self.reason
         if self.details is not None:
             body["details"] = self.details
         body["code"] = self.code
@@ -66,35 +69,45 @@ def modified(rtype, name):
 
 
 def apply_conflicts(rtype, name, conflicts):
-    """conflicts: list of (manager, apiVersion, field path) like ".data.x"."""
+    """conflicts: list of (manager, apiVersion, field path) like ".data.x";
+    apiVersion "" for a manager that applied, whose name prints alone
+    (managedfields/internal/conflict.go; observed-1.32 ssa_conflict_409:
+    'conflict with "outpost": .data.a', details holding only causes)."""
+    def who(manager, version):
+        return f'"{manager}"' + (f" using {version}" if version else "")
     if len(conflicts) == 1:
         manager, version, field = conflicts[0]
         message = ("Apply failed with 1 conflict: "
-                   f'conflict with "{manager}" using {version}: {field}')
+                   f"conflict with {who(manager, version)}: {field}")
     else:
         groups = {}
         for manager, version, field in conflicts:
             groups.setdefault((manager, version), []).append(field)
-        parts = [f'conflicts with "{manager}" using {version}:'
+        parts = [f"conflicts with {who(manager, version)}:"
                  + "".join(f"\n- {field}" for field in found)
                  for (manager, version), found in groups.items()]
         message = (f"Apply failed with {len(conflicts)} conflicts: "
                    + "\n".join(parts))
-    details = _details(rtype, name)
-    details["causes"] = [
+    details = {"causes": [
         {"reason": "FieldManagerConflict",
-         "message": f'conflict with "{manager}" using {version}',
+         "message": f"conflict with {who(manager, version)}",
          "field": field}
-        for manager, version, field in conflicts]
+        for manager, version, field in conflicts]}
     return ApiError(409, "Conflict", message, details)
 
 
 def invalid(rtype, name, causes):
-    """causes: list of (field, message)."""
-    text = "; ".join(f"{field}: {msg}" for field, msg in causes)
+    """causes: list of (field, message) or (field, message, reason); the
+    reason defaults to FieldValueInvalid (field.ErrorTypeInvalid)."""
+    causes = [c if len(c) == 3 else (*c, "FieldValueInvalid")
+              for c in causes]
+    text = "; ".join(f"{field}: {msg}" for field, msg, _ in causes)
+    if len(causes) > 1:     # errors.NewInvalid: an aggregate in brackets
+        text = "[" + ", ".join(f"{field}: {msg}"
+                               for field, msg, _ in causes) + "]"
     details = {"name": name, "kind": rtype.kind,
-               "causes": [{"reason": "FieldValueInvalid", "message": msg,
-                           "field": field} for field, msg in causes]}
+               "causes": [{"reason": reason, "message": msg,
+                           "field": field} for field, msg, reason in causes]}
     if rtype.group:
         details["group"] = rtype.group
     return ApiError(422, "Invalid",
@@ -122,3 +135,39 @@ def unsupported_media_type(message):
 
 def unauthorized():
     return ApiError(401, "Unauthorized", "Unauthorized")
+
+
+def plain_not_found():
+    """What kube-apiserver's delegate chain answers for a path no handler
+    serves (an unknown group, or a custom resource whose CRD is not served
+    yet: apiextensions crdHandler passes it on): text, not a Status."""
+    return ApiError(404, "NotFound", "404 page not found",
+                    plain=b"404 page not found\n")
+
+
+def forbidden(rtype, name, why, causes=None):
+    """errors.NewForbidden: '<resource> "<name>" is forbidden: <why>'."""
+    details = _details(rtype, name)
+    if causes:
+        details["causes"] = causes
+    return ApiError(403, "Forbidden",
+                    f'{rtype.qualified} "{name}" is forbidden: {why}',
+                    details)
+
+
+def namespace_terminating(rtype, name, namespace):
+    """namespace/lifecycle/admission.go Admit, for a create."""
+    return forbidden(
+        rtype, name, f"unable to create new content in namespace "
+        f"{namespace} because it is being terminated",
+        [{"reason": "NamespaceTerminating",
+          "message": f"namespace {namespace} is being terminated",
+          "field": "metadata.namespace"}])
+
+
+REQUEST_BODY_MAX = 3 * 1024 * 1024      # apiserver MaxRequestBodyBytes
+
+
+def too_large():
+    return ApiError(413, "RequestEntityTooLarge",
+                    f"Request entity too large: limit is {REQUEST_BODY_MAX}")

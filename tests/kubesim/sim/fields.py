@@ -1,8 +1,5 @@
-"""JSON object helpers: merging, patching and field paths for ownership.
-
-A field path is a tuple of map keys down to a leaf: a scalar, a list (lists
-are atomic here) or an empty map.
-"""
+"""JSON object helpers: merge and JSON patches, plain paths (tuples of map
+keys, for selectors) and PathSet over the typed field paths of typed.py."""
 
 import json
 
@@ -88,60 +85,12 @@ def json_patch(doc, operations):
     return doc
 
 
-def leaf_paths(obj, prefix=()):
-    paths = set()
-    for key, value in obj.items():
-        path = prefix + (key,)
-        if isinstance(value, dict) and value:
-            paths |= leaf_paths(value, path)
-        else:
-            paths.add(path)
-    return paths
-
-
-def tracked_paths(obj, status=False):
-    """Owned-field candidates of an object body: spec-like fields and user
-    metadata, or only status fields when `status`."""
-    paths = set()
-    for key, value in obj.items():
-        if key in ("apiVersion", "kind") or (key == "status") != status:
-            continue
-        if key == "metadata" and isinstance(value, dict):
-            value = {k: v for k, v in value.items() if k not in UNTRACKED_META}
-            if not value:
-                continue
-        if isinstance(value, dict) and value:
-            paths |= leaf_paths(value, (key,))
-        else:
-            paths.add((key,))
-    return paths
-
-
 def get_path(obj, path):
     for key in path:
         if not isinstance(obj, dict) or key not in obj:
             return MISSING
         obj = obj[key]
     return obj
-
-
-def delete_path(obj, path, keep):
-    """Delete `path` from `obj` in place, then drop map parents emptied by
-    it unless they are top-level or in `keep`."""
-    parents = []
-    node = obj
-    for key in path[:-1]:
-        node = node.get(key) if isinstance(node, dict) else None
-        if not isinstance(node, dict):
-            return
-        parents.append(node)
-    if path[-1] not in node:
-        return
-    del node[path[-1]]
-    for depth in range(len(path) - 1, 1, -1):
-        if parents[depth - 1] or path[:depth] in keep:
-            break
-        del parents[depth - 2][path[depth - 1]]
 
 
 class PathSet:
@@ -154,31 +103,9 @@ class PathSet:
                          for i in range(1, len(p) + 1)}
 
     def overlaps(self, path):
+        """Equal to, above, or below a member that is a whole value (a
+        field); a list item member ('k:…', 'v:…') owns the item, not what
+        is in it, so a path below one does not overlap it."""
         return path in self.prefixes or any(
-            path[:i] in self.paths for i in range(1, len(path)))
-
-
-def dotted(path):
-    return "".join(f".{key}" for key in path)
-
-
-def to_fields_v1(paths):
-    root = {}
-    for path in sorted(paths):
-        node = root
-        for key in path:
-            node = node.setdefault(f"f:{key}", {})
-    return root
-
-
-def from_fields_v1(tree, prefix=()):
-    paths = set()
-    for key, child in tree.items():
-        if not key.startswith("f:"):
-            continue
-        path = prefix + (key[2:],)
-        if child:
-            paths |= from_fields_v1(child, path)
-        else:
-            paths.add(path)
-    return paths
+            path[:i] in self.paths and not path[i - 1].startswith(("k:", "v:"))
+            for i in range(1, len(path)))

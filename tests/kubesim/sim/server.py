@@ -22,6 +22,7 @@ from . import errors, pki
 from .api import Api, Request
 from .catalog import Catalog
 from .controllers import Controllers
+from .namespaces import NamespaceController
 from .store import Store, WriteOptions
 
 SEED_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
@@ -116,6 +117,8 @@ class Simulator:
         self.catalog = Catalog()
         self.store = Store(self.catalog, history)
         self.controllers = Controllers(self.store, knobs)
+        self.namespaces = NamespaceController(self.store)
+        self.namespaces.start()
         self.api = Api(self.catalog, self.store, self.stats, knobs)
         self.seed()
 
@@ -169,6 +172,7 @@ class Simulator:
     def reset(self):
         self.store.reset()
         self.controllers.reset()
+        self.namespaces.reset()
         self.knobs.update(self.initial_knobs)
         self.stats.reset()
         self.seed()
@@ -698,7 +702,8 @@ class Server:
     def head(self, conn, req, code, fields):
         """Status line and header fields, ending in the empty line."""
         lines = [f"HTTP/1.1 {code} {_reason(code)}"]
-        lines += [f"{name}: {value}" for name, value in fields]
+        lines += [f"{name}: {one}" for name, value in fields
+                  for one in (value if isinstance(value, list) else [value])]
         if conn.closing:
             lines.append("Connection: close")
         lines += ["", ""]
@@ -717,6 +722,10 @@ class Server:
         conn.write(head if req and req.method == "HEAD" else head + data)
 
     def send_error(self, conn, req, exc):
+        if exc.plain is not None:
+            self.send(conn, req, exc.code, exc.plain,
+                      "text/plain; charset=utf-8", exc.headers)
+            return
         self.send(conn, req, exc.code, exc.status(), headers=exc.headers)
 
     def _control(self, req, path):

@@ -14,10 +14,11 @@ import threading
 import time
 import uuid
 from collections import namedtuple
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from . import errors, fields
-from .fields import MISSING, PathSet, get_path
+from . import errors, fields, typed
+from .fields import PathSet
+from .typed import MISSING, get_path
 
 Event = namedtuple("Event", "rv resource type obj prev")
 
@@ -27,6 +28,15 @@ CRDS = ("apiextensions.k8s.io", "customresourcedefinitions")
 _SUBDOMAIN = re.compile(
     r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+
+# Namespaces the lifecycle admission plugin refuses to delete
+# (apiserver/pkg/admission/plugin/namespace/lifecycle/admission.go,
+# Register: default, kube-system, kube-public). kube-node-lease is not
+# among them: a real server deletes it (and re-creates it later).
+IMMORTAL_NAMESPACES = ("default", "kube-system", "kube-public")
+# A custom resource without a (structural) schema: anything goes.
+OPEN = typed.T("struct", fields={"metadata": typed.named("V1ObjectMeta")},
+               elem=typed.ANY)
 
 
 def now():
@@ -38,6 +48,10 @@ class WriteOptions:
     manager: str = ""
     dry_run: bool = False
     force: bool = False
+    # fieldValidation of a create/update: Strict, Warn, Ignore; "" for the
+    # simulator's own writes (not checked)
+    validation: str = ""
+    warnings: list = field(default_factory=list)
 
 
 def _spec_part(obj):
@@ -71,6 +85,7 @@ class Store:
         self.history = []       # Events; history[i].rv == history_base + i
         self.history_base = 1
         self.next_ip = 1
+        self.roots = {}         # (crd uid, rv, version) -> typed root
         self.epoch += 1         # ends running watches
 
     def reset(self):
@@ -133,13 +148,16 @@ class Store:
             data = json.loads(base64.urlsafe_b64decode(token.encode()))
             return tuple(data["key"]), int(data["rv"])
         except (ValueError, KeyError, TypeError):
-            raise errors.bad_request("invalid continue token") from None
+            raise errors.bad_request(
+                "invalid continue token: continue key is not valid: "
+                "it does not decode") from None
 
     # Writes ----------------------------------------------------------------
 
     def create(self, rtype, namespace, body, opts):
         self._check_body(rtype, namespace, None, body)
         obj = fields.clone(body)
+        self._field_validation(rtype, obj, opts)
         meta = obj.setdefault("metadata", {})
         if not meta.get("name") and meta.get("generateName"):
             suffix = "".join(random.choices(string.ascii_lowercase
@@ -155,6 +173,7 @@ class Store:
             self._require_namespace(rtype, namespace)
             if self.objects.get(rtype.resource, {}).get((namespace, name)):
                 raise errors.already_exists(rtype, name)
+            self._admit_create(rtype, namespace, name)
             self._own_update(rtype, obj, None, opts.manager, False)
             return self._write(rtype, namespace, name, None, obj,
                                opts.dry_run)[0]
@@ -162,6 +181,7 @@ class Store:
     def replace(self, rtype, namespace, name, body, opts, subresource=""):
         self._check_body(rtype, namespace, name, body)
         new = fields.clone(body)
+        self._field_validation(rtype, new, opts)
         with self.cond:
             prev = self._existing(rtype, namespace, name)
             wanted = new.get("metadata", {}).get("resourceVersion")
@@ -193,6 +213,12 @@ class Store:
 
     def apply(self, rtype, namespace, name, body, opts, subresource=""):
         """Server-side apply. Returns (object, created, changed)."""
+        if isinstance(body, dict) and not body.get("kind"):
+            # the apply patcher checks the patch's GroupVersionKind
+            group, _, version = str(body.get("apiVersion", "")).rpartition(
+                "/")
+            raise errors.bad_request(
+                f"invalid object type: {group}/{version}, Kind=")
         self._check_body(rtype, namespace, name, body)
         self._check_name(rtype, name)
         status = subresource == "status"
@@ -203,20 +229,27 @@ class Store:
             meta.pop(key, None)
         if rtype.has_status and not status:
             patch.pop("status", None)
-        applied = fields.tracked_paths(patch, status)
         mine = (opts.manager, "Apply", subresource)
         with self.cond:
+            root = self._root(rtype)
+            # the patch becomes a typed object before anything else is
+            # checked (structuredmerge.go Apply): schema errors are a 500
+            problems = typed.validate(body, root)
+            if problems:
+                raise typed.typed_patch_error(body, problems)
+            applied = _tracked(patch, root, status)
             self._require_namespace(rtype, namespace)
             prev = self.objects.get(rtype.resource, {}).get((namespace, name))
             if prev is None:
                 if status:
                     raise errors.not_found(rtype, name)
-                new, entries = patch, {}
+                self._admit_create(rtype, namespace, name)
+                new, entries = _drop_nulls(patch), {}
             else:
                 if wanted_rv and \
                         wanted_rv != prev["metadata"]["resourceVersion"]:
                     raise errors.modified(rtype, name)
-                new = fields.merge(prev, patch)
+                new = typed.merge(prev, patch, root)
                 entries = _entries(prev)
                 self._resolve_conflicts(rtype, name, prev, new, entries,
                                         mine, applied, opts.force)
@@ -227,6 +260,9 @@ class Store:
             return obj, prev is None, changed
 
     def delete(self, rtype, namespace, name, options, dry_run=False):
+        if rtype.resource == NAMESPACES and name in IMMORTAL_NAMESPACES:
+            raise errors.forbidden(rtype, name,
+                                   "this namespace may not be deleted")
         with self.cond:
             prev = self._existing(rtype, namespace, name)
             pre = options.get("preconditions") or {}
@@ -237,6 +273,19 @@ class Store:
                 raise errors.modified(rtype, name)
             if dry_run:
                 return prev
+            if rtype.resource == NAMESPACES and (
+                    meta.get("finalizers") or
+                    (prev.get("spec") or {}).get("finalizers")):
+                # registry/core/namespace/storage: with finalizers the
+                # namespace goes Terminating; the namespace controller
+                # empties it and then removes it
+                if meta.get("deletionTimestamp"):
+                    return prev
+                new = fields.clone(prev)
+                new["metadata"]["deletionTimestamp"] = now()
+                new.setdefault("status", {})["phase"] = "Terminating"
+                self._commit(rtype.resource, "MODIFIED", new, prev)
+                return new
             if meta.get("finalizers"):
                 if meta.get("deletionTimestamp"):
                     return prev
@@ -258,6 +307,85 @@ class Store:
                     "kind": f"{rtype.kind}List",
                     "metadata": {"resourceVersion": str(self.rv)},
                     "items": deleted}
+
+    def sweep_namespace(self, name):
+        """One pass of the namespace controller over a Terminating
+        namespace: delete its content (objects with finalizers get a
+        deletionTimestamp and stay), report what remains in the status
+        conditions, remove the namespace once it is empty."""
+        with self.cond:
+            ns = self.objects.get(NAMESPACES, {}).get(("", name))
+            if ns is None or not ns["metadata"].get("deletionTimestamp"):
+                return
+            counts, held = {}, {}
+            for resource, bucket in list(self.objects.items()):
+                if resource == NAMESPACES:
+                    continue
+                for key in sorted(k for k in bucket if k[0] == name):
+                    obj = bucket.get(key)
+                    if obj is None:
+                        continue
+                    meta = obj["metadata"]
+                    if not meta.get("finalizers"):
+                        self._delete_now(resource, obj, True)
+                        continue
+                    if not meta.get("deletionTimestamp"):
+                        new = fields.clone(obj)
+                        new["metadata"]["deletionTimestamp"] = now()
+                        new["metadata"]["deletionGracePeriodSeconds"] = 0
+                        self._commit(resource, "MODIFIED", new, obj)
+                    label = f"{resource[1]}.{resource[0]}"
+                    counts[label] = counts.get(label, 0) + 1
+                    for finalizer in meta["finalizers"]:
+                        held[finalizer] = held.get(finalizer, 0) + 1
+            ns = self.objects[NAMESPACES][("", name)]
+            if counts:
+                self._namespace_conditions(ns, counts, held)
+                return
+            if ns["metadata"].get("finalizers") or \
+                    (ns.get("spec") or {}).get("finalizers"):
+                new = fields.clone(ns)
+                new.setdefault("spec", {})["finalizers"] = []
+                if new["metadata"].get("finalizers"):
+                    self._commit(NAMESPACES, "MODIFIED", new, ns)
+                    return
+                ns = new
+            self._delete_now(NAMESPACES, ns, True)
+
+    def _namespace_conditions(self, ns, counts, held):
+        def condition(ctype, status, reason, message):
+            return {"type": ctype, "status": status,
+                    "lastTransitionTime": now(), "reason": reason,
+                    "message": message}
+        wanted = [
+            condition("NamespaceDeletionDiscoveryFailure", "False",
+                      "ResourcesDiscovered", "All resources successfully "
+                      "discovered"),
+            condition("NamespaceDeletionGroupVersionParsingFailure", "False",
+                      "ParsedGroupVersions", "All legacy kube types "
+                      "successfully parsed"),
+            condition("NamespaceDeletionContentFailure", "False",
+                      "ContentDeleted", "All content successfully deleted, "
+                      "may be waiting on finalization"),
+            condition("NamespaceContentRemaining", "True",
+                      "SomeResourcesRemain", "Some resources are remaining: "
+                      + ", ".join(f"{label} has {count} resource instances"
+                                  for label, count in sorted(
+                                      counts.items()))),
+            condition("NamespaceFinalizersRemaining", "True",
+                      "SomeFinalizersRemain", "Some content in the namespace "
+                      "has finalizers remaining: " + ", ".join(
+                          f"{finalizer} in {count} resource instances"
+                          for finalizer, count in sorted(held.items())))]
+        old = (ns.get("status") or {}).get("conditions") or []
+        strip = [{k: v for k, v in c.items() if k != "lastTransitionTime"}
+                 for c in old]
+        if strip == [{k: v for k, v in c.items() if k != "lastTransitionTime"}
+                     for c in wanted]:
+            return
+        new = fields.clone(ns)
+        new.setdefault("status", {})["conditions"] = wanted
+        self._commit(NAMESPACES, "MODIFIED", new, ns)
 
     def set_status(self, rtype, namespace, name, uid, status, manager):
         """Controller status write; no-op when unchanged or the object with
@@ -284,6 +412,53 @@ class Store:
         if rtype.namespaced and \
                 ("", namespace) not in self.objects.get(NAMESPACES, {}):
             raise errors.namespace_not_found(namespace)
+
+    def _admit_create(self, rtype, namespace, name):
+        """The namespace lifecycle admission plugin refuses new objects in
+        a namespace being terminated (updates and deletes pass)."""
+        if not rtype.namespaced:
+            return
+        ns = self.objects.get(NAMESPACES, {}).get(("", namespace))
+        if ns is not None and ns["metadata"].get("deletionTimestamp"):
+            raise errors.namespace_terminating(rtype, name, namespace)
+
+    def _field_validation(self, rtype, obj, opts):
+        """Unknown fields of a create or update (POST/PUT) are dropped, as
+        decoding into the server's types drops them; fieldValidation=Strict
+        refuses them (400), Warn (the default) names each in a Warning
+        (endpoints/handlers/rest.go, strict decoding)."""
+        if not opts.validation:
+            return
+        with self.cond:
+            root = self._root(rtype)
+        unknown = typed.prune_unknown(obj, root)
+        if not unknown:
+            return
+        listed = ", ".join(f'unknown field "{p}"' for p in unknown)
+        if opts.validation == "Strict":
+            raise errors.bad_request(
+                f'{rtype.kind} in version "{rtype.version}" cannot be '
+                f"handled as a {rtype.kind}: strict decoding error: {listed}")
+        if opts.validation == "Warn":
+            opts.warnings.extend(f'unknown field "{p}"' for p in unknown)
+
+    def _root(self, rtype):
+        """The typed schema of rtype: a built-in's, a custom resource's
+        from its CRD (structural schema), else OPEN."""
+        if not rtype.crd:
+            return typed.builtin_root(rtype.group, rtype.kind) or OPEN
+        crd = self.objects.get(CRDS, {}).get(("", rtype.crd))
+        if crd is None:
+            return OPEN
+        key = (crd["metadata"]["uid"], crd["metadata"]["resourceVersion"],
+               rtype.version)
+        root = self.roots.get(key)
+        if root is None:
+            if len(self.roots) > 256:
+                self.roots.clear()
+            root = self.roots[key] = \
+                typed.custom_root(crd, rtype.version) or OPEN
+        return root
 
     @staticmethod
     def _check_body(rtype, namespace, name, body):
@@ -337,12 +512,16 @@ class Store:
             if key == mine:
                 continue
             for path in owned:
-                if applied_set.overlaps(path) and \
+                # only values conflict; an item of a keyed list or a set
+                # is shared (smd: Modified holds leaves)
+                if path and path[-1].startswith("f:") and \
+                        applied_set.overlaps(path) and \
                         get_path(prev, path) != get_path(new, path):
                     conflicts.append((key, api_version, path))
         if conflicts and not force:
             raise errors.apply_conflicts(rtype, name, [
-                (key[0], api_version, fields.dotted(path))
+                (key[0], "" if key[1] == "Apply" else api_version,
+                 typed.printed(path))
                 for key, api_version, path in sorted(conflicts)])
         for key, _, path in conflicts:
             entries[key][2].discard(path)
@@ -353,22 +532,27 @@ class Store:
         other_set = PathSet(others)
         before = entries.get(mine, [None, None, set()])[2]
         keep = applied_set.prefixes | other_set.prefixes
-        for path in before - applied:
+        # shortest first: an item goes before its fields (which name it)
+        for path in sorted(before - applied, key=lambda p: (len(p), p)):
             if not applied_set.overlaps(path) and \
                     not other_set.overlaps(path):
-                fields.delete_path(new, path, keep)
+                typed.delete_path(new, path, keep)
 
     def _own_update(self, rtype, new, prev, manager, status):
         """Record a non-apply write: `manager` takes the fields it changed."""
         subresource = "status" if status else ""
         entries = _entries(prev) if prev else {}
-        paths = fields.tracked_paths(new, status)
+        root = self._root(rtype)
+        paths = _tracked(new, root, status)
         if prev is None:
             changed = paths
         else:
+            # leaves that changed, and list items that are new or gone
             changed = {p for p in paths
-                       if get_path(prev, p) != get_path(new, p)}
-            changed |= {p for p in fields.tracked_paths(prev, status)
+                       if get_path(prev, p) != get_path(new, p) and
+                       (p[-1].startswith("f:") or
+                        get_path(prev, p) is MISSING)}
+            changed |= {p for p in _tracked(prev, root, status)
                         if get_path(new, p) is MISSING}
         changed_set = PathSet(changed)
         for entry in entries.values():
@@ -427,6 +611,7 @@ class Store:
                 meta["generation"] = meta.get("generation", 0) + 1
             if new == prev:
                 return prev, False
+            self._check_immutable(rtype, prev, new)
         if rtype.resource == CRDS:
             self._check_crd(rtype, new)
         if dry_run:
@@ -442,6 +627,14 @@ class Store:
         """The few server-side defaults clients commonly rely on."""
         kind = rtype.kind if not rtype.crd else ""
         spec = obj.get("spec")
+        pod_spec = _pod_spec(kind, obj)
+        if isinstance(pod_spec, dict):
+            for field in ("containers", "initContainers"):
+                for container in pod_spec.get(field) or []:
+                    for port in (container.get("ports") or []) \
+                            if isinstance(container, dict) else []:
+                        if isinstance(port, dict):
+                            port.setdefault("protocol", "TCP")
         if kind in ("Deployment", "StatefulSet", "ReplicaSet", "DaemonSet") \
                 and isinstance(spec, dict):
             if kind != "DaemonSet":
@@ -482,6 +675,11 @@ class Store:
             obj.setdefault("status", {}).setdefault("phase", "Active")
         elif kind == "Service":
             spec = obj.setdefault("spec", {})
+            for port in spec.get("ports") or []:
+                if isinstance(port, dict):
+                    port.setdefault("protocol", "TCP")
+                    if "port" in port:
+                        port.setdefault("targetPort", port["port"])
             spec.setdefault("type", "ClusterIP")
             spec.setdefault("sessionAffinity", "None")
             if spec["type"] != "ExternalName" and "clusterIP" not in spec:
@@ -492,6 +690,73 @@ class Store:
                     self.next_ip += 1
                 spec["clusterIP"] = old
                 spec["clusterIPs"] = [old]
+
+    @staticmethod
+    def _check_immutable(rtype, prev, new):
+        """Update validation of the immutable fields clients meet most
+        (pkg/apis/*/validation ValidateXUpdate): a 422 Invalid like the
+        real server's (the value is rendered Go-like, not byte-exact)."""
+        if rtype.crd:
+            return
+        kind, name = rtype.kind, new["metadata"]["name"]
+        old_spec = prev.get("spec") or {}
+        new_spec = new.get("spec") or {}
+        causes = []
+        if kind in ("Deployment", "ReplicaSet", "DaemonSet", "StatefulSet",
+                    "Job") and rtype.group in ("apps", "batch") and \
+                new_spec.get("selector") != old_spec.get("selector") and \
+                "selector" in old_spec:
+            causes.append(("spec.selector", "Invalid value: "
+                           f"{_go_selector(new_spec.get('selector'))}: "
+                           "field is immutable"))
+        if kind == "Job" and new_spec.get("template") != \
+                old_spec.get("template"):
+            causes.append(("spec.template", "Invalid value: "
+                           f"{_go_value('core.PodTemplateSpec', new_spec.get('template'))}"
+                           ": field is immutable"))
+        if kind == "StatefulSet":
+            mutable = ("replicas", "ordinals", "template", "updateStrategy",
+                       "persistentVolumeClaimRetentionPolicy",
+                       "minReadySeconds", "selector")
+            if {k: v for k, v in old_spec.items() if k not in mutable} != \
+                    {k: v for k, v in new_spec.items() if k not in mutable}:
+                causes.append((
+                    "spec", "Forbidden: updates to statefulset spec for "
+                    "fields other than 'replicas', 'ordinals', 'template', "
+                    "'updateStrategy', 'persistentVolumeClaimRetentionPolicy'"
+                    " and 'minReadySeconds' are forbidden",
+                    "FieldValueForbidden"))
+        if kind == "Service" and old_spec.get("clusterIP") not in \
+                (None, "", "None") and \
+                new_spec.get("clusterIP") != old_spec.get("clusterIP"):
+            causes.append(("spec.clusterIPs[0]", "Invalid value: "
+                           f"[]string{{{_go_str(new_spec.get('clusterIP'))}}}"
+                           ": may not change once set"))
+        if kind in ("ConfigMap", "Secret") and prev.get("immutable"):
+            for key in ("data", "binaryData") if kind == "ConfigMap" \
+                    else ("data",):
+                if prev.get(key) != new.get(key):
+                    causes.append((key, "Forbidden: field is immutable when "
+                                   "`immutable` is set",
+                                   "FieldValueForbidden"))
+            if kind == "Secret" and prev.get("type") != new.get("type"):
+                causes.append(("type", "Invalid value: "
+                               f"{_go_str(new.get('type'))}: "
+                               "field is immutable"))
+            if not new.get("immutable"):
+                causes.append(("immutable", "Forbidden: field is immutable "
+                               "when `immutable` is set",
+                               "FieldValueForbidden"))
+        if kind in ("RoleBinding", "ClusterRoleBinding") and \
+                prev.get("roleRef") != new.get("roleRef"):
+            ref = new.get("roleRef") or {}
+            causes.append(("roleRef", "Invalid value: rbac.RoleRef{"
+                           f"APIGroup:{_go_str(ref.get('apiGroup'))}, "
+                           f"Kind:{_go_str(ref.get('kind'))}, "
+                           f"Name:{_go_str(ref.get('name'))}}}: "
+                           "cannot change roleRef"))
+        if causes:
+            raise errors.invalid(rtype, name, causes)
 
     @staticmethod
     def _check_crd(rtype, crd):
@@ -646,7 +911,7 @@ def _entries(obj):
         key = (entry.get("manager", ""), entry.get("operation", ""),
                entry.get("subresource", ""))
         found[key] = [entry.get("apiVersion", ""), entry.get("time", ""),
-                      fields.from_fields_v1(entry.get("fieldsV1") or {})]
+                      typed.from_fields_v1(entry.get("fieldsV1") or {})]
     return found
 
 
@@ -670,8 +935,79 @@ def _render(entries, prev):
         entry = {"manager": key[0], "operation": key[1],
                  "apiVersion": api_version, "time": stamp,
                  "fieldsType": "FieldsV1",
-                 "fieldsV1": fields.to_fields_v1(paths)}
+                 "fieldsV1": typed.to_fields_v1(paths)}
         if key[2]:
             entry["subresource"] = key[2]
         rendered.append(entry)
     return rendered
+
+
+def _tracked(obj, root, status):
+    """The paths of `obj` a manager owns: spec-like fields and user
+    metadata, or only status when `status` (fieldmanager strips identity
+    and server-managed metadata; a main-resource write resets status)."""
+    body = {}
+    for key, value in obj.items():
+        if key in ("apiVersion", "kind") or (key == "status") != status:
+            continue
+        if key == "metadata" and isinstance(value, dict):
+            value = {k: v for k, v in value.items()
+                     if k not in fields.UNTRACKED_META}
+            if not value:
+                continue
+        body[key] = value
+    return typed.field_set(body, root)
+
+
+def _drop_nulls(value):
+    if isinstance(value, dict):
+        return {k: _drop_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_drop_nulls(v) for v in value]
+    return value
+
+
+def _go_str(value):
+    return json.dumps(value if isinstance(value, str) else "")
+
+
+def _go_selector(selector):
+    """A LabelSelector as Go's %#v prints it (validation messages)."""
+    selector = selector if isinstance(selector, dict) else {}
+    labels = selector.get("matchLabels")
+    shown = "map[string]string(nil)" if labels is None else \
+        "map[string]string{" + ", ".join(
+            f"{_go_str(k)}:{_go_str(v)}" for k, v in sorted(
+                labels.items())) + "}"
+    exprs = selector.get("matchExpressions")
+    if exprs is None:
+        shown_exprs = "[]v1.LabelSelectorRequirement(nil)"
+    else:
+        shown_exprs = "[]v1.LabelSelectorRequirement{" + ", ".join(
+            "v1.LabelSelectorRequirement{"
+            f"Key:{_go_str(e.get('key'))}, "
+            f"Operator:{_go_str(e.get('operator'))}, Values:[]string{{"
+            + ", ".join(_go_str(v) for v in e.get("values") or []) + "}}"
+            for e in exprs if isinstance(e, dict)) + "}"
+    return f"v1.LabelSelector{{MatchLabels:{shown}, " \
+        f"MatchExpressions:{shown_exprs}}}"
+
+
+def _go_value(type_name, value):
+    """A stand-in for Go's %#v of a large value: the type name and the
+    JSON (the real server prints the internal struct)."""
+    return f"{type_name}{json.dumps(value, sort_keys=True)[:2000]}"
+
+
+def _pod_spec(kind, obj):
+    """The PodSpec inside a Pod or a workload's template, or None."""
+    path = {"Pod": ("spec",),
+            "CronJob": ("spec", "jobTemplate", "spec", "template", "spec")
+            }.get(kind, ("spec", "template", "spec"))
+    if kind not in ("Pod", "CronJob", "Deployment", "StatefulSet",
+                    "DaemonSet", "ReplicaSet", "Job"):
+        return None
+    node = obj
+    for key in path:
+        node = node.get(key) if isinstance(node, dict) else None
+    return node
