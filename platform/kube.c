@@ -1098,7 +1098,11 @@ static void fail(struct batch *x, size_t i, int rc, const char *why)
 	r->err = rc;
 	describe(&m, x, i);
 	buf_addf(&m, ": %s", why);
-	if (!(rc == E_NOTFOUND && x->v == V_GET))
+	/* "not yet" answers are the caller's to retry or to report */
+	if (r->why == KUBE_WHY_TERMINATING || r->why == KUBE_WHY_NOT_SERVED ||
+	    r->why == KUBE_WHY_CONFLICT)
+		log_debug("%s", m.data);
+	else if (!(rc == E_NOTFOUND && x->v == V_GET))
 		error(rc, "%s", m.data);
 	mem_free(r->message);
 	r->message = buf_detach(&m, NULL);

@@ -124,9 +124,11 @@ static int is_namespaced(struct kube *k, struct manifest **ms, size_t nm,
 /* An object's annotations for the engine: its wave, prune and recreate. */
 static int obj_wave(struct manifest_object *o, int *wave, int *no_prune, int *recreate)
 {
-	const char *w = node_str(node_path(o->node, "metadata.annotations." ANNOTATION_WAVE));
-	const char *p = node_str(node_path(o->node, "metadata.annotations." ANNOTATION_PRUNE));
-	const char *r = node_str(node_path(o->node, "metadata.annotations." ANNOTATION_RECREATE));
+	/* the keys hold dots: looked up whole, never as a path */
+	const struct node *ann = node_path(o->node, "metadata.annotations");
+	const char *w = node_str(node_map_get(ann, ANNOTATION_WAVE));
+	const char *p = node_str(node_map_get(ann, ANNOTATION_PRUNE));
+	const char *r = node_str(node_map_get(ann, ANNOTATION_RECREATE));
 	char *end;
 	long v;
 
@@ -554,6 +556,7 @@ static int apply_wave(struct kube *k, struct release_set *s, size_t a, size_t b,
 				   q->why == KUBE_WHY_CONFLICT) {
 				if (late) {
 					refuse(r, q, E_API, " (still so when the deadline passed)");
+					error(E_API, "%s", r->message);
 					refused = 1;
 				} else {
 					log_info("%s %s%s%s: not yet (%s): again in a moment", r->kind,

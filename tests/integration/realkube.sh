@@ -132,7 +132,7 @@ check "... the log says why" grep -q 'a field that cannot change was changed' lo
 op import jobs-3.bundle 2>log; rc=$?
 check "a Deployment's new selector (422), not annotated: the release fails" test $rc -eq 1
 check "... with the server's words" grep -q 'field is immutable' log
-check "... and the annotation that would allow it" grep -q 'outpost.dev/recreate: "true"' log
+check "... and the annotation that would allow it" grep -q 'annotate it outpost.dev/recreate' log
 check "... rolled back: the old selector" test "$(kctl get deployment api -n jobs -o jsonpath='{.spec.selector.matchLabels.app}')" = api
 op import jobs-4.bundle 2>log; rc=$?
 check "annotated outpost.dev/recreate: created anew with the new selector" test $rc -eq 0
@@ -170,9 +170,15 @@ spec: {size: 1}
 YAML
 printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: keep}\ndata: {a: "1"}\n' > src/ops-1/10-cm.yaml
 cp src/ops-1/10-cm.yaml src/ops-2/
+# before everything else: in a namespace that is there already
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: early, namespace: default, annotations: {outpost.dev/wave: "-5"}}\n' > src/ops-1/09-early.yaml
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: stay, annotations: {outpost.dev/prune: disabled}}\n' > src/ops-1/11-stay.yaml
 release ops 1; release ops 2
-op import ops-1.bundle 2>log; rc=$?
+op --log-level debug import ops-1.bundle 2>log; rc=$?
 check "ops v1 (namespace, CRD, a custom resource with a finalizer) installs" test $rc -eq 0
+check "an outpost.dev/wave annotation is the object's wave" grep -q 'wave -5 applied (1 objects)' log
+check "... applied before the namespaces and CRDs (wave 0)" \
+	test "$(grep -n 'wave -5 applied' log | cut -d: -f1)" -lt "$(grep -n 'wave 0 applied' log | cut -d: -f1)"
 check "... its custom resource is there" kctl get widget w1 -n ops-extra
 # the Widget's operator: removes its finalizer once the Widget is being deleted
 (
@@ -201,10 +207,14 @@ check "pruned in reverse wave order: Widget before the CRD" \
 check "the namespace default is never deleted" kctl get namespace default
 check "... and the log says why" grep -q 'Namespace default is the cluster.s: not pruned' log
 check "the ConfigMap both releases have stays" kctl get configmap keep -n ops
+check "one annotated outpost.dev/prune: disabled stays too" kctl get configmap stay -n ops
 
 # --- a namespace being terminated: wait, then make it anew ----------------------
-kctl create namespace term >/dev/null 2>&1
 kctl apply -f - >/dev/null 2>&1 <<'YAML'
+apiVersion: v1
+kind: Namespace
+metadata: {name: term}
+---
 apiVersion: v1
 kind: ConfigMap
 metadata: {name: holder, namespace: term, finalizers: [example.com/hold]}
@@ -214,7 +224,7 @@ mkdir -p src/term-1
 ns term > src/term-1/00-ns.yaml
 printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: late}\ndata: {a: "1"}\n' > src/term-1/10-cm.yaml
 release term 1 30
-( sleep 2; kctl patch configmap holder -n term --type=merge -p '{"metadata":{"finalizers":null}}' >/dev/null 2>&1 ) &
+( sleep 4; kctl patch configmap holder -n term --type=merge -p '{"metadata":{"finalizers":null}}' >/dev/null 2>&1 ) &
 opid=$!
 op import term-1.bundle 2>log; rc=$?
 wait $opid
