@@ -2,6 +2,8 @@
 #
 #   make [TARGET=x86_64|aarch64|armhf]   static, stripped build/<target>/outpost
 #   make test [TARGET=...]               unit and integration tests
+#   make integration-san                 integration tests against the
+#                                        ASan+UBSan build of outpost
 #   make demo                            outpost at work on a local setup
 #   make bench                           the figures we claim, in one table
 #   make defconfig|menuconfig|olddefconfig|savedefconfig|allnoconfig|allyesconfig
@@ -144,7 +146,7 @@ ITEST    := $(sort $(wildcard tests/integration/*.sh)) tests/kubesim/test_kubect
 
 
 .PHONY: print-room-flags
-.PHONY: all test unit integration demo bench sizes check-src clean distclean deps bootstrap \
+.PHONY: all test unit integration integration-san demo bench sizes check-src clean distclean deps bootstrap \
         sources-note sources-lock source-cache defconfig menuconfig olddefconfig savedefconfig allnoconfig allyesconfig
 
 all: $(O)/outpost sources-note
@@ -257,6 +259,22 @@ unit: $(UNITBIN)
 
 integration: $(O)/outpost
 	@OUTPOST="$(if $(QEMU),$(QEMU) )$(CURDIR)/$(O)/outpost" sh tests/run $(ITEST)
+
+# The binary itself built like the unit tests (ASan and UBSan on x86_64),
+# and the integration tests run against it: the release build hides memory
+# errors. Every report is a failure: the sanitizers abort on the first one
+# and write it under $(T)/san, which tests/run reads after each script.
+$(T)/outpost: $(TOBJ)
+	$(call say,LD,$@)
+	$(Q)$(TCC) $(TLDFLAGS) -o $@ $(TOBJ) -L$(TSYSROOT)/lib $(LIBS)
+
+SANLOG   := $(CURDIR)/$(T)/san
+integration-san: $(T)/outpost
+	@rm -rf $(SANLOG) $(SANLOG).seen && mkdir -p $(SANLOG)
+	@ASAN_OPTIONS=abort_on_error=1:halt_on_error=1:detect_leaks=1:log_path=$(SANLOG)/asan \
+	 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:log_path=$(SANLOG)/ubsan \
+	 OUTPOST_SAN_LOGS=$(SANLOG) \
+	 OUTPOST="$(if $(QEMU),$(QEMU) )$(CURDIR)/$(T)/outpost" sh tests/run $(ITEST)
 
 # One closing line for everything: unit tests, then integration tests.
 test: $(O)/outpost $(UNITBIN) sources-note
