@@ -250,7 +250,7 @@ $(T)/obj/%.o: %.c $(O)/kconfig.h $(O)/buildinfo.h $(TDEPS)
 	$(Q)$(TCC) $(CPPFLAGS) $(call room_inc,$<) -iquote tests/unit -isystem $(TSYSROOT)/include $(CFLAGS) \
 		$(TFLAGS) -MMD -MP -c $< -o $@
 
-$(T)/test_%: $(T)/obj/tests/unit/test_%.o $(T)/obj/tests/unit/tap.o $(TLIBOBJ)
+$(T)/test_%: $(T)/obj/tests/unit/test_%.o $(T)/obj/tests/unit/tap.o $(T)/obj/tests/unit/fault.o $(TLIBOBJ)
 	$(call say,LD,$@)
 	$(Q)$(TCC) $(TLDFLAGS) -o $@ $^ -L$(TSYSROOT)/lib $(LIBS)
 

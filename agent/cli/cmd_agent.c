@@ -24,6 +24,7 @@
 #include "metrics.h"
 #include "opts.h"
 #include "report.h"
+#include "schedule.h"
 #include "sdnotify.h"
 #include "status.h"
 #include "upstream.h"
@@ -79,7 +80,8 @@ static void outcome(int *worst, int rc)
  * queued reports.
  */
 static int cycle(struct agent *a, struct fetch *f, struct upstream *up,
-		 const struct config *cfg, int drift, int force)
+		 const struct config *cfg, struct schedule_state *reports, int drift,
+		 int force)
 {
 	int worst = 0;
 
@@ -97,7 +99,7 @@ static int cycle(struct agent *a, struct fetch *f, struct upstream *up,
 		/* one app's failure never stops the others */
 		outcome(&worst, rc);
 	}
-	report_flush(up, agent_store(a), cfg, force);
+	report_flush(up, agent_store(a), cfg, reports, force);
 	return worst;
 }
 
@@ -134,6 +136,7 @@ int cmd_once(int argc, char **argv)
 {
 	struct upstream *up = NULL;
 	struct fetch *f = NULL;
+	struct schedule_state reports = { 0 };
 	struct config cfg;
 	struct agent *a;
 	int rc;
@@ -147,7 +150,7 @@ int cmd_once(int argc, char **argv)
 		rc = fetch_new(&f, a, up, &cfg);
 	/* asked for by hand: every channel is polled now, whatever its schedule */
 	if (!rc)
-		rc = cycle(a, f, up, &cfg, 1, 1);
+		rc = cycle(a, f, up, &cfg, &reports, 1, 1);
 	fetch_free(f);
 	upstream_free(up);
 	metrics_write(agent_store(a), &cfg);
@@ -192,6 +195,7 @@ int cmd_run(int argc, char **argv)
 	struct agent *a;
 	struct upstream *up = NULL;
 	struct fetch *f = NULL;
+	struct schedule_state reports = { 0 };  /* the report outbox's retries */
 	time_t next_drift = 0;
 
 	if (argc > 1)
@@ -218,7 +222,7 @@ int cmd_run(int argc, char **argv)
 		int rc;
 
 		sdnotify_watchdog();
-		rc = cycle(a, f, up, cfg, drift, 0);
+		rc = cycle(a, f, up, cfg, &reports, drift, 0);
 		sdnotify_watchdog();
 		metrics_write(agent_store(a), cfg);
 		if (drift)
