@@ -283,8 +283,9 @@ test: $(O)/outpost $(UNITBIN) sources-note
 
 # --- the demo: outpost doing its whole job on a local setup ----------------
 
+# an ARM build runs under its qemu-user runner, as in make test
 demo: $(O)/outpost
-	@OUTPOST="$(CURDIR)/$(O)/outpost" bash tests/demo/run
+	@OUTPOST="$(if $(QEMU),$(QEMU) )$(CURDIR)/$(O)/outpost" bash tests/demo/run
 
 # --- benchmarks: one table of the figures we claim (tests/bench/run) -------
 

@@ -387,6 +387,229 @@ out:
 	config_free(&cfg);
 }
 
+/* --- the release state machine when the store fails ------------------------- */
+
+static char sim_port[16];
+static struct kube *kube;
+
+static void sim_reset(void)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd), "curl -s --cacert %s/sim/ca.crt -d '{}' "
+		 "https://localhost:%s/kubesim/reset >/dev/null", dir, sim_port);
+	if (system(cmd) != 0)
+		tap_diag("kubesim reset failed");
+}
+
+static int exists(const char *api, const char *kind, const char *ns, const char *name)
+{
+	struct kube_object o = { api, kind, ns, name, NULL, 0, NULL };
+	struct buf out = BUF_INIT(1 << 20);
+	int rc = kube_get(kube, &o, &out);
+
+	buf_free(&out);
+	return rc == 0;
+}
+
+/* The sequence the store calls current (its last-known-good); 0: none, <0: error. */
+static int64_t current(struct agent *a)
+{
+	struct store_release r;
+	int64_t id = 0;
+	int rc = store_lkg_get(agent_store(a), "web", &id);
+
+	if (rc)
+		return rc == E_NOTFOUND ? 0 : rc;
+	rc = store_release_get_id(agent_store(a), id, &r);
+	return rc ? rc : r.sequence;
+}
+
+/* Every object the current release's inventory lists is in the cluster. */
+static int current_present(struct agent *a)
+{
+	struct store_object *objs = NULL;
+	size_t n = 0;
+	int64_t id = 0;
+	int ok;
+
+	if (store_lkg_get(agent_store(a), "web", &id) ||
+	    store_inventory_get(agent_store(a), id, &objs, &n) || n == 0)
+		return 0;
+	ok = 1;
+	for (size_t i = 0; i < n; i++)
+		if (!exists(objs[i].api_version, objs[i].kind, objs[i].ns, objs[i].name)) {
+			tap_diag("current object %s %s/%s is gone", objs[i].kind, objs[i].ns,
+				 objs[i].name);
+			ok = 0;
+		}
+	store_objects_free(objs, n);
+	return ok;
+}
+
+/* A fresh state and cluster with web-1 installed and healthy; 0 or why not. */
+static int with_v1(struct config *cfg, struct agent **a)
+{
+	char app[64], cmd[300];
+	int rc;
+
+	*a = NULL;
+	sim_reset();
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", at("state"));
+	if (system(cmd) != 0)
+		return -1;
+	rc = config_load(at("config.yaml"), cfg);
+	if (!rc && (rc = agent_open(a, cfg)) != 0)
+		config_free(cfg);
+	if (!rc)
+		rc = agent_import(*a, at("web-1.bundle"), 0, app);
+	if (!rc)
+		rc = agent_step(*a, "web");
+	return rc;
+}
+
+static void close_agent(struct config *cfg, struct agent *a)
+{
+	agent_close(a);
+	config_free(cfg);
+}
+
+/* Carry web on without faults until it settles: what a later cycle does. */
+static int settle(struct agent *a)
+{
+	int rc = E_STORE;
+
+	for (int i = 0; i < 4 && rc != 0 && rc != E_STATE; i++)
+		rc = agent_step(a, "web");
+	return rc;
+}
+
+/*
+ * The lookup of the last-known-good fails while a failed release is
+ * rolled back: that is not "there is none" (the first-install path, which
+ * deletes the failed release's objects, the running ones among them).
+ */
+static void test_lkg_lookup_fails(void)
+{
+	struct config cfg;
+	struct agent *a;
+	char app[64];
+	int rc;
+
+	if (with_v1(&cfg, &a))
+		return (void)check(!"web-1 installs");
+	check_int(agent_import(a, at("web-3.bundle"), 0, app), ==, 0);
+	store_fail_at("lkg get", 1);
+	tap_quiet(1);
+	rc = agent_step(a, "web");
+	tap_quiet(0);
+	check(store_fail_fired());
+	store_fail_at(NULL, 0);
+	check_int(rc, ==, E_STORE);
+	check(current_present(a));
+	check(exists("apps/v1", "Deployment", "web", "web"));
+	check_int(current(a), ==, 1);
+	/* retried: rolled back to web-1 */
+	tap_quiet(1);
+	check_int(settle(a), ==, E_STATE);
+	tap_quiet(0);
+	check_int(current(a), ==, 1);
+	check(current_present(a));
+	close_agent(&cfg, a);
+}
+
+/*
+ * Fail the n-th store statement of an update (web-1 -> web-2, healthy,
+ * pruning web-1's ConfigMap) or of a rollback (web-1 -> web-3, failing),
+ * for every n until a step runs through: nothing the store calls current
+ * may be missing from the cluster after the failed step, and a retry
+ * ends where it would have without the failure.
+ */
+static void every_step(const char *what, const char *bundle, int64_t want)
+{
+	int bad = 0, n;
+
+	for (n = 1; n < 400; n++) {
+		struct config cfg;
+		struct agent *a;
+		char app[64];
+		int fired, ok;
+
+		if (with_v1(&cfg, &a) || agent_import(a, at(bundle), 0, app)) {
+			check(!"the fixture installs");
+			break;
+		}
+		store_fail_at(NULL, (unsigned long)n);
+		tap_quiet(1);
+		agent_step(a, "web");
+		fired = store_fail_fired();
+		store_fail_at(NULL, 0);
+		ok = current_present(a) && current(a) >= 1;
+		settle(a);
+		tap_quiet(0);
+		ok &= current(a) == want && current_present(a);
+		if (!ok) {
+			tap_diag("%s: store statement %d failing: current %lld", what, n,
+				 (long long)current(a));
+			bad++;
+		}
+		close_agent(&cfg, a);
+		if (!fired)
+			break;
+	}
+	tap_diag("%s: %d store statements failed one by one", what, n - 1);
+	check_int(n, >, 5);
+	check_int(bad, ==, 0);
+}
+
+static void test_every_step(void)
+{
+	every_step("update", "web-2.bundle", 2);
+	every_step("rollback", "web-3.bundle", 1);
+}
+
+/* A stored trust root that does not parse is an error, never no root. */
+static void test_stored_root_broken(void)
+{
+	struct config cfg;
+	struct agent *a = NULL;
+	struct store *st = NULL;
+	char cmd[300];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", at("state"));
+	if (system(cmd) != 0 || config_load(at("config.yaml"), &cfg))
+		return (void)check(!"fixture");
+	mkdir(at("state"), 0700);
+	check_int(store_open(at("state/outpost.db"), &st), ==, 0);
+	if (st)
+		check_int(store_root_put(st, 7, 4102444800, "not: a root\n", 12, "x\n", 2), ==, 0);
+	store_close(st);
+	tap_quiet(1);
+	check_int(agent_open(&a, &cfg), ==, E_FORMAT);
+	tap_quiet(0);
+	check(a == NULL);
+	agent_close(a);
+	config_free(&cfg);
+}
+
+static int cluster_fixture(void)
+{
+	struct kube_opts o = { 0 };
+	struct buf p = BUF_INIT(64);
+
+	if (file_read(at("sim/port"), 64, &p))
+		return -1;
+	snprintf(sim_port, sizeof(sim_port), "%.*s", (int)strcspn(p.data, "\n"), p.data);
+	buf_free(&p);
+	o.kubeconfig = kubeconfig;
+	if (kube_open(&kube, &o))
+		return -1;
+	if (pack(1, "nginx:1", "ready") || pack(2, "nginx:2", "ready") ||
+	    pack(3, "nginx:3", "progress-deadline"))
+		return -1;
+	return 0;
+}
+
 int main(void)
 {
 	snprintf(dir, sizeof(dir), "/tmp/outpost-agent-XXXXXX");
@@ -409,9 +632,14 @@ int main(void)
 	}
 	if (start_kubesim() != 0) {
 		tap_diag("skip the cluster tests: kubesim did not start");
+	} else if (cluster_fixture() != 0) {
+		check(!"the cluster fixture: kube client and bundles");
 	} else {
-		check_int(pack(1, "nginx:1", "ready"), ==, 0);
+		test_lkg_lookup_fails();
+		test_every_step();
+		test_stored_root_broken();
 	}
+	kube_close(kube);
 	stop_kubesim();
 	{
 		char cmd[128];

@@ -113,7 +113,9 @@ int main(void)
 	/* a body past the cap aborts the transfer: nothing beyond it is kept */
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/big", port);
 	check_int(http_do(c, &q, &r), ==, E_LIMIT);
-	check_int(r.body.len, <=, 4096);
+	/* what is kept is the start of the answer, never past the cap */
+	check_int(r.body.max, ==, 4096);
+	check_int(strspn(r.body.data, "x"), ==, r.body.len);
 	check(strstr(r.error, "larger than 4096") != NULL);
 	http_response_free(&r);
 	q.max_body = 2u << 20;      /* a request may raise it */
@@ -139,6 +141,24 @@ int main(void)
 		check_int(rs[i].status, ==, i == 3 ? 503 : 200);
 		http_response_free(&rs[i]);
 	}
+
+	/* one connection, and a request in the middle that cannot be set up:
+	 * it fails alone, the ones after it still run */
+	for (int i = 0; i < 3; i++) {
+		static const char *const bad[] = { "X-Split: a\r\nInjected: b", NULL };
+
+		snprintf(urls[i], sizeof(urls[i]), "http://127.0.0.1:%d/ok", port);
+		memset(&qs[i], 0, sizeof(qs[i]));
+		qs[i].url = urls[i];
+		qs[i].headers = i == 1 ? bad : NULL;
+	}
+	check_int(http_batch(c, qs, rs, 3, 1, NULL, NULL), ==, E_CONFIG);
+	check_int(rs[0].status, ==, 200);
+	check_int(rs[1].err, ==, E_CONFIG);
+	check_int(rs[2].err, ==, 0);
+	check_int(rs[2].status, ==, 200);
+	for (int i = 0; i < 3; i++)
+		http_response_free(&rs[i]);
 
 	/* nothing listening: could not reach, with curl's words */
 	kill(child, SIGKILL);
