@@ -2,6 +2,8 @@
 #
 #   make [TARGET=x86_64|aarch64|armhf]   static, stripped build/<target>/outpost
 #   make test [TARGET=...]               unit and integration tests
+#   make integration-san                 integration tests against the
+#                                        ASan+UBSan build of outpost
 #   make demo                            outpost at work on a local setup
 #   make bench                           the figures we claim, in one table
 #   make defconfig|menuconfig|olddefconfig|savedefconfig|allnoconfig|allyesconfig
@@ -145,7 +147,7 @@ ITEST    := $(sort $(wildcard tests/integration/*.sh)) tests/kubesim/test_kubect
 
 
 .PHONY: print-room-flags
-.PHONY: all test unit integration demo bench sizes check-src clean distclean deps bootstrap \
+.PHONY: all test unit integration integration-san demo bench sizes check-src clean distclean deps bootstrap \
         sources-note sources-lock source-cache defconfig menuconfig olddefconfig savedefconfig allnoconfig allyesconfig
 
 all: $(O)/outpost sources-note
@@ -249,7 +251,7 @@ $(T)/obj/%.o: %.c $(O)/kconfig.h $(O)/buildinfo.h $(TDEPS)
 	$(Q)$(TCC) $(CPPFLAGS) $(call room_inc,$<) -iquote tests/unit -isystem $(TSYSROOT)/include $(CFLAGS) \
 		$(TFLAGS) -MMD -MP -c $< -o $@
 
-$(T)/test_%: $(T)/obj/tests/unit/test_%.o $(T)/obj/tests/unit/tap.o $(TLIBOBJ)
+$(T)/test_%: $(T)/obj/tests/unit/test_%.o $(T)/obj/tests/unit/tap.o $(T)/obj/tests/unit/fault.o $(TLIBOBJ)
 	$(call say,LD,$@)
 	$(Q)$(TCC) $(TLDFLAGS) -o $@ $^ -L$(TSYSROOT)/lib $(LIBS)
 
@@ -259,6 +261,26 @@ unit: $(UNITBIN)
 integration: $(O)/outpost
 	@OUTPOST="$(if $(QEMU),$(QEMU) )$(CURDIR)/$(O)/outpost" sh tests/run $(ITEST)
 
+# The binary itself built like the unit tests (ASan and UBSan on x86_64),
+# and the integration tests run against it: the release build hides memory
+# errors. Every report is a failure: the sanitizers abort on the first one
+# and write it under $(T)/san, which tests/run reads after each script.
+$(T)/outpost: $(TOBJ)
+	$(call say,LD,$@)
+	$(Q)$(TCC) $(TLDFLAGS) -o $@ $(TOBJ) -L$(TSYSROOT)/lib $(LIBS)
+
+SANLOG   := $(CURDIR)/$(T)/san
+# the scripts that run outpost (sources.sh, layers.sh and kubesim's own test
+# do not: they gain nothing here)
+SANTEST  := $(filter-out tests/integration/sources.sh tests/integration/layers.sh \
+              tests/kubesim/test_kubectl.sh,$(ITEST))
+integration-san: $(T)/outpost
+	@rm -rf $(SANLOG) $(SANLOG).seen && mkdir -p $(SANLOG)
+	@ASAN_OPTIONS=abort_on_error=1:halt_on_error=1:detect_leaks=1:log_path=$(SANLOG)/asan \
+	 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:log_path=$(SANLOG)/ubsan \
+	 OUTPOST_SAN_LOGS=$(SANLOG) \
+	 OUTPOST="$(if $(QEMU),$(QEMU) )$(CURDIR)/$(T)/outpost" sh tests/run $(SANTEST)
+
 # One closing line for everything: unit tests, then integration tests.
 test: $(O)/outpost $(UNITBIN) sources-note
 	@OUTPOST="$(if $(QEMU),$(QEMU) )$(CURDIR)/$(O)/outpost" \
@@ -266,8 +288,9 @@ test: $(O)/outpost $(UNITBIN) sources-note
 
 # --- the demo: outpost doing its whole job on a local setup ----------------
 
+# an ARM build runs under its qemu-user runner, as in make test
 demo: $(O)/outpost
-	@OUTPOST="$(CURDIR)/$(O)/outpost" bash tests/demo/run
+	@OUTPOST="$(if $(QEMU),$(QEMU) )$(CURDIR)/$(O)/outpost" bash tests/demo/run
 
 # --- benchmarks: one table of the figures we claim (tests/bench/run) -------
 

@@ -617,12 +617,16 @@ int http_batch(struct http_client *c, const struct http_request *reqs,
 		int running = 0, left;
 		CURLMsg *m;
 
-		/* start transfers up to k in flight */
-		for (unsigned j = 0; j < k && active < k && next < n; j++) {
+		/* start transfers up to k in flight; a request that cannot be
+		 * set up fails alone and its slot takes the next one (with one
+		 * slot, moving on left every later request unrun) */
+		for (unsigned j = 0; j < k && active < k && next < n; ) {
 			struct slot *s = &c->slots[j];
 
-			if (s->busy)
+			if (s->busy) {
+				j++;
 				continue;
+			}
 			s->resp = &resps[next];
 			s->index = next;
 			s->cap = resps[next].body.max;
@@ -651,6 +655,7 @@ int http_batch(struct http_client *c, const struct http_request *reqs,
 			s->busy = 1;
 			active++;
 			next++;
+			j++;
 		}
 		if (!active)
 			break;

@@ -1071,6 +1071,7 @@ struct batch {
 	struct kube_result *res;
 	const struct kube_type **types;
 	size_t *index;          /* request j → object index */
+	unsigned char *ran;     /* request j got its answer (op_done) */
 };
 
 /* "apply apps/v1 Deployment default/web" */
@@ -1126,6 +1127,7 @@ static void op_done(void *ctx, size_t j, struct http_response *resp)
 	struct doc *d = NULL;
 	int rc;
 
+	x->ran[j] = 1;
 	/* kept for after a kubeconfig reload (run_batch) */
 	if (!x->final && refused(resp)) {
 		x->again[j] = 1;
@@ -1253,10 +1255,11 @@ static int run_batch(struct kube *k, enum verb v, const struct kube_object *objs
 	x.types = mem_zalloc(n, sizeof(*x.types));
 	x.index = mem_alloc(n, sizeof(*x.index));
 	x.again = mem_zalloc(n, 1);
+	x.ran = mem_zalloc(n, 1);
 	q = mem_zalloc(n, sizeof(*q));
 	r = mem_zalloc(n, sizeof(*r));
 	url = mem_alloc(n, sizeof(*url));
-	if (!x.types || !x.index || !x.again || !q || !r || !url) {
+	if (!x.types || !x.index || !x.again || !x.ran || !q || !r || !url) {
 		rc = error(E_NOMEM, "%s: %s", verb_names[v], err_str(E_NOMEM));
 		for (size_t i = 0; i < n; i++)
 			res[i].err = E_NOMEM;
@@ -1347,8 +1350,15 @@ static int run_batch(struct kube *k, enum verb v, const struct kube_object *objs
 		}
 		x.index[m++] = i;
 	}
-	http_batch(k->http, q, r, m, parallel ? parallel : k->parallel, op_done, &x);
+	rc = http_batch(k->http, q, r, m, parallel ? parallel : k->parallel, op_done, &x);
+	/* a request the batch could not run (or abandoned) is that object's
+	 * failure, never its success */
+	for (size_t j = 0; j < m; j++)
+		if (!x.ran[j])
+			fail(&x, x.index[j], rc && r[j].err ? r[j].err : E_INTERNAL,
+			     r[j].error[0] ? r[j].error : "the request was not sent");
 	retry_refused(&x, q, r, m, parallel ? parallel : k->parallel);
+	rc = 0;
 	for (size_t j = 0; j < m; j++) {
 		http_response_free(&r[j]);
 		buf_free(&url[j]);
@@ -1365,6 +1375,7 @@ out:
 	mem_free(x.types);
 	mem_free(x.index);
 	mem_free(x.again);
+	mem_free(x.ran);
 	mem_free(q);
 	mem_free(r);
 	mem_free(url);

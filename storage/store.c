@@ -147,9 +147,40 @@ int sql_fail(struct store *st, const char *op)
 	}
 }
 
+static struct {
+	const char *op;         /* NULL: any */
+	unsigned long left;     /* 0: disarmed */
+	int fired;
+} inject;
+
+void store_fail_at(const char *op, unsigned long n)
+{
+	inject.op = op;
+	inject.left = n;
+	inject.fired = 0;
+}
+
+int store_fail_fired(void)
+{
+	return inject.fired;
+}
+
+/* Whether the statement of op is the one store_fail_at() chose. */
+static int injected(const char *op)
+{
+	if (!inject.left || (inject.op && strcmp(inject.op, op) != 0) || --inject.left)
+		return 0;
+	inject.fired = 1;
+	return 1;
+}
+
 int sql_prepare(struct store *st, const char *op, const char *sql,
 		sqlite3_stmt **stmt)
 {
+	if (injected(op)) {
+		*stmt = NULL;
+		return error(E_STORE, "store: %s: disk I/O error (injected, %s)", op, st->path);
+	}
 	if (sqlite3_prepare_v2(st->db, sql, -1, stmt, NULL) != SQLITE_OK) {
 		*stmt = NULL;
 		return sql_fail(st, op);

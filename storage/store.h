@@ -42,6 +42,16 @@ const char *store_library_version(void);
  */
 int store_init(void);
 
+/*
+ * Fault injection for tests, like mem_fail_after(): after
+ * store_fail_at(op, n), the n-th statement from now (counting from 1) of
+ * the operation op ("lkg get", the name store's errors carry; NULL: any
+ * operation) fails once with E_STORE, logged as an I/O error would be.
+ * n 0 disarms. store_fail_fired() says whether it has failed since.
+ */
+void store_fail_at(const char *op, unsigned long n);
+int store_fail_fired(void);
+
 /* --- open, close, transactions ------------------------------------------ */
 
 /*

@@ -24,6 +24,7 @@
 #include "metrics.h"
 #include "opts.h"
 #include "report.h"
+#include "schedule.h"
 #include "sdnotify.h"
 #include "status.h"
 #include "upstream.h"
@@ -79,7 +80,8 @@ static void outcome(int *worst, int rc)
  * queued reports.
  */
 static int cycle(struct agent *a, struct fetch *f, struct upstream *up,
-		 const struct config *cfg, int drift, int force)
+		 const struct config *cfg, struct schedule_state *reports, int drift,
+		 int force)
 {
 	int worst = 0;
 
@@ -97,7 +99,7 @@ static int cycle(struct agent *a, struct fetch *f, struct upstream *up,
 		/* one app's failure never stops the others */
 		outcome(&worst, rc);
 	}
-	report_flush(up, agent_store(a), cfg, force);
+	report_flush(up, agent_store(a), cfg, reports, force);
 	return worst;
 }
 
@@ -134,6 +136,7 @@ int cmd_once(int argc, char **argv)
 {
 	struct upstream *up = NULL;
 	struct fetch *f = NULL;
+	struct schedule_state reports = { 0 };
 	struct config cfg;
 	struct agent *a;
 	int rc;
@@ -147,7 +150,7 @@ int cmd_once(int argc, char **argv)
 		rc = fetch_new(&f, a, up, &cfg);
 	/* asked for by hand: every channel is polled now, whatever its schedule */
 	if (!rc)
-		rc = cycle(a, f, up, &cfg, 1, 1);
+		rc = cycle(a, f, up, &cfg, &reports, 1, 1);
 	fetch_free(f);
 	upstream_free(up);
 	metrics_write(agent_store(a), &cfg);
@@ -184,10 +187,15 @@ static void on_signal(int sig)
 int cmd_run(int argc, char **argv)
 {
 	struct sigaction sa;
-	struct config cfg;
+	/* two configurations that live as long as the loop: the agent, fetch
+	 * and upstream point at the running one; a reload loads into the
+	 * other and the two swap only when the new one opened */
+	struct config slot[2];
+	struct config *cfg = &slot[0];
 	struct agent *a;
 	struct upstream *up = NULL;
 	struct fetch *f = NULL;
+	struct schedule_state reports = { 0 };  /* the report outbox's retries */
 	time_t next_drift = 0;
 
 	if (argc > 1)
@@ -197,36 +205,36 @@ int cmd_run(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
-	if (open_agent(&cfg, &a))
+	if (open_agent(cfg, &a))
 		return 1;
-	if (upstream_new(&up, &cfg) || fetch_new(&f, a, up, &cfg)) {
+	if (upstream_new(&up, cfg) || fetch_new(&f, a, up, cfg)) {
 		upstream_free(up);
-		close_agent(&cfg, a);
+		close_agent(cfg, a);
 		return 1;
 	}
-	log_info("running: %zu app%s, state in %s", cfg.napps, cfg.napps == 1 ? "" : "s",
-		 cfg.state_dir);
+	log_info("running: %zu app%s, state in %s", cfg->napps, cfg->napps == 1 ? "" : "s",
+		 cfg->state_dir);
 	sdnotify_ready();
 	while (!stop) {
 		time_t now = time(NULL);
-		int drift = cfg.drift.interval && now >= next_drift;
+		int drift = cfg->drift.interval && now >= next_drift;
 		int64_t due;
 		int rc;
 
 		sdnotify_watchdog();
-		rc = cycle(a, f, up, &cfg, drift, 0);
+		rc = cycle(a, f, up, cfg, &reports, drift, 0);
 		sdnotify_watchdog();
-		metrics_write(agent_store(a), &cfg);
+		metrics_write(agent_store(a), cfg);
 		if (drift)
-			next_drift = now + cfg.drift.interval;
+			next_drift = now + cfg->drift.interval;
 		/* sleep until the first thing is due: a poll (on its own schedule,
 		 * kept in the store), a window opening, or drift */
 		due = fetch_next_due(f, (int64_t)time(NULL));
-		if (cfg.drift.interval && next_drift < due)
+		if (cfg->drift.interval && next_drift < due)
 			due = next_drift;
 		if (due <= (int64_t)time(NULL))
 			due = (int64_t)time(NULL) + 1;   /* never a busy loop */
-		notify_status(&cfg, rc, due);
+		notify_status(cfg, rc, due);
 		/* finishes the current step first: signals only end the wait;
 		 * the watchdog is pinged while waiting too */
 		while ((int64_t)time(NULL) < due && !stop && !reload) {
@@ -234,21 +242,21 @@ int cmd_run(int argc, char **argv)
 			sdnotify_watchdog();
 		}
 		if (reload && !stop) {
-			struct config fresh;
+			struct config *fresh = cfg == &slot[0] ? &slot[1] : &slot[0];
 			struct agent *b;
 
 			reload = 0;
 			sdnotify_reloading();
-			if (open_agent(&fresh, &b) == 0) {
+			if (open_agent(fresh, &b) == 0) {
 				fetch_free(f);
 				f = NULL;
 				upstream_free(up);
 				up = NULL;
-				close_agent(&cfg, a);
+				close_agent(cfg, a);
 				cfg = fresh;
 				a = b;
-				/* the new agent, the same &cfg: cannot fail but for memory */
-				if (upstream_new(&up, &cfg) || fetch_new(&f, a, up, &cfg))
+				/* the new agent with its own config: cannot fail but for memory */
+				if (upstream_new(&up, cfg) || fetch_new(&f, a, up, cfg))
 					break;
 				log_info("configuration reloaded");
 			} else {
@@ -261,7 +269,7 @@ int cmd_run(int argc, char **argv)
 	sdnotify_stopping();
 	fetch_free(f);
 	upstream_free(up);
-	close_agent(&cfg, a);
+	close_agent(cfg, a);
 	return 0;
 }
 

@@ -593,6 +593,23 @@ static int collect(struct file_list *l, const char *dir, const char *rel, int de
 	return rc;
 }
 
+/* Bytes in memory as a read_fn source. */
+struct mem_src {
+	const char *p;
+	size_t left;
+};
+
+static int mem_read(void *ctx, void *buf, size_t len)
+{
+	struct mem_src *m = ctx;
+	size_t n = len < m->left ? len : m->left;
+
+	memcpy(buf, m->p, n);
+	m->p += n;
+	m->left -= n;
+	return (int)n;
+}
+
 static int bundle_pack(int argc, char **argv)
 {
 	const char *keys[MAX_KEYS], *probes[MAX_PROBES], *in = NULL, *out = NULL, *when = NULL;
@@ -600,7 +617,7 @@ static int bundle_pack(int argc, char **argv)
 	struct bundle_spec spec = { 0 };
 	struct file_list *files;
 	struct buf meta = BUF_INIT(BUNDLE_META_MAX), sig = BUF_INIT(SIG_MAX_SIZE);
-	struct buf bundle = BUF_INIT((size_t)BUNDLE_MAX + BUNDLE_META_MAX);
+	struct buf bundle = BUF_INIT((size_t)BUNDLE_MAX);
 	long long seq = 0, ht = 0;
 	int gzip = 0, rc = 0;
 	const struct opt table[] = {
@@ -651,12 +668,15 @@ static int bundle_pack(int argc, char **argv)
 		rc = bundle_write(&bundle, meta.data, meta.len, sig.data, sig.len, files->f,
 				  files->n, gzip);
 	if (!rc) {
-		/* what we wrote must read back: same checks as a gateway, but the trust */
+		/* what we made must read back, with the checks and the size cap of
+		 * bundle verify (but the trust), before the output appears; it is
+		 * written through a temporary file and a rename */
+		struct mem_src src = { bundle.data, bundle.len };
 		struct bundle *b = NULL;
 
-		rc = file_write_atomic(out, bundle.data, bundle.len, 0644);
+		rc = bundle_read(mem_read, &src, out, BUNDLE_MAX, NULL, NULL, &b);
 		if (!rc)
-			rc = bundle_read_file(out, BUNDLE_MAX + BUNDLE_META_MAX, NULL, NULL, &b);
+			rc = file_write_atomic(out, bundle.data, bundle.len, 0644);
 		if (!rc)
 			printf("%s: %s %s sequence %lld, %zu files, %zu bytes, %zu signature%s\n",
 			       out, spec.app, spec.version, seq, files->n, bundle.len, nkeys,

@@ -90,9 +90,13 @@ static int load_trust(struct agent *a)
 		rc = 0;
 	/* the stored root was verified when it was accepted; it is kept even
 	 * expired, so releases already stored can still be rolled back to */
-	if (!rc && have && !trust_parse("stored root", sroot.data, sroot.len, &stored))
-		rc = trust_check(stored, ROLE_ROOT, "stored root", sroot.data, sroot.len,
-				 ssig.data, ssig.len);
+	if (!rc && have) {
+		/* a stored root that no longer parses is an error, never "no root" */
+		rc = trust_parse("stored root", sroot.data, sroot.len, &stored);
+		if (!rc)
+			rc = trust_check(stored, ROLE_ROOT, "stored root", sroot.data, sroot.len,
+					 ssig.data, ssig.len);
+	}
 	if (!rc) {
 		rc = file_read(path, ROOT_MAX_SIZE, &droot);
 		if (!rc)
@@ -450,7 +454,7 @@ static int load_release(struct agent *a, const struct store_release *r, struct l
 
 		snprintf(key, sizeof(key), "release/%s/%lld/health_timeout", r->app,
 			 (long long)r->sequence);
-		store_setting_get_int(a->st, key, 0, &l->timeout);
+		rc = store_setting_get_int(a->st, key, 0, &l->timeout);
 	}
 	buf_free(&meta);
 	if (rc) {
@@ -630,6 +634,68 @@ static void announce(struct agent *a, enum event_reason why, const struct store_
 
 /* --- rollback ---------------------------------------------------------------- */
 
+/*
+ * The app's last-known-good: 0 with *id 0 when there is none; a store
+ * error (the lookup or the release it names) is returned as it is.
+ */
+static int lkg_get(struct agent *a, const char *app, int64_t *id, struct store_release *r)
+{
+	int rc = store_lkg_get(a->st, app, id);
+
+	if (rc == E_NOTFOUND) {
+		*id = 0;
+		return 0;
+	}
+	if (!rc && r)
+		rc = store_release_get_id(a->st, *id, r);
+	return rc == E_NOTFOUND ? error(E_STORE, "%s: the last-known-good release %lld is "
+					"not stored", app, (long long)*id) : rc;
+}
+
+/*
+ * The previous release's objects that the current one has not, recorded
+ * with the healthy transition ("release/<app>/prune": the previous id)
+ * and deleted after it, so that nothing the store calls current is ever
+ * deleted; a crash or an outage in between resumes it at the next step.
+ */
+static int prune_key(char key[128], const char *app)
+{
+	return snprintf(key, 128, "release/%s/prune", app) >= 128 ? E_LIMIT : 0;
+}
+
+static int finish_prune(struct agent *a, const char *app)
+{
+	struct release_set *old = NULL, *cur = NULL;
+	int64_t prev = 0, id = 0;
+	size_t deleted = 0;
+	char key[128];
+	int rc = prune_key(key, app);
+
+	if (!rc)
+		rc = store_setting_get_int(a->st, key, 0, &prev);
+	if (rc || !prev)
+		return rc;
+	rc = lkg_get(a, app, &id, NULL);
+	if (!rc && id && id != prev) {
+		rc = inventory_set(a, prev, app, &old);
+		if (!rc)
+			rc = inventory_set(a, id, app, &cur);
+		if (!rc)
+			rc = kube_ready(a);
+		if (!rc)
+			rc = apply_prune(a->k, app, old, cur, &deleted);
+		/* a refused delete was logged; the API down or the store failing
+		 * leaves the prune for the next step */
+		if (rc != E_UNAVAILABLE && rc != E_STORE && rc != E_NOMEM)
+			rc = 0;
+	}
+	if (!rc)
+		rc = store_setting_delete(a->st, key);
+	release_set_free(old);
+	release_set_free(cur);
+	return rc == E_NOTFOUND ? 0 : rc;
+}
+
 static int roll_back(struct agent *a, struct store_release *r)
 {
 	const struct config_app *app = app_config(a, r->app);
@@ -650,8 +716,11 @@ static int roll_back(struct agent *a, struct store_release *r)
 	rc = kube_ready(a);
 	if (!rc)
 		rc = inventory_set(a, r->id, r->app, &failed);
-	if (!rc && store_lkg_get(a->st, r->app, &lkg_id) == 0 && lkg_id &&
-	    store_release_get_id(a->st, lkg_id, &lkg) == 0) {
+	/* only "not found" means there is none: any other error stops here,
+	 * nothing deleted, and the rollback is tried again */
+	if (!rc)
+		rc = lkg_get(a, r->app, &lkg_id, &lkg);
+	if (!rc && lkg_id) {
 		rc = load_release(a, &lkg, &l);
 		if (!rc)
 			rc = build_set(a, &lkg, l, &good);
@@ -744,11 +813,12 @@ static void collect(struct agent *a, const char *app)
 
 static int deploy(struct agent *a, struct store_release *r)
 {
-	struct release_set *set = NULL, *prev = NULL;
+	struct release_set *set = NULL;
 	struct buf msg = BUF_INIT(2048);
 	struct loaded *l = NULL;
 	int64_t applied_at, prev_id = 0;
-	size_t changed = 0, deleted = 0;
+	size_t changed = 0;
+	char key[128];
 	int rc, applied_now = 0;
 
 	rc = load_release(a, r, &l);
@@ -816,21 +886,23 @@ static int deploy(struct agent *a, struct store_release *r)
 	}
 	if (rc)
 		goto out;
-	/* healthy: what the previous one had and this one has not goes, then
-	 * this one is the new last-known-good. Prune first: a crash in between
-	 * resumes in applied and prunes again; the other way round, it left
-	 * the previous release's extra objects in the cluster for good */
-	store_lkg_get(a->st, r->app, &prev_id);
-	if (prev_id && prev_id != r->id && l->meta->prune &&
-	    inventory_set(a, prev_id, r->app, &prev) == 0)
-		rc = apply_prune(a->k, r->app, prev, set, &deleted);
-	if (rc == E_UNAVAILABLE)        /* stay applied: prune at the next step */
-		goto out;
-	rc = store_begin(a->st);        /* a refused delete was logged; go on */
+	/* healthy: this one becomes the last-known-good, and in the same
+	 * transaction the prune of what the previous one had and this one has
+	 * not is recorded; then it is done (finish_prune). The store never
+	 * calls a release current whose objects were deleted, and a crash in
+	 * between prunes at the next step */
+	rc = lkg_get(a, r->app, &prev_id, NULL);
 	if (!rc)
-		rc = set_state(a, r->app, r->sequence, STORE_APPLIED, STORE_HEALTHY, "healthy");
+		rc = prune_key(key, r->app);
+	if (!rc)
+		rc = store_begin(a->st);
+	if (rc)
+		goto out;
+	rc = set_state(a, r->app, r->sequence, STORE_APPLIED, STORE_HEALTHY, "healthy");
 	if (!rc)
 		rc = store_lkg_set(a->st, r->app, r->id);
+	if (!rc && prev_id && prev_id != r->id && l->meta->prune)
+		rc = store_setting_set_int(a->st, key, prev_id);
 	if (!rc)
 		rc = store_commit(a->st);
 	else
@@ -840,11 +912,11 @@ static int deploy(struct agent *a, struct store_release *r)
 	log_info("%s: sequence %lld (%s) is healthy and the last-known-good", r->app,
 		 (long long)r->sequence, r->version);
 	announce(a, EVENT_APPLIED, r, set, "is applied and healthy");
-	collect(a, r->app);
-	rc = 0;
+	rc = finish_prune(a, r->app);
+	if (!rc)
+		collect(a, r->app);   /* not before: the pending prune reads the old inventory */
 out:
 	release_set_free(set);
-	release_set_free(prev);
 	loaded_free(l);
 	buf_free(&msg);
 	return rc;
@@ -857,6 +929,8 @@ int agent_step(struct agent *a, const char *app)
 
 	if (rc == E_NOTFOUND)
 		return 0;
+	if (!rc)
+		rc = finish_prune(a, r.app);
 	if (rc)
 		return rc;
 	switch (r.state) {
@@ -883,12 +957,10 @@ int agent_drift(struct agent *a, const char *app, size_t *corrected)
 	app = release_key(a, app);
 
 	*corrected = 0;
-	rc = store_lkg_get(a->st, app, &id);
+	rc = lkg_get(a, app, &id, &r);
 	if (rc || !id)
-		return rc == E_NOTFOUND ? 0 : rc;
-	rc = store_release_get_id(a->st, id, &r);
-	if (!rc)
-		rc = load_release(a, &r, &l);
+		return rc;
+	rc = load_release(a, &r, &l);
 	if (!rc)
 		rc = kube_ready(a);
 	if (!rc)
@@ -949,10 +1021,10 @@ int agent_rollback(struct agent *a, const char *app, int64_t sequence)
 	int rc;
 	app = release_key(a, app);
 
-	rc = store_lkg_get(a->st, app, &cur_id);
-	if (!rc && cur_id)
-		rc = store_release_get_id(a->st, cur_id, &cur);
-	if (rc || !cur_id)
+	rc = lkg_get(a, app, &cur_id, &cur);
+	if (rc)
+		return rc;
+	if (!cur_id)
 		return error(E_STATE, "rollback %s: no current release", app);
 	p.below = cur.sequence;
 	p.want = sequence;
@@ -984,8 +1056,13 @@ int agent_rollback(struct agent *a, const char *app, int64_t sequence)
 		      (long long)p.found.sequence, msg.data);
 	if (!rc)
 		rc = store_lkg_set(a->st, app, p.found.id);
+	/* done: the objects only the replaced release had are removed, or
+	 * said to be left (the rollback itself stands) */
 	if (!rc && inventory_set(a, cur.id, app, &cur_set) == 0)
 		apply_prune(a->k, app, cur_set, set, &deleted);
+	else if (!rc)
+		log_warn("rollback %s: the inventory of sequence %lld cannot be read: its "
+			 "extra objects were not removed", app, (long long)cur.sequence);
 	if (!rc) {
 		buf_reset(&msg);
 		buf_addf(&msg, "manual rollback from sequence %lld", (long long)cur.sequence);

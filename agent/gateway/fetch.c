@@ -32,6 +32,7 @@ struct fetch {
 	struct store *st;
 	struct upstream *up;
 	struct schedule_bounds bounds;
+	struct schedule_state *sched;   /* per app of cfg: the poll schedule */
 };
 
 int fetch_new(struct fetch **out, struct agent *a, struct upstream *up,
@@ -49,6 +50,11 @@ int fetch_new(struct fetch **out, struct agent *a, struct upstream *up,
 	f->bounds.min = cfg->poll.min_interval;
 	f->bounds.max = cfg->poll.max_interval;
 	f->bounds.def = cfg->poll.default_interval;
+	f->sched = mem_zalloc(cfg->napps ? cfg->napps : 1, sizeof(*f->sched));
+	if (!f->sched) {
+		mem_free(f);
+		return E_NOMEM;
+	}
 	*out = f;
 	return 0;
 }
@@ -57,6 +63,7 @@ void fetch_free(struct fetch *f)
 {
 	if (!f)
 		return;
+	mem_free(f->sched);
 	mem_free(f);
 }
 
@@ -103,6 +110,20 @@ static int set_str(struct fetch *f, const char *channel, const char *what, const
 	if (!v || !len)
 		return store_setting_delete(f->st, k);
 	return store_setting_set(f->st, k, v, len);
+}
+
+/* The poll schedule of app (one of f->cfg's), loaded from the store once. */
+static struct schedule_state *sched_of(struct fetch *f, const struct config_app *app)
+{
+	char k[KEY_MAX];
+	size_t i = 0;
+
+	while (i + 1 < f->cfg->napps && &f->cfg->apps[i] != app &&
+	       strcmp(f->cfg->apps[i].channel, app->channel) != 0)
+		i++;
+	snprintf(k, sizeof(k), "poll/%s", app->channel);
+	schedule_state_load(&f->sched[i], f->st, k);
+	return &f->sched[i];
 }
 
 int fetch_poll_info(struct store *st, const char *channel, int64_t *next, int64_t *errors)
@@ -775,34 +796,27 @@ out:
 int fetch_poll(struct fetch *f, const struct config_app *app, int force)
 {
 	const char *ch = app->channel;
-	int64_t now = (int64_t)time(NULL), errors, delay;
+	struct schedule_state *s = sched_of(f, app);
+	int64_t now = (int64_t)time(NULL), delay;
 	long retry_after = -1;
-	char in[32];
-	int rc;
+	char in[32], prefix[KEY_MAX];
+	int rc, src;
 
-	if (!force && now < get_int(f, ch, "next", 0))
+	/* the schedule in memory decides: the store's copy may be stale */
+	if (!force && now < s->next)
 		return 0;
 	rc = poll_channel(f, ch, &retry_after);
-	errors = get_int(f, ch, "errors", 0);
-	if (rc >= 0) {
-		errors = 0;
-		delay = schedule_delay(&f->bounds, get_int(f, ch, "interval", 0),
-				       get_int(f, ch, "jitter", 0), rnd());
-	} else {
-		errors++;
-		delay = schedule_retry(&f->bounds, (unsigned)(errors > 64 ? 64 : errors),
-				       retry_after, rnd());
-	}
-	if (!store_begin(f->st)) {
-		if (set_int(f, ch, "next", now + delay) || set_int(f, ch, "errors", errors))
-			store_rollback(f->st);
-		else
-			store_commit(f->st);
-	}
+	snprintf(prefix, sizeof(prefix), "poll/%s", ch);
+	/* a next poll time that cannot be stored is an error like any other */
+	src = schedule_state_record(s, &f->bounds, f->st, prefix, now, rc < 0,
+				    get_int(f, ch, "interval", 0), get_int(f, ch, "jitter", 0),
+				    retry_after, rnd(), &delay);
+	if (src && rc >= 0)
+		rc = src;
 	duration(delay, in);
 	if (rc < 0)
 		log_warn("%s: next poll in %s (%lld error%s in a row)", app->name, in,
-			 (long long)errors, errors == 1 ? "" : "s");
+			 (long long)s->errors, s->errors == 1 ? "" : "s");
 	else
 		log_debug("%s: next poll in %s", app->name, in);
 	return rc;
@@ -851,7 +865,7 @@ int64_t fetch_next_due(struct fetch *f, int64_t now)
 	for (size_t i = 0; i < f->cfg->napps; i++) {
 		const struct config_app *app = &f->cfg->apps[i];
 		struct schedule_window w = { 0 };
-		int64_t next = get_int(f, app->channel, "next", 0), seq;
+		int64_t next = sched_of(f, app)->next, seq;
 
 		if (next < due)
 			due = next;

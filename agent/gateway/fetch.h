@@ -54,7 +54,10 @@ void fetch_free(struct fetch *f);
  * E_NETWORK / E_HTTP when the server could not be reached or answered
  * with an error (backed off); the verification errors (E_SIGNATURE,
  * E_EXPIRED, E_ROLLBACK, E_DIGEST, E_TRUNCATED, E_LIMIT, ...) when what
- * the server published is refused (nothing stored, backed off). Logged.
+ * the server published is refused (nothing stored, backed off); E_STORE
+ * when the store failed, also when only the next poll time could not be
+ * stored: that backs off like any error, from the schedule f keeps in
+ * memory (a full disk must not leave a past time in charge). Logged.
  */
 int fetch_poll(struct fetch *f, const struct config_app *app, int force);
 

@@ -19,8 +19,7 @@
 #define FLUSH_MAX 100               /* reports sent per flush */
 #define ANSWER_MAX 4096             /* bytes of the server's answer kept */
 #define TIMEOUT_MS 30000L
-#define KEY_NEXT "report/next"
-#define KEY_ERRORS "report/errors"
+#define KEY_PREFIX "report"        /* report/next, report/errors */
 
 /* s as a JSON string; checked once at the end (buf's error is sticky) */
 static void json_str(struct buf *out, const char *s)
@@ -85,13 +84,15 @@ static int body(const struct store_report *r, int64_t dropped, struct buf *out)
 			r->attempts);
 }
 
-int report_flush(struct upstream *up, struct store *st, const struct config *cfg, int force)
+int report_flush(struct upstream *up, struct store *st, const struct config *cfg,
+		 struct schedule_state *s, int force)
 {
 	struct schedule_bounds b = { cfg->poll.min_interval, cfg->poll.max_interval,
 				     cfg->poll.default_interval };
-	int64_t now = (int64_t)time(NULL), next = 0, errors = 0, dropped = 0;
+	int64_t now = (int64_t)time(NULL), dropped = 0, delay = 0;
 	const char *headers[] = { "Accept: application/json", NULL };
-	int sent = 0, rc = 0;
+	long retry_after = -1;
+	int sent = 0, rc = 0, was = 0;
 	char shown[256];
 
 	if (!cfg->reports.url)
@@ -99,10 +100,11 @@ int report_flush(struct upstream *up, struct store *st, const struct config *cfg
 	/* logs name the receiver without its query: it may carry a token */
 	snprintf(shown, sizeof(shown), "%.*s", (int)strcspn(cfg->reports.url, "?"),
 		 cfg->reports.url);
-	store_setting_get_int(st, KEY_NEXT, 0, &next);
-	if (!force && now < next)
+	schedule_state_load(s, st, KEY_PREFIX);
+	if (!force && now < s->next)
 		return 0;
-	while (sent < FLUSH_MAX) {
+	was = s->errors > 0;
+	while (!rc && sent < FLUSH_MAX) {
 		struct buf j = BUF_INIT(REPORT_MAX + 64);
 		struct http_request q = { 0 };
 		struct http_response resp;
@@ -117,11 +119,13 @@ int report_flush(struct upstream *up, struct store *st, const struct config *cfg
 			rc = store_outbox_count(st, NULL, &dropped);
 		if (rc) {
 			store_report_clear(&r);
-			return rc;
+			break;
 		}
 		if (body(&r, dropped, &j)) {
-			/* a report that cannot be sent must not block the rest */
-			store_outbox_ack(st, r.id);
+			/* a report that cannot be sent must not block the rest; one
+			 * that cannot be removed either stops the flush (else it
+			 * came back at once, for ever) */
+			rc = store_outbox_ack(st, r.id);
 			store_report_clear(&r);
 			buf_free(&j);
 			continue;
@@ -137,43 +141,41 @@ int report_flush(struct upstream *up, struct store *st, const struct config *cfg
 		rc = upstream_do(up, &q, &resp);
 		if (!rc && resp.status >= 200 && resp.status < 300) {
 			rc = store_outbox_ack(st, r.id);
-			sent++;
+			sent += !rc;
 		} else if (!rc && resp.status >= 400 && resp.status < 500 &&
 			   resp.status != 408 && resp.status != 429) {
 			log_warn("%s: report %s/%lld/%s refused with HTTP status %ld: dropped",
 				 shown, r.app, (long long)r.sequence, r.step, resp.status);
 			rc = store_outbox_ack(st, r.id);
 		} else {
-			long ra = !rc ? resp.retry_after : -1;
-
-			store_setting_get_int(st, KEY_ERRORS, 0, &errors);
-			errors++;
-			next = now + schedule_retry(&b, (unsigned)(errors > 64 ? 64 : errors), ra,
-						    (uint64_t)now * 2654435761u + (uint64_t)r.id);
+			retry_after = !rc ? resp.retry_after : -1;
 			store_outbox_retry(st, r.id);
-			store_setting_set_int(st, KEY_ERRORS, errors);
-			store_setting_set_int(st, KEY_NEXT, next);
 			if (rc)
-				log_warn("%s: reports not sent: %s (retrying in %llds)",
-					 shown, resp.error, (long long)(next - now));
+				log_warn("%s: reports not sent: %s", shown, resp.error);
 			else
-				log_warn("%s: reports not sent: HTTP status %ld (retrying in %llds)",
-					 shown, resp.status, (long long)(next - now));
+				log_warn("%s: reports not sent: HTTP status %ld", shown, resp.status);
 			rc = rc ? rc : E_HTTP;
 		}
 		http_response_free(&resp);
 		store_report_clear(&r);
 		buf_free(&j);
-		if (rc)
-			return rc;
 	}
-	if (errors == 0)
-		store_setting_get_int(st, KEY_ERRORS, 0, &errors);
-	if (errors) {
-		store_setting_set_int(st, KEY_ERRORS, 0);
-		store_setting_set_int(st, KEY_NEXT, 0);
+	/* any failure, the store's too (an ack that cannot be written would
+	 * send the same report again at every cycle), backs off; a success
+	 * after errors resets the schedule */
+	if (rc || was) {
+		uint64_t r = (uint64_t)now * 2654435761u;
+		int src = rc ? schedule_state_record(s, &b, st, KEY_PREFIX, now, 1, 0, 0,
+						     retry_after, r, &delay) :
+			       schedule_state_reset(s, &b, st, KEY_PREFIX, now, r);
+
+		rc = rc ? rc : src;
+		if (rc)
+			log_warn("%s: reports retried in %llds (%lld error%s in a row)", shown,
+				 (long long)(s->next - now), (long long)s->errors,
+				 s->errors == 1 ? "" : "s");
 	}
 	if (sent)
 		log_info("%s: %d report%s sent", shown, sent, sent == 1 ? "" : "s");
-	return sent;
+	return rc ? rc : sent;
 }

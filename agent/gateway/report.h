@@ -41,11 +41,16 @@ int report_queue(struct store *st, const struct config *cfg, const char *app,
  * and backs off (exponentially, bounded by the poll interval bounds); a
  * report the server refuses outright (4xx other than 408 and 429) is
  * dropped with a warning, as retrying cannot help. Unless force, nothing
- * is sent before the backoff has passed. Returns the number sent, or
- * E_NETWORK / E_HTTP when the server did not take them (logged).
+ * is sent before the backoff has passed. The schedule is s, the caller's
+ * (zeroed at first, kept between flushes): it is what counts, mirrored
+ * in the store. Returns the number sent, or E_NETWORK / E_HTTP when the
+ * server did not take them, E_STORE when the outbox or the schedule could
+ * not be written (an ack that keeps failing, a full disk): every error
+ * backs off (logged).
  */
+struct schedule_state;
 int report_flush(struct upstream *up, struct store *st, const struct config *cfg,
-		 int force);
+		 struct schedule_state *s, int force);
 
 #else
 
@@ -57,10 +62,12 @@ static inline int report_queue(struct store *st, const struct config *cfg,
 	return 0;
 }
 
+struct schedule_state;
 static inline int report_flush(struct upstream *up, struct store *st,
-			       const struct config *cfg, int force)
+			       const struct config *cfg, struct schedule_state *s,
+			       int force)
 {
-	(void)up, (void)st, (void)cfg, (void)force;
+	(void)up, (void)st, (void)cfg, (void)s, (void)force;
 	return 0;
 }
 

@@ -1,8 +1,12 @@
 /* schedule — poll delays, backoff, maintenance windows, rollout cohorts. */
+#include <stdio.h>
 #include <string.h>
 
 #include "crypto.h"
+#include "error.h"
+#include "log.h"
 #include "schedule.h"
+#include "store.h"
 
 #define DAY 86400
 
@@ -53,6 +57,106 @@ int64_t schedule_retry(const struct schedule_bounds *b, unsigned errors,
 	if (retry_after > d)
 		d = retry_after < b->max ? retry_after : b->max;
 	return d;
+}
+
+/* --- a schedule in memory, mirrored in the store ------------------------------ */
+
+#define STATE_KEY_MAX 192
+
+static void state_key(char k[STATE_KEY_MAX], const char *prefix, const char *what)
+{
+	snprintf(k, STATE_KEY_MAX, "%s/%s", prefix, what);
+}
+
+int schedule_state_load(struct schedule_state *s, struct store *st, const char *prefix)
+{
+	char k[STATE_KEY_MAX];
+	int64_t next = 0, errors = 0;
+	int rc;
+
+	if (s->loaded)
+		return 0;
+	s->loaded = 1;
+	state_key(k, prefix, "next");
+	rc = store_setting_get_int(st, k, 0, &next);
+	state_key(k, prefix, "errors");
+	if (!rc)
+		rc = store_setting_get_int(st, k, 0, &errors);
+	if (rc) {
+		log_warn("%s: the stored schedule cannot be read (%s): due at once", prefix,
+			 err_str(rc));
+		return rc;
+	}
+	s->next = next;
+	s->errors = errors > 0 ? errors : 0;
+	return 0;
+}
+
+static int state_save(const struct schedule_state *s, struct store *st, const char *prefix)
+{
+	char k[STATE_KEY_MAX];
+	int rc = store_begin(st);
+
+	if (rc)
+		return rc;
+	state_key(k, prefix, "next");
+	rc = store_setting_set_int(st, k, s->next);
+	state_key(k, prefix, "errors");
+	if (!rc)
+		rc = store_setting_set_int(st, k, s->errors);
+	if (!rc)
+		return store_commit(st);
+	store_rollback(st);
+	return rc;
+}
+
+static void state_fail(struct schedule_state *s, const struct schedule_bounds *b, int64_t now,
+		       long retry_after, uint64_t rnd)
+{
+	s->errors++;
+	s->next = now + schedule_retry(b, (unsigned)(s->errors > 64 ? 64 : s->errors),
+				       retry_after, rnd);
+}
+
+/* Mirror s in the store; when that fails, one more failure (unless the
+ * attempt's own already counted). */
+static int mirror(struct schedule_state *s, const struct schedule_bounds *b,
+		  struct store *st, const char *prefix, int64_t now, int counted, uint64_t rnd)
+{
+	int rc = state_save(s, st, prefix);
+
+	if (!rc)
+		return 0;
+	if (!counted)
+		state_fail(s, b, now, -1, rnd);
+	return error(E_STORE, "%s: the next attempt cannot be stored (%s): kept in memory",
+		     prefix, err_str(rc));
+}
+
+int schedule_state_record(struct schedule_state *s, const struct schedule_bounds *b,
+			  struct store *st, const char *prefix, int64_t now, int failed,
+			  int64_t interval, int64_t jitter, long retry_after, uint64_t rnd,
+			  int64_t *delay)
+{
+	int rc;
+
+	if (failed) {
+		state_fail(s, b, now, retry_after, rnd);
+	} else {
+		s->errors = 0;
+		s->next = now + schedule_delay(b, interval, jitter, rnd);
+	}
+	rc = mirror(s, b, st, prefix, now, failed, rnd);
+	*delay = s->next - now;
+	return rc;
+}
+
+int schedule_state_reset(struct schedule_state *s, const struct schedule_bounds *b,
+			 struct store *st, const char *prefix, int64_t now, uint64_t rnd)
+{
+	s->errors = 0;
+	s->next = 0;
+	return mirror(s, b, st, prefix, now, 0, rnd);
 }
 
 /* Seconds since local midnight at the window's offset. */

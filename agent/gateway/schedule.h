@@ -1,7 +1,8 @@
 /*
  * schedule — when a gateway polls, when it may apply, and whether a staged
  * rollout includes it. Pure functions: the clock and the random numbers
- * are arguments, so that every rule is tested without waiting.
+ * are arguments, so that every rule is tested without waiting (but for
+ * schedule_state_load/record, which also mirror a schedule in the store).
  *
  * All times are unix seconds and all delays seconds. The bounds come from
  * the local config (poll.min_interval, max_interval, default_interval);
@@ -49,6 +50,47 @@ int64_t schedule_backoff(const struct schedule_bounds *b, unsigned errors,
  */
 int64_t schedule_retry(const struct schedule_bounds *b, unsigned errors,
 		       long retry_after, uint64_t rnd);
+
+/*
+ * A retry schedule held in memory and mirrored in the store: what the
+ * running process goes by is the memory (a store that cannot be written,
+ * a full disk, must not leave an old, past time in charge: that polled as
+ * fast as the loop ran); the store lets a restart resume it. Keys are
+ * "<prefix>/next" and "<prefix>/errors". Zero-initialise; the first use
+ * loads it.
+ */
+struct store;
+struct schedule_state {
+	int64_t next;           /* unix time of the next attempt; 0: at once */
+	int64_t errors;         /* failures in a row */
+	int loaded;
+};
+
+/*
+ * Load s from the store once (later calls do nothing). A store error is
+ * logged and leaves s due at once with no errors counted (the attempt is
+ * due either way; its outcome sets s); returns it.
+ */
+int schedule_state_load(struct schedule_state *s, struct store *st, const char *prefix);
+
+/*
+ * Record an attempt made at now: failed, the errors-th in a row, backs
+ * off (schedule_retry with retry_after); else the next is schedule_delay
+ * of interval and jitter. Then mirror s in the store: when that fails the
+ * store error is one more failure (s backs off in memory all the same)
+ * and E_STORE is returned (logged); else 0. *delay gets s->next - now.
+ */
+int schedule_state_record(struct schedule_state *s, const struct schedule_bounds *b,
+			  struct store *st, const char *prefix, int64_t now, int failed,
+			  int64_t interval, int64_t jitter, long retry_after, uint64_t rnd,
+			  int64_t *delay);
+
+/*
+ * Clear s after a success that ended a run of errors: due at once, no
+ * errors. A store error backs off and returns E_STORE as above.
+ */
+int schedule_state_reset(struct schedule_state *s, const struct schedule_bounds *b,
+			 struct store *st, const char *prefix, int64_t now, uint64_t rnd);
 
 /*
  * A daily maintenance window: [start, end) in minutes after midnight at

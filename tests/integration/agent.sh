@@ -220,4 +220,54 @@ op history web > hist
 check "history lists the transitions" grep -q 'web 3 applied -> failed: health check failed' hist
 check "history lists the rollback" grep -q 'web 3 rolling-back -> rolled-back: rolled back to sequence 2' hist
 
+# --- the daemon reloads its configuration (SIGHUP) -------------------------------
+# A reload that adds an app, then one with a broken file: the daemon keeps
+# the config it runs and applies the next release into the app's own
+# namespace. (It pointed at a dead copy of the config: under ASan a
+# stack-use-after-scope on the cycle after the first reload, in the release
+# build the broken load's zeroed config, the release applied to "default"
+# and the running Deployment pruned.)
+cp config.yaml run.yaml
+mkdir -p src/web-5
+cp src/web-1/00-ns.yaml src/web-5/
+kubesim_deployment web nginx:5.0 > src/web-5/20-web.yaml
+release web 5
+$OUTPOST --config "$TMP/run.yaml" run 2>run.log &
+AGENT=$!
+trap 'kill $AGENT $SIMPID 2>/dev/null; wait 2>/dev/null; cd /; rm -rf "$TMP"' EXIT
+# wait_log PATTERN N: until run.log has N lines matching PATTERN (10 s)
+wait_log() {
+	for _ in $(seq 100); do
+		[ "$(grep -c "$1" run.log)" -ge "$2" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+check "the daemon runs" wait_log 'running: 3 apps' 1
+printf '  - {name: cache, namespace: cache}\n' > cache.yaml
+sed -i '/^  - {name: sts, namespace: sts}$/r cache.yaml' run.yaml
+kill -HUP $AGENT
+check "a reload that adds an app is done" wait_log 'configuration reloaded' 1
+sleep 1
+check "the daemon lives on after the reload" kill -0 $AGENT
+op import --no-apply web-5.bundle 2>log; rc=$?
+check "web v5 is stored for the daemon to apply" test $rc -eq 0
+# the cycle after a reload, refused or not, comes at once
+echo 'apps: [' >> run.yaml
+kill -HUP $AGENT
+check "a broken config is not reloaded" wait_log 'configuration not reloaded' 1
+for _ in $(seq 150); do
+	grep -q '^web: current sequence 5 ' <(op status) && break
+	sleep 0.1
+done
+check "the daemon, after the refused reload, made v5 current" grep -q '^web: current sequence 5 ' <(op status)
+check "v5 runs in the app's namespace" \
+	test "$(kctl get deployment web -n web -o jsonpath='{.spec.template.spec.containers[0].image}')" = nginx:5.0
+check "nothing went to the default namespace" bash -c "! kubectl --kubeconfig $KC get deployment web -n default"
+kill -TERM $AGENT
+wait $AGENT; rc=$?
+AGENT=
+check "SIGTERM: the daemon exits 0 (exit $rc)" test $rc -eq 0
+[ "$_fail" -gt 0 ] && sed 's/^/#   /' run.log | tail -n 40
+
 done_testing

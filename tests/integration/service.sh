@@ -18,6 +18,12 @@ skip() {
 BIN=${OUTPOST##* }
 BUILD=$(dirname "$BIN")
 case $BUILD in
+"$ROOT"/build/*/test)
+	# the sanitizer build (make integration-san): make install installs
+	# the release binary of that target, checked here; the rest runs OUTPOST
+	BUILD=$(dirname "$BUILD")
+	BIN=$BUILD/outpost
+	TGT=$(basename "$BUILD") ;;
 "$ROOT"/build/*) TGT=$(basename "$BUILD") ;;
 *) TGT= ;;
 esac

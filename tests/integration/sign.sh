@@ -155,4 +155,31 @@ check "sign without --key is bad usage" test "$(status $OUTPOST sign file)" -eq 
 check "sign of a missing file names it" \
 	grep -q 'nofile: No such file' <<<"$($OUTPOST sign nofile --key alice.key 2>&1)"
 
+# --- bundle pack: verified before anything is written ---------------------------
+# pack reads what it made back with the checks of bundle verify (the same
+# size cap) before the output appears; a bundle a gateway would refuse (a
+# manifest over the 16 MiB document limit) leaves the output as it was.
+# (pack wrote it first, then refused it, and left it there.)
+$OUTPOST root init --key alice.key -o packroot.yaml >/dev/null 2>&1
+mkdir -p big
+{ printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: big}\ndata:\n  a: "'
+  head -c $((17 * 1024 * 1024)) /dev/zero | tr '\0' a
+  printf '"\n'; } > big/cm.yaml
+echo before > big.bundle
+$OUTPOST bundle pack --app big --version 1 --sequence 1 --key alice.key -o big.bundle big \
+	>/dev/null 2>pack.err; rc=$?
+check "a bundle verify would refuse: pack refuses it (exit $rc)" test $rc -eq 1
+check "the refusal says why" grep -q 'more than the limit' pack.err
+check "the output is left as it was" test "$(stat -c %s big.bundle)" -eq 7
+rm -f big.bundle
+$OUTPOST bundle pack --app big --version 1 --sequence 1 --key alice.key -o big.bundle big \
+	>/dev/null 2>&1
+check "no output file appears either" test ! -e big.bundle
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: small}\n' > big/cm.yaml
+$OUTPOST bundle pack --app big --version 1 --sequence 1 --key alice.key -o big.bundle big \
+	>/dev/null 2>pack.err; rc=$?
+check "a small bundle packs" test $rc -eq 0
+check "what pack wrote, verify accepts" $OUTPOST bundle verify big.bundle --root packroot.yaml
+check "pack leaves no temporary file" test "$(ls -a | grep -c '^big.bundle.')" -eq 0
+
 done_testing

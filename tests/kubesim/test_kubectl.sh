@@ -587,6 +587,10 @@ t_namespace_terminating() {
             'metadata: {name: late, namespace: doomed}' |
             k apply --server-side -f - &&
         grep -q 'because it is being terminated' "$work/out" &&
+        printf '%s\n' 'apiVersion: v1' 'kind: Namespace' \
+            'metadata: {name: doomed, labels: {again: "yes"}}' |
+            k apply --server-side -f - &&
+        [ "$(k get namespace doomed -o 'jsonpath={.status.phase}')" = Terminating ] &&
         k patch configmap held -n doomed --type=merge \
             -p '{"metadata":{"finalizers":null}}' &&
         for _ in $(seq 50); do
@@ -597,7 +601,7 @@ t_namespace_terminating() {
         ! k delete namespace kube-system &&
         grep -q 'namespaces "kube-system" is forbidden: this namespace may not be deleted' "$work/out"
 }
-check "a deleted namespace is Terminating until its finalized content goes" t_namespace_terminating
+check "a deleted namespace is Terminating until its finalized content goes (applying it again keeps it so)" t_namespace_terminating
 
 t_namespace_delete() {
     k delete namespace demo --timeout=10s &&

@@ -139,7 +139,9 @@ int main(void)
 	/* a body past the cap aborts the transfer: nothing beyond it is kept */
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/big", port);
 	check_int(http_do(c, &q, &r), ==, E_LIMIT);
-	check_int(r.body.len, <=, 4096);
+	/* what is kept is the start of the answer, never past the cap */
+	check_int(r.body.max, ==, 4096);
+	check_int(strspn(r.body.data, "x"), ==, r.body.len);
 	check(strstr(r.error, "larger than 4096") != NULL);
 	http_response_free(&r);
 	q.max_body = 2u << 20;      /* a request may raise it */
@@ -193,6 +195,24 @@ int main(void)
 	 * low-speed grace + the 2 s connect timeout, rounded up */
 	check_int(http_transfer_bound_ms(c, 1000), ==, (1000 + 1 + 30 + 2 + 1) * 1000L);
 	check_int(http_transfer_bound_ms(c, (uint64_t)1 << 40), ==, HTTP_BOUND_MAX_MS);
+
+	/* one connection, and a request in the middle that cannot be set up:
+	 * it fails alone, the ones after it still run */
+	for (int i = 0; i < 3; i++) {
+		static const char *const bad[] = { "X-Split: a\r\nInjected: b", NULL };
+
+		snprintf(urls[i], sizeof(urls[i]), "http://127.0.0.1:%d/ok", port);
+		memset(&qs[i], 0, sizeof(qs[i]));
+		qs[i].url = urls[i];
+		qs[i].headers = i == 1 ? bad : NULL;
+	}
+	check_int(http_batch(c, qs, rs, 3, 1, NULL, NULL), ==, E_CONFIG);
+	check_int(rs[0].status, ==, 200);
+	check_int(rs[1].err, ==, E_CONFIG);
+	check_int(rs[2].err, ==, 0);
+	check_int(rs[2].status, ==, 200);
+	for (int i = 0; i < 3; i++)
+		http_response_free(&rs[i]);
 
 	/* nothing listening: could not reach, with the system's reason */
 	kill(child, SIGKILL);

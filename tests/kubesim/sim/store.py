@@ -616,8 +616,14 @@ class Store:
             self._check_crd(rtype, new)
         if dry_run:
             return new, True
+        # an update that leaves an object being deleted without finalizers
+        # completes its deletion; a Namespace's is gated by spec.finalizers
+        # (the namespace controller removes "kubernetes" once it is empty),
+        # so updating a Terminating one keeps it Terminating
         if prev is not None and meta.get("deletionTimestamp") and \
-                not meta.get("finalizers"):
+                not meta.get("finalizers") and \
+                not (rtype.resource == NAMESPACES and
+                     (new.get("spec") or {}).get("finalizers")):
             return self._delete_now(rtype.resource, new, True), True
         self._commit(rtype.resource, "ADDED" if prev is None else "MODIFIED",
                      new, prev)
