@@ -4,6 +4,7 @@
 #include "crypto.h"
 #include "doc.h"
 #include "error.h"
+#include "log.h"
 #include "mem.h"
 #include "meta.h"
 #include "sigfile.h"
@@ -185,6 +186,11 @@ int trust_check(const struct trust *t, enum trust_role role, const char *name,
 			foreign++;
 		else if (counted[k])
 			twice++;        /* one key counts once toward the threshold */
+		else if (!ecdsa_sig_is_strict_der(l->sig, l->sig_len))
+			invalid++, log_warn("%s line %u: the signature is not a strict DER ECDSA "
+					    "signature (a long-form length, a padded or negative "
+					    "integer, or bytes after it): it counts for nothing",
+					    name, l->lineno);
 		else if (pubkey_verify(t->keys[k].key, digest, l->sig, l->sig_len) == 0)
 			counted[k] = 1, valid++;
 		else

@@ -251,6 +251,92 @@ refused "malformed signature file" "line 1" $OUTPOST bundle verify a29.bundle --
 cp release.yaml nosig.yaml
 refused "unsigned pointer" "not signed" $OUTPOST release verify nosig.yaml --root root.yaml
 
+# --- issue 13, item 8: the small ones ------------------------------------------
+# 31. ECDSA signatures that are BER, not strict DER (openssl refuses them too)
+ber_sig() { # MODE: rewrite parts/bundle.yaml.sig's signature as MODE says
+	py "$1" <<'PY'
+import sys, base64
+mode = sys.argv[1]
+lines = [l for l in open("parts/bundle.yaml.sig").read().splitlines() if l and not l.startswith("#")]
+kid, b64 = lines[0].split(" ")
+der = base64.b64decode(b64)
+assert der[0] == 0x30 and der[1] < 0x80
+body = der[2:]
+if mode == "longform":          # the same SEQUENCE with a long-form length
+    der = b"\x30\x81" + bytes([len(body)]) + body
+else:                           # the first INTEGER with a needless zero byte
+    rl = body[1]; r = body[2:2 + rl]; rest = body[2 + rl:]
+    r = b"\x00" + r if r[0] < 0x80 else b"\x00" + r
+    if r[1] == 0:               # already padded for the sign bit: pad once more
+        r = b"\x00" + r
+    inner = b"\x02" + bytes([len(r)]) + r + rest
+    der = b"\x30" + bytes([len(inner)]) + inner
+open("parts/bundle.yaml.sig", "w").write(kid + " " + base64.b64encode(der).decode() + "\n")
+PY
+}
+restore; ber_sig longform; assemble a31.bundle bundle.yaml bundle.yaml.sig $M
+refused "signature with a long-form DER length" "not a strict DER" \
+	$OUTPOST bundle verify a31.bundle --root root.yaml
+restore; ber_sig padded; assemble a31b.bundle bundle.yaml bundle.yaml.sig $M
+refused "signature with a padded DER integer" "not a strict DER" \
+	$OUTPOST bundle verify a31b.bundle --root root.yaml
+
+# 32. bytes after the tar end-of-archive: a whole extra member, or garbage
+restore; assemble a32.bundle bundle.yaml bundle.yaml.sig $M
+cp a32.bundle a32b.bundle
+py <<'PY'
+import tarfile, io
+buf = io.BytesIO()
+with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as t:
+    data = b"apiVersion: v1\nkind: Secret\nmetadata: {name: planted}\n"
+    info = tarfile.TarInfo("manifests/planted.yaml"); info.size = len(data)
+    t.addfile(info, io.BytesIO(data))
+open("a32.bundle", "ab").write(buf.getvalue())
+open("a32b.bundle", "ab").write(b"garbage after the end of the archive\n")
+PY
+refused "a member after the tar end-of-archive" "data after the end-of-archive" \
+	$OUTPOST bundle verify a32.bundle --root root.yaml
+refused "garbage after the tar end-of-archive" "data after the end-of-archive" \
+	$OUTPOST bundle verify a32b.bundle --root root.yaml
+
+# 33. a './' in a tar name (a '.' component, which formats.md refuses)
+restore
+py <<'PY'
+import tarfile
+with tarfile.open("a33.bundle", "w", format=tarfile.USTAR_FORMAT) as t:
+    for n in ("bundle.yaml", "bundle.yaml.sig"):
+        t.add("parts/" + n, arcname=n)
+    t.add("parts/manifests/web.yaml", arcname="./manifests/web.yaml")
+PY
+refused "'./' in a tar name" "'\.' path component" $OUTPOST bundle verify a33.bundle --root root.yaml
+
+# 34. YAML 1.1 integers in signed metadata: only plain decimal is a number
+for form in 0x5 05 +5 5_0; do
+	restore; sed -i "s/^sequence: .*/sequence: $form/" parts/bundle.yaml; resign
+	assemble "a34$form.bundle" bundle.yaml bundle.yaml.sig $M
+	refused "YAML 1.1 integer 'sequence: $form'" "'sequence' must be an integer" \
+		$OUTPOST bundle verify "a34$form.bundle" --root root.yaml
+done
+sed 's/^sequence: .*/sequence: 0x5/' release.yaml > hexseq.yaml
+$OUTPOST sign hexseq.yaml --key rel1.key >/dev/null 2>&1
+refused "YAML 1.1 integer in a pointer" "'sequence' must be an integer" \
+	$OUTPOST release verify hexseq.yaml --root root.yaml
+
+# 35. a leading space in a .sig line: said as such
+restore; sed -i 's/^\([0-9a-f]\)/ \1/' parts/bundle.yaml.sig
+assemble a35.bundle bundle.yaml bundle.yaml.sig $M
+refused "a .sig line with a leading space" "line 1: the line starts with a space" \
+	$OUTPOST bundle verify a35.bundle --root root.yaml
+
+# 36. keys mbedTLS cannot use, each said in words: a compressed P-256 point,
+# explicit curve parameters
+openssl ec -in rel1.key -pubout -conv_form compressed -out compressed.pub 2>/dev/null
+openssl ec -in rel1.key -pubout -param_enc explicit -out explicit.pub 2>/dev/null
+refused "a compressed P-256 public key" "compressed EC point; give it uncompressed" \
+	$OUTPOST verify release.yaml --pub compressed.pub
+refused "a public key with explicit curve parameters" "explicit parameters; only a named curve" \
+	$OUTPOST verify release.yaml --pub explicit.pub
+
 # --- and through the gateway's own door: nothing of any of it is stored ------
 cat > config.yaml <<YAML
 server: https://releases.invalid/
