@@ -225,6 +225,25 @@ int trust_check_expiry(const char *name, int64_t expires, int64_t now)
 	return error(E_EXPIRED, "%s: expired at %s (now %s)", name, e, n);
 }
 
+int64_t trust_created_limit(int64_t clock, int64_t floor)
+{
+	if (clock < floor || clock < TRUST_CLOCK_PLAUSIBLE)
+		return 0;
+	return clock + TRUST_CREATED_SKEW;
+}
+
+int trust_check_created(const char *name, int64_t created, int64_t max_created)
+{
+	char c[META_TIME_LEN + 1], n[META_TIME_LEN + 1];
+
+	if (!max_created || created <= max_created)
+		return 0;
+	meta_time_format(created, c);
+	meta_time_format(max_created - TRUST_CREATED_SKEW, n);
+	return error(E_EXPIRED, "%s: created %s, in the future (the clock says %s, and at "
+		     "most %d s ahead is accepted): refused", name, c, n, TRUST_CREATED_SKEW);
+}
+
 int trust_load(const char *name, const char *data, size_t len, const char *sig,
 	       size_t siglen, int64_t now, struct trust **out)
 {

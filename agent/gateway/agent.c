@@ -193,6 +193,15 @@ int64_t agent_clock(struct agent *a)
 	return agent_now(a);
 }
 
+int64_t agent_created_limit(struct agent *a)
+{
+	int64_t floor = 0;
+
+	if (store_clock_floor_get(a->st, &floor))
+		return 0;
+	return trust_created_limit((int64_t)time(NULL), floor);
+}
+
 static int kube_ready(struct agent *a)
 {
 	struct kube_opts o = { 0 };
@@ -300,11 +309,22 @@ out:
 
 int agent_import(struct agent *a, const char *path, int force, char app[64])
 {
-	struct verify_ctx ctx = { agent_now(a), 0, NULL };
+	struct verify_ctx ctx = { agent_now(a), 0, NULL, agent_created_limit(a) };
 	uint64_t max = (uint64_t)a->cfg->limits.max_bundle_kb * 1024;
 	struct bundle *b = NULL;
 	int rc;
 
+	if (trust_expires(a->trust) <= ctx.now) {
+		char when[META_TIME_LEN + 1], msg[400];
+
+		meta_time_format(trust_expires(a->trust), when);
+		snprintf(msg, sizeof(msg), "%s: refused: the trust root (version %lld) expired at "
+			 "%s; no update is accepted until a new root is installed, the current "
+			 "releases keep running", path, (long long)trust_version(a->trust), when);
+		store_setting_set_int(a->st, METRICS_KEY_ROOT_EXPIRED, trust_expires(a->trust));
+		log_error("%s", msg);
+		return E_EXPIRED;
+	}
 	rc = bundle_read_file(path, max, a->trust, &ctx, &b);
 	if (rc)
 		return rc;
@@ -526,6 +546,24 @@ static void announce(struct agent *a, enum event_reason why, const struct store_
 	e.message = msg.data;
 	event_post(a->k, &e);
 	buf_free(&msg);
+}
+
+void agent_alarm(struct agent *a, const char *channel, int root_expired, const char *msg)
+{
+	const struct config_app *app = NULL;
+	struct event e = { root_expired ? EVENT_ROOT_EXPIRED : EVENT_FROZEN, NULL, "default",
+			   a->cfg->device.id, msg, (int64_t)time(NULL) };
+
+	for (size_t i = 0; i < a->cfg->napps && !app; i++)
+		if (strcmp(a->cfg->apps[i].channel, channel) == 0)
+			app = &a->cfg->apps[i];
+	log_error("%s", msg);
+	report_queue_condition(a->st, a->cfg, channel, root_expired ? "root-expired" : "frozen",
+			       msg);
+	if (app && app->namespace)
+		e.ns = app->namespace;
+	if (kube_ready(a) == 0)
+		event_post(a->k, &e);
 }
 
 /* --- rollback ---------------------------------------------------------------- */

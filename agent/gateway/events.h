@@ -34,6 +34,8 @@ enum event_reason {
 	EVENT_APPLIED,          /* Normal  ReleaseApplied */
 	EVENT_FAILED,           /* Warning ReleaseFailed */
 	EVENT_ROLLED_BACK,      /* Warning RolledBack */
+	EVENT_FROZEN,           /* Warning ChannelFrozen: the pointer expired */
+	EVENT_ROOT_EXPIRED,     /* Warning TrustRootExpired */
 };
 
 struct event {
