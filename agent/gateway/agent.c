@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -19,6 +20,7 @@
 #include "meta.h"
 #include "sdnotify.h"
 #include "metrics.h"
+#include "netaddr.h"
 #include "report.h"
 #include "store.h"
 #include "trust.h"
@@ -221,6 +223,35 @@ struct file_slot {
 	char (*hex)[SHA256_HEX_LEN + 1];
 };
 
+/*
+ * The bundle's HTTP probes target loopback, this node's own addresses or
+ * a host health.probe_hosts allows: a signed bundle must not make the
+ * gateway a client of other hosts (169.254.169.254, the LAN). E_FORMAT.
+ */
+static int probes_allowed(struct agent *a, const struct bundle *b, const char *name)
+{
+	char host[256];
+
+	for (size_t i = 0; i < b->nprobes; i++) {
+		const char *url = b->probes[i].url;
+		int ok = netaddr_url_host(url, host, sizeof(host)) == 0;
+
+		if (!ok)
+			return error(E_FORMAT, "%s: probe '%s': '%s' has no host a probe may use "
+				     "(http(s)://host[:port]/..., no credentials)", name,
+				     b->probes[i].name, url);
+		ok = netaddr_is_local(host);
+		for (size_t j = 0; !ok && j < a->cfg->health.nprobe_hosts; j++)
+			ok = strcasecmp(host, a->cfg->health.probe_hosts[j]) == 0;
+		if (!ok)
+			return error(E_FORMAT, "%s: probe '%s' targets %s, which is not this node: "
+				     "probes may target loopback and this node's own addresses, "
+				     "and the hosts health.probe_hosts lists: refused", name,
+				     b->probes[i].name, host);
+	}
+	return 0;
+}
+
 int agent_store_bundle(struct agent *a, const struct bundle *b, const char *name, int force)
 {
 	struct store_release old;
@@ -234,7 +265,9 @@ int agent_store_bundle(struct agent *a, const struct bundle *b, const char *name
 	if (!app_config(a, b->app))
 		return error(E_CONFIG, "%s: app '%s' is not configured on this gateway", name,
 			     b->app);
-	rc = store_floor_get(a->st, b->app, &floor);
+	rc = probes_allowed(a, b, name);
+	if (!rc)
+		rc = store_floor_get(a->st, b->app, &floor);
 	if (!rc && b->sequence < floor)
 		rc = error(E_ROLLBACK, "%s: sequence %lld is older than %lld, already accepted "
 			   "for '%s'", name, (long long)b->sequence, (long long)floor, b->app);

@@ -371,6 +371,21 @@ refused "a bundle created in 2099 (import)" "created 2099-01-01T00:00:00Z, in th
 check "the clock floor did not move (status)" grep -q '^clock floor: none yet$' \
 	<($OUTPOST --config "$TMP/config.yaml" status 2>/dev/null)
 
+# --- issue 13, item 8: a signed probe aimed at another host -------------------
+pack 11 probe.bundle --key rel1.key --probe http://169.254.169.254/latest/meta-data/
+refused "a probe at the cloud metadata address" "probe .* targets 169.254.169.254, which is not this node" \
+	$OUTPOST --config "$TMP/config.yaml" import --no-apply probe.bundle
+pack 11 probe6.bundle --key rel1.key --probe "http://[fd00::1]:8080/healthz"
+refused "a probe at another IPv6 host" "probe .* targets fd00::1, which is not this node" \
+	$OUTPOST --config "$TMP/config.yaml" import --no-apply probe6.bundle
+sed -e "s|^state_dir: .*|state_dir: $TMP/state-probes|" config.yaml > config-probes.yaml
+echo 'health: {probe_hosts: [169.254.169.254]}' >> config-probes.yaml
+check "a probe at a host health.probe_hosts allows is accepted" \
+	$OUTPOST --config "$TMP/config-probes.yaml" import --no-apply probe.bundle
+pack 12 local.bundle --key rel1.key --probe http://127.0.0.1:8080/healthz --probe http://localhost/
+check "a probe at loopback is accepted" \
+	$OUTPOST --config "$TMP/config-probes.yaml" import --no-apply local.bundle
+
 # --- issue 13, item 8: what every gateway refuses, release verify refuses ----
 # (release create refuses to write them: these pointers are made by hand)
 for u in file:///etc/passwd "ftp://h/b.bundle" "https://user:pass@h/b.bundle" "b c.bundle"; do
