@@ -350,6 +350,49 @@ static int build_headers(struct http_client *c, const struct http_request *q,
 
 #define SET(opt, val) (rc = rc ? rc : curl_easy_setopt(e, opt, val))
 
+/*
+ * Our own words for what a transfer most often meets: a static libcurl
+ * built without its verbose strings says only "Error" for every code.
+ */
+static const char *curl_reason(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_UNSUPPORTED_PROTOCOL:
+		return "a scheme other than http or https, in the URL or a redirect "
+		       "(file://, ftp://, ...): refused";
+	case CURLE_URL_MALFORMAT:
+		return "a malformed URL, in the request or a redirect: a space or another "
+		       "character URLs may not hold, a bad port, or a scheme other than "
+		       "http or https (file://, ...): refused";
+	case CURLE_TOO_MANY_REDIRECTS:
+		return "too many redirects";
+	case CURLE_COULDNT_RESOLVE_HOST:
+		return "the host name does not resolve";
+	case CURLE_COULDNT_CONNECT:
+		return "the connection was refused or could not be made";
+	case CURLE_OPERATION_TIMEDOUT:
+		return "timed out";
+	case CURLE_PEER_FAILED_VERIFICATION:
+		return "the server's TLS certificate does not verify against tls.ca";
+	case CURLE_SSL_CONNECT_ERROR:
+		return "the TLS handshake failed";
+	case CURLE_GOT_NOTHING:
+		return "the server closed the connection without an answer";
+	case CURLE_RECV_ERROR:
+	case CURLE_SEND_ERROR:
+		return "the connection broke";
+	default:
+		return NULL;
+	}
+}
+
+static const char *curl_text(CURLcode rc)
+{
+	const char *why = curl_reason(rc);
+
+	return why ? why : curl_easy_strerror(rc);
+}
+
 static int slot_setup(struct http_client *c, struct slot *s, const struct http_request *q)
 {
 	CURL *e = s->easy;
@@ -428,7 +471,7 @@ static int slot_setup(struct http_client *c, struct slot *s, const struct http_r
 	if (rc) {
 		/* the URL without its query: that may carry a token */
 		snprintf(s->resp->error, sizeof(s->resp->error), "%.*s: %s",
-			 (int)strcspn(q->url, "?"), q->url, curl_easy_strerror(rc));
+			 (int)strcspn(q->url, "?"), q->url, curl_text(rc));
 		return E_CONFIG;
 	}
 	return 0;
@@ -470,9 +513,9 @@ static int transfer_result(struct slot *s, CURLcode rc)
 		break;
 	}
 	if (s->errbuf[0])
-		snprintf(r->error, sizeof(r->error), "%.100s (%.140s)", curl_easy_strerror(rc), s->errbuf);
+		snprintf(r->error, sizeof(r->error), "%.100s (%.140s)", curl_text(rc), s->errbuf);
 	else
-		snprintf(r->error, sizeof(r->error), "%s", curl_easy_strerror(rc));
+		snprintf(r->error, sizeof(r->error), "%s", curl_text(rc));
 	return e;
 }
 

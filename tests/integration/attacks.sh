@@ -399,6 +399,32 @@ PY
 		$OUTPOST release verify url.yaml --root root.yaml
 done
 
+# a server that redirects the pointer to file:///etc/passwd: said in words
+cat > redirect.py <<'PY'
+import http.server
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(302)
+        self.send_header("Location", "file:///etc/passwd")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+    def log_message(self, *a):
+        pass
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+open("redirect.port.tmp", "w").write(str(s.server_address[1]))
+__import__("os").rename("redirect.port.tmp", "redirect.port")
+s.serve_forever()
+PY
+python3 redirect.py & REDIRPID=$!
+for _ in $(seq 50); do [ -f redirect.port ] && break; sleep 0.1; done
+sed -e "s|^server: .*|server: http://127.0.0.1:$(cat redirect.port)/|" \
+	-e "s|^state_dir: .*|state_dir: $TMP/state-redirect|" config.yaml > config-redirect.yaml
+$OUTPOST --config "$TMP/config-redirect.yaml" once >/dev/null 2>redirect.err
+kill $REDIRPID 2>/dev/null; wait $REDIRPID 2>/dev/null
+check "a redirect to file:// is said in words, not 'Error'" \
+	grep -q 'release.yaml: a malformed URL, in the request or a redirect.*scheme other than http' redirect.err
+grep -q 'scheme other than http' redirect.err || sed 's/^/#   /' redirect.err
+
 # --- through a gateway polling a server (nginx) with a cluster (kubesim) -------
 if command -v nginx >/dev/null 2>&1; then
 . "$ROOT/tests/server/lib.bash"
