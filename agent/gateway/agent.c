@@ -358,6 +358,10 @@ int agent_import(struct agent *a, const char *path, int force, char app[64])
 		log_error("%s", msg);
 		return E_EXPIRED;
 	}
+	/* a root renewed since: the alarm of the old one is over */
+	rc = store_setting_delete(a->st, METRICS_KEY_ROOT_EXPIRED);
+	if (rc && rc != E_NOTFOUND)
+		return rc;
 	rc = bundle_read_file(path, max, a->trust, &ctx, &b);
 	if (rc)
 		return rc;

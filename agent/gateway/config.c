@@ -1,4 +1,5 @@
 /* config — parse and check config.yaml (docs/config.md). */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -587,6 +588,12 @@ static void parse_probe_hosts(struct parser *p, const struct node *list)
 		for (size_t k = 0; k < n; k++)
 			if (h[k] < 0x21 || h[k] > 0x7e)
 				n = 0;
+		if (n && strchr(h, ':')) {      /* only an IPv6 address holds ':' */
+			struct in6_addr a6;
+
+			if (inet_pton(AF_INET6, h, &a6) != 1)
+				n = 0;
+		}
 		if (!n || n > 253 || strcspn(h, " /?#@[]") != n) {
 			fail(p, list->items[i], "'probe_hosts' entries must be host names or "
 			     "addresses (1 to 253 characters, no port, no brackets)");
