@@ -53,7 +53,6 @@ struct store;
 /* The fetch module's alarms (unix seconds since when; 0 or absent: none). */
 #define METRICS_KEY_FROZEN "poll/%s/frozen"
 #define METRICS_KEY_ROOT_EXPIRED "trust/root_expired"
-#define METRICS_KEY_CLOCK_FLOOR "clock_floor"
 
 #define METRICS_FILE_MAX (256 * 1024)
 
