@@ -122,6 +122,7 @@ src-y := \
 	platform/log.c \
 	platform/manifest.c \
 	platform/mem.c \
+	platform/netaddr.c \
 	platform/sdnotify.c \
 	platform/tar.c \
 	platform/version.c \

@@ -291,6 +291,83 @@ static int pubkey_finish(struct pubkey **out, struct pubkey *k, const char *name
 	return 0;
 }
 
+/* One DER TLV at *p of tag (short or one/two-byte long length): its content. */
+static int tlv(const unsigned char **p, const unsigned char *end, unsigned char tag,
+	       const unsigned char **c, size_t *n)
+{
+	const unsigned char *q = *p;
+	size_t len;
+
+	if (end - q < 2 || q[0] != tag)
+		return 0;
+	len = q[1];
+	q += 2;
+	if (len == 0x81 || len == 0x82) {
+		size_t k = len & 0x7f;
+
+		if ((size_t)(end - q) < k)
+			return 0;
+		len = k == 1 ? q[0] : (size_t)q[0] << 8 | q[1];
+		q += k;
+	} else if (len & 0x80) {
+		return 0;
+	}
+	if ((size_t)(end - q) < len)
+		return 0;
+	*c = q;
+	*n = len;
+	*p = q + len;
+	return 1;
+}
+
+/*
+ * Why an EC SubjectPublicKeyInfo that mbedTLS refused cannot be used, when
+ * it is one of the two kinds people meet (openssl makes both on request):
+ * explicit curve parameters instead of the named curve, or a compressed
+ * point. NULL when it is neither.
+ */
+static const char *spki_why(const unsigned char *der, size_t len)
+{
+	const unsigned char *p = der, *end = der + len, *c, *alg, *bits;
+	size_t n, nalg, nbits;
+
+	if (!tlv(&p, end, 0x30, &c, &n))
+		return NULL;
+	p = c;
+	end = c + n;
+	if (!tlv(&p, end, 0x30, &alg, &nalg) || !tlv(&p, end, 0x03, &bits, &nbits))
+		return NULL;
+	{
+		const unsigned char *a = alg, *aend = alg + nalg, *oid;
+		size_t noid;
+
+		if (tlv(&a, aend, 0x06, &oid, &noid) && a < aend && a[0] == 0x30)
+			return "the key gives its curve as explicit parameters; only a named "
+			       "curve (P-256, prime256v1) is accepted (openssl ec -pubin "
+			       "-param_enc named_curve)";
+	}
+	if (nbits >= 2 && bits[0] == 0 && (bits[1] == 0x02 || bits[1] == 0x03))
+		return "the key is a compressed EC point; give it uncompressed (openssl ec "
+		       "-pubin -conv_form uncompressed)";
+	return NULL;
+}
+
+/* spki_why() of a PEM "PUBLIC KEY" text, decoded here. */
+static const char *pem_why(const char *pem)
+{
+	mbedtls_pem_context ctx;
+	const char *why = NULL;
+	size_t used = 0;
+
+	mbedtls_pem_init(&ctx);
+	if (mbedtls_pem_read_buffer(&ctx, "-----BEGIN PUBLIC KEY-----",
+				    "-----END PUBLIC KEY-----", (const unsigned char *)pem,
+				    NULL, 0, &used) == 0)
+		why = spki_why(ctx.buf, ctx.buflen);
+	mbedtls_pem_free(&ctx);
+	return why;
+}
+
 int pubkey_from_pem(struct pubkey **out, const char *pem, const char *name)
 {
 	struct pubkey *k;
@@ -309,7 +386,11 @@ int pubkey_from_pem(struct pubkey **out, const char *pem, const char *name)
 	/* PEM parsing wants the terminating NUL counted in the length. */
 	rc = mbedtls_pk_parse_public_key(&k->pk, (const unsigned char *)pem, strlen(pem) + 1);
 	if (rc) {
+		const char *why = mbed_is_nomem(rc) ? NULL : pem_why(pem);
+
 		pubkey_free(k);
+		if (why)
+			return error(E_UNSUPPORTED, "%s: %s", name, why);
 		return parse_error(rc, name, "reading the public key");
 	}
 	return pubkey_finish(out, k, name);
@@ -330,7 +411,11 @@ int pubkey_from_der(struct pubkey **out, const void *der, size_t len, const char
 	if (!rc && p != (const unsigned char *)der + len)
 		rc = MBEDTLS_ERR_PK_KEY_INVALID_FORMAT + MBEDTLS_ERR_ASN1_LENGTH_MISMATCH;
 	if (rc) {
+		const char *why = mbed_is_nomem(rc) ? NULL : spki_why(der, len);
+
 		pubkey_free(k);
+		if (why)
+			return error(E_UNSUPPORTED, "%s: %s", name, why);
 		return parse_error(rc, name, "reading the public key");
 	}
 	return pubkey_finish(out, k, name);
@@ -341,11 +426,50 @@ const char *pubkey_id(const struct pubkey *k)
 	return k->id;
 }
 
+/*
+ * One strict DER INTEGER at *p (before end), as a P-256 signature holds:
+ * short-form length 1..33, positive, no needless leading zero byte.
+ */
+static int der_int_strict(const unsigned char **p, const unsigned char *end)
+{
+	const unsigned char *q = *p;
+	size_t n;
+
+	if (end - q < 3 || q[0] != 0x02 || q[1] & 0x80)
+		return 0;
+	n = q[1];
+	if (n == 0 || n > 33 || (size_t)(end - q - 2) < n)
+		return 0;
+	if (q[2] & 0x80)
+		return 0;                       /* negative */
+	if (n > 1 && q[2] == 0 && !(q[3] & 0x80))
+		return 0;                       /* a padding zero */
+	*p = q + 2 + n;
+	return 1;
+}
+
+int ecdsa_sig_is_strict_der(const void *sig, size_t len)
+{
+	const unsigned char *p = sig, *end = p + len;
+
+	/* SEQUENCE, short-form length covering exactly the rest */
+	if (len < 8 || p[0] != 0x30 || p[1] & 0x80 || (size_t)p[1] != len - 2)
+		return 0;
+	p += 2;
+	return der_int_strict(&p, end) && der_int_strict(&p, end) && p == end;
+}
+
 int pubkey_verify(const struct pubkey *k, const unsigned char digest[SHA256_LEN],
 		  const void *sig, size_t len)
 {
+	int rc;
+
+	/* mbedTLS reads BER leniently (long-form lengths, padded integers);
+	 * openssl and every signer write strict DER, and only that counts */
+	if (!ecdsa_sig_is_strict_der(sig, len))
+		return E_SIGNATURE;
 	/* mbedtls_pk_ec() takes the context by value and gives the key pair */
-	int rc = mbedtls_ecdsa_read_signature(mbedtls_pk_ec(k->pk), digest, SHA256_LEN,
+	rc = mbedtls_ecdsa_read_signature(mbedtls_pk_ec(k->pk), digest, SHA256_LEN,
 					      sig, len);
 
 	if (!rc)

@@ -92,8 +92,15 @@ int pubkey_from_der(struct pubkey **out, const void *der, size_t len,
 const char *pubkey_id(const struct pubkey *k);
 
 /*
+ * Whether sig is a strict DER ECDSA-Sig-Value as openssl writes it: a
+ * SEQUENCE of two positive INTEGERs, short-form lengths, no padding zero
+ * byte, nothing after it. 1 or 0.
+ */
+int ecdsa_sig_is_strict_der(const void *sig, size_t len);
+
+/*
  * Check a DER ECDSA signature over a SHA-256 digest. 0 when valid;
- * E_SIGNATURE when it is not (wrong key, wrong data, malformed DER,
+ * E_SIGNATURE when it is not (wrong key, wrong data, not strict DER,
  * trailing bytes); E_NOMEM. Does not log: the caller knows what was
  * signed. Allocates nothing of ours. Not for concurrent use of one key.
  */

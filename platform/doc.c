@@ -582,11 +582,24 @@ const char *node_str(const struct node *n)
 	return n->str;
 }
 
+/* "0", or an optional '-' and digits without a leading zero: nothing else. */
+static int plain_decimal(const char *s, size_t len)
+{
+	size_t i = len && s[0] == '-';
+
+	if (i == len || (s[i] == '0' && len - i > 1))
+		return 0;
+	for (; i < len; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+	return 1;
+}
+
 int node_int64(const struct node *n, int64_t min, int64_t max, int64_t *out)
 {
 	struct value v;
 
-	if (!n || n->type != NODE_SCALAR || !n->plain)
+	if (!n || n->type != NODE_SCALAR || !n->plain || !plain_decimal(n->str, n->len))
 		return E_FORMAT;
 	if (resolve(n->str, n->len, &v) != K_INT || v.i < min || v.i > max)
 		return E_FORMAT;

@@ -122,9 +122,11 @@ struct node *node_path(const struct node *root, const char *path);
  */
 const char *node_str(const struct node *n);
 /*
- * A plain scalar that types as an integer (decimal, 0x, 0o, 0b, leading-0
- * octal, '_' separators: what Kubernetes would see), within [min, max].
- * 0, E_FORMAT (not an integer, or out of range).
+ * A plain scalar written as a plain decimal integer ("0", "42", "-7"),
+ * within [min, max]. The other spellings YAML 1.1 types as integers (0x1,
+ * 0o7, 0b1, 010 as octal, +1, 1_000) are refused, so that a signed field
+ * reads as what a person sees. JSON numbers are plain decimal already.
+ * 0, E_FORMAT (not such an integer, or out of range).
  */
 int node_int64(const struct node *n, int64_t min, int64_t max, int64_t *out);
 /* A plain scalar that types as a bool (true/false, yes/no, on/off, y/n). */

@@ -386,8 +386,14 @@ static const char *curl_what(CURLcode rc)
 	case CURLE_SSL_CACERT_BADFILE: return "the CA certificates cannot be read";
 	case CURLE_TOO_MANY_REDIRECTS: return "too many redirects";
 	case CURLE_WEIRD_SERVER_REPLY: return "the server's answer is not HTTP";
-	case CURLE_UNSUPPORTED_PROTOCOL: return "protocol not allowed (only http and https)";
-	case CURLE_URL_MALFORMAT: return "malformed URL";
+	case CURLE_UNSUPPORTED_PROTOCOL:
+		return "a scheme other than http or https, in the URL or a redirect "
+		       "(file://, ftp://, ...): refused";
+	case CURLE_URL_MALFORMAT:
+		/* what this curl says of a redirect to file:// too */
+		return "a malformed URL, in the request or a redirect: a space or another "
+		       "character URLs may not hold, a bad port, or a scheme other than "
+		       "http or https (file://, ...): refused";
 	case CURLE_NOT_BUILT_IN: return "not supported by this build";
 	case CURLE_BAD_CONTENT_ENCODING: return "bad content encoding";
 	case CURLE_HTTP2:

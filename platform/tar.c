@@ -166,10 +166,13 @@ static int skip(struct tar_reader *r, uint64_t n, const char *what)
 	return 0;
 }
 
+static int is_zero(const unsigned char *p, size_t n);
+
 /*
  * After the end-of-archive marker: read the source to its end, so that a
  * filter below it (gzip) sees its own end and checks its trailer. Record
- * padding is ignored up to TAR_TAIL_MAX.
+ * padding (zeros) is allowed up to TAR_TAIL_MAX; any other byte there (a
+ * member appended after the end, garbage) is refused.
  */
 static int drain(struct tar_reader *r)
 {
@@ -184,6 +187,9 @@ static int drain(struct tar_reader *r)
 			return 0;
 		if ((size_t)k > sizeof(r->scratch))
 			return src_fail(r, E_INTERNAL, "after the end-of-archive marker");
+		if (!is_zero(r->scratch, (size_t)k))
+			return fail(r, E_FORMAT, "data after the end-of-archive "
+				    "marker (only zero padding may follow it)");
 		seen += (size_t)k;
 		if (seen > TAR_TAIL_MAX)
 			return fail(r, E_LIMIT, "more than %d bytes after the "
@@ -467,10 +473,6 @@ static int header_name(struct tar_reader *r, int posix, int is_dir)
 		p[--len] = '\0';
 	if (is_dir && len == 1 && p[0] == '.')
 		return 0;
-	if (len >= 2 && p[0] == '.' && p[1] == '/') {
-		memmove(p, p + 2, len - 1);
-		len -= 2;
-	}
 	why = path_problem(p, len);
 	if (why)
 		return fail(r, E_FORMAT, "%s", why);

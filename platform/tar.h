@@ -31,8 +31,9 @@
  * must not pass for a smaller bundle). A zero block followed by anything
  * but a second zero block is refused. After the end marker the reader
  * reads the source to its end (so a filter below, e.g. gzip, checks its
- * trailer) and ignores up to TAR_TAIL_MAX bytes there (tar pads archives
- * to 10 KiB records); more than that is refused.
+ * trailer) and allows up to TAR_TAIL_MAX zero bytes there (tar pads
+ * archives to 10 KiB records); a non-zero byte or more than that is
+ * refused.
  *
  * Errors: E_FORMAT malformed or refused entry, E_TRUNCATED the stream
  * ended early, E_LIMIT a limit was passed, E_NOMEM, or the source's own

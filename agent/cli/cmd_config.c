@@ -21,7 +21,9 @@
 #include "file.h"
 #include "kube.h"
 #include "log.h"
+#include "meta.h"
 #include "opts.h"
+#include "store.h"
 #include "trust.h"
 
 #define PEM_FILE_MAX (4u << 20)   /* a CA bundle is ~200 KiB */
@@ -144,6 +146,38 @@ static unsigned check_files(const struct config *c)
 	return n;
 }
 
+/*
+ * The clock floor of the state store, when there is one, and whether the
+ * system clock is trusted against it (a `created` from the future is only
+ * refused then). 0, or the store's error (logged).
+ */
+static int show_clock(const char *state_dir)
+{
+	char path[CFG_PATH_MAX + 32], f[META_TIME_LEN + 1], n[META_TIME_LEN + 1];
+	int64_t floor = 0, now = (int64_t)time(NULL);
+	struct store *st = NULL;
+	int rc;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/outpost.db", state_dir) >= sizeof(path))
+		return error(E_LIMIT, "state_dir %s: path too long", state_dir);
+	if (access(path, F_OK) != 0) {
+		printf("clock floor: none yet (no state database)\n");
+		return 0;
+	}
+	rc = store_open(path, &st);
+	if (!rc)
+		rc = store_clock_floor_get(st, &floor);
+	store_close(st);
+	if (rc)
+		return error(rc, "%s: the clock floor cannot be read", path);
+	meta_time_format(floor, f);
+	meta_time_format(now, n);
+	printf("clock floor: %s; system clock %s (%s)\n", floor ? f : "none yet", n,
+	       trust_created_limit(now, floor) ? "trusted: a 'created' more than a day "
+	       "ahead of it is refused" : "not trusted: before the floor or 2025");
+	return 0;
+}
+
 int cmd_check_config(int argc, char **argv)
 {
 	const char *path = NULL;
@@ -179,6 +213,7 @@ int cmd_check_config(int argc, char **argv)
 	for (size_t i = 0; i < c.napps; i++)
 		printf("%s%s", i ? ", " : "", c.apps[i].name);
 	printf("), server %s, device %s, state dir %s\n", c.server, c.device.id, c.state_dir);
+	rc = show_clock(c.state_dir);
 	config_free(&c);
-	return 0;
+	return rc ? 1 : 0;
 }

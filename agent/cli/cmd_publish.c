@@ -775,7 +775,8 @@ static void print_bundle(const struct bundle *b, int json)
 static int bundle_check(int argc, char **argv, int verify)
 {
 	const char *path = NULL, *root = NULL;
-	struct verify_ctx ctx = { (int64_t)time(NULL), 0, NULL };
+	struct verify_ctx ctx = { (int64_t)time(NULL), 0, NULL,
+				  trust_created_limit((int64_t)time(NULL), 0) };
 	struct trust *t = NULL;
 	struct bundle *b = NULL;
 	long long min = 0;
@@ -913,7 +914,8 @@ static int release_create(int argc, char **argv)
 static int release_verify(int argc, char **argv)
 {
 	const char *path = NULL, *root = NULL, *bpath = NULL;
-	struct verify_ctx ctx = { (int64_t)time(NULL), 0, NULL };
+	struct verify_ctx ctx = { (int64_t)time(NULL), 0, NULL,
+				  trust_created_limit((int64_t)time(NULL), 0) };
 	struct buf text = BUF_INIT(64 * 1024), sig = BUF_INIT(SIG_MAX_SIZE);
 	struct trust *t = NULL;
 	struct bundle *b = NULL;

@@ -1,4 +1,5 @@
 /* status — `outpost status` and `outpost history`: the state store read back. */
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -8,6 +9,7 @@
 #include "error.h"
 #include "fetch.h"
 #include "meta.h"
+#include "metrics.h"
 #include "status.h"
 #include "store.h"
 
@@ -16,6 +18,31 @@
 static void json_str(struct buf *out, const char *s)
 {
 	doc_json_quote(out, s, strlen(s));
+}
+
+/* The clock floor and an expired trust root: after the apps. */
+static int status_trust(struct store *st, int json, struct buf *out)
+{
+	int64_t floor = 0, expired = 0;
+	char when[META_TIME_LEN + 1];
+	int rc = store_clock_floor_get(st, &floor);
+
+	if (!rc)
+		rc = store_setting_get_int(st, METRICS_KEY_ROOT_EXPIRED, 0, &expired);
+	if (rc)
+		return error(rc, "status: the state store cannot be read");
+	if (json) {
+		buf_addf(out, "],\"clock_floor\":%lld", (long long)floor);
+		if (expired)
+			buf_addf(out, ",\"root_expired\":%lld", (long long)expired);
+		return 0;
+	}
+	meta_time_format(floor, when);
+	buf_addf(out, "clock floor: %s\n", floor ? when : "none yet");
+	if (expired)
+		meta_time_format(expired, when), buf_addf(out, "TRUST ROOT EXPIRED at %s: "
+			"every update is refused until a new root is installed\n", when);
+	return 0;
 }
 
 int status_show(struct store *st, const struct config *cfg, int json, struct buf *out)
@@ -27,7 +54,8 @@ int status_show(struct store *st, const struct config *cfg, int json, struct buf
 	for (size_t i = 0; !rc && i < cfg->napps; i++) {
 		const char *app = cfg->apps[i].name, *key = cfg->apps[i].channel;
 		struct store_release latest, lkg;
-		int64_t lkg_id = 0, next = 0, errors = 0, now = (int64_t)time(NULL);
+		int64_t lkg_id = 0, next = 0, errors = 0, now = (int64_t)time(NULL), frozen = 0;
+		char fkey[128], when[META_TIME_LEN + 1];
 		int have = 0, good = 0;
 
 		/* only "not found" means none: a store error is an error */
@@ -44,6 +72,9 @@ int status_show(struct store *st, const struct config *cfg, int json, struct buf
 		good = !rc && lkg_id;
 		if (!rc)
 			rc = fetch_poll_info(st, cfg->apps[i].channel, &next, &errors);
+		snprintf(fkey, sizeof(fkey), METRICS_KEY_FROZEN, cfg->apps[i].channel);
+		if (!rc)
+			rc = store_setting_get_int(st, fkey, 0, &frozen);
 		if (rc)
 			return error(rc, "status %s: the state store cannot be read", app);
 		if (json) {
@@ -66,6 +97,8 @@ int status_show(struct store *st, const struct config *cfg, int json, struct buf
 			if (next)
 				buf_addf(out, ",\"next_poll\":%lld,\"poll_errors\":%lld",
 					 (long long)next, (long long)errors);
+			if (frozen)
+				buf_addf(out, ",\"frozen_since\":%lld", (long long)frozen);
 			buf_addch(out, '}');
 			continue;
 		}
@@ -84,11 +117,16 @@ int status_show(struct store *st, const struct config *cfg, int json, struct buf
 			buf_addf(out, "; next poll in %llds", (long long)(next > now ? next - now : 0));
 		if (next && errors)
 			buf_addf(out, " after %lld error%s", (long long)errors, errors == 1 ? "" : "s");
+		if (frozen)
+			meta_time_format(frozen, when), buf_addf(out, "; FROZEN: the server's "
+				"pointer expired at %s, nothing new is applied", when);
 		buf_addch(out, '\n');
 	}
-	if (json)
-		buf_addstr(out, "]}\n");
-	return buf_error(out);
+	if (!rc)
+		rc = status_trust(st, json, out);
+	if (json && !rc)
+		buf_addstr(out, "}\n");
+	return rc ? rc : buf_error(out);
 }
 
 struct hist_ctx {

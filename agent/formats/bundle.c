@@ -400,6 +400,8 @@ int bundle_read_sink(read_fn read, void *ctx, const char *name, uint64_t max_siz
 				   b->app, vctx->app);
 		else if (b->expires)
 			rc = trust_check_expiry(name, b->expires, vctx->now);
+		if (!rc)
+			rc = trust_check_created(name, b->created, vctx->max_created);
 		if (!rc && b->sequence < vctx->min_sequence)
 			rc = error(E_ROLLBACK, "%s: sequence %lld is older than %lld, already "
 				   "accepted for '%s'", name, (long long)b->sequence,

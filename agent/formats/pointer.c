@@ -1,5 +1,6 @@
 /* pointer — parse and verify release pointers. */
 #include <string.h>
+#include <strings.h>
 
 #include "doc.h"
 #include "error.h"
@@ -112,6 +113,37 @@ static int parse_rollout(const struct doc *d, const struct node *n, struct point
 	return 0;
 }
 
+/*
+ * What every gateway refuses in a bundle URL, said here so that `release
+ * verify` refuses it too: a scheme other than http(s) (file://, ftp:),
+ * credentials in it (as `server` may not hold them), a space.
+ */
+static const char *url_problem(const char *u)
+{
+	size_t s = 0, auth, end;
+
+	if (strchr(u, ' '))
+		return "holds a space (write it as %20)";
+	if ((u[0] >= 'a' && u[0] <= 'z') || (u[0] >= 'A' && u[0] <= 'Z')) {
+		s = strcspn(u, ":/?#");
+		if (u[s] != ':')
+			s = 0;
+	}
+	if (s && !((s == 4 && strncasecmp(u, "http", 4) == 0) ||
+		   (s == 5 && strncasecmp(u, "https", 5) == 0)))
+		return "has a scheme other than http or https";
+	if (s && strncmp(u + s, "://", 3) != 0)
+		return "must be http(s)://host/... or relative";
+	if (!s && strncmp(u, "//", 2) != 0)
+		return NULL;
+	auth = s ? s + 3 : 2;
+	end = auth + strcspn(u + auth, "/?#");
+	if (memchr(u + auth, '@', end - auth))
+		return "holds credentials (user:password@); give them to the server, not "
+		       "in a signed URL";
+	return NULL;
+}
+
 int pointer_parse(const char *name, const char *data, size_t len, struct pointer *p)
 {
 	static const char *const allowed[] = { "outpost", "app", "sequence", "version",
@@ -147,6 +179,9 @@ int pointer_parse(const char *name, const char *data, size_t len, struct pointer
 		rc = node_check_keys(d, bundle, bundle_keys);
 	if (!rc)
 		rc = meta_str(d, bundle, "url", POINTER_URL_MAX, 1, &url);
+	if (!rc && url_problem(url))
+		rc = doc_error(d, node_map_get(bundle, "url"), E_FORMAT, "'url' %s",
+			       url_problem(url));
 	if (!rc)
 		rc = meta_int(d, bundle, "size", 1, (int64_t)1 << 40, 1, &p->size);
 	if (!rc)
@@ -186,6 +221,8 @@ int pointer_verify(const struct trust *t, const char *name, const char *data,
 	if (ctx->app && strcmp(ctx->app, p->app) != 0)
 		return error(E_FORMAT, "%s: for app '%s', expected '%s'", name, p->app, ctx->app);
 	rc = trust_check_expiry(name, p->expires, ctx->now);
+	if (!rc)
+		rc = trust_check_created(name, p->created, ctx->max_created);
 	if (rc)
 		return rc;
 	if (p->sequence < ctx->min_sequence)

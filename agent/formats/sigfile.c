@@ -61,6 +61,9 @@ static int line_parse(struct sigfile *sf, const struct line *l, const char *name
 	size_t b64len;
 	int rc;
 
+	if (l->len && (l->p[0] == ' ' || l->p[0] == '\t'))
+		return refuse(sf, E_FORMAT, name, l->no, "the line starts with a space; it must "
+			      "start with the key id ('<keyid> <base64 signature>')");
 	if (!sp && idlen >= KEYID_LEN)
 		return refuse(sf, E_FORMAT, name, l->no, "expected '<keyid> <base64 signature>': "
 			      "no space after the key id");

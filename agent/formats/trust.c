@@ -4,6 +4,7 @@
 #include "crypto.h"
 #include "doc.h"
 #include "error.h"
+#include "log.h"
 #include "mem.h"
 #include "meta.h"
 #include "sigfile.h"
@@ -185,6 +186,11 @@ int trust_check(const struct trust *t, enum trust_role role, const char *name,
 			foreign++;
 		else if (counted[k])
 			twice++;        /* one key counts once toward the threshold */
+		else if (!ecdsa_sig_is_strict_der(l->sig, l->sig_len))
+			invalid++, log_warn("%s line %u: the signature is not a strict DER ECDSA "
+					    "signature (a long-form length, a padded or negative "
+					    "integer, or bytes after it): it counts for nothing",
+					    name, l->lineno);
 		else if (pubkey_verify(t->keys[k].key, digest, l->sig, l->sig_len) == 0)
 			counted[k] = 1, valid++;
 		else
@@ -217,6 +223,25 @@ int trust_check_expiry(const char *name, int64_t expires, int64_t now)
 	meta_time_format(expires, e);
 	meta_time_format(now, n);
 	return error(E_EXPIRED, "%s: expired at %s (now %s)", name, e, n);
+}
+
+int64_t trust_created_limit(int64_t clock, int64_t floor)
+{
+	if (clock < floor || clock < TRUST_CLOCK_PLAUSIBLE)
+		return 0;
+	return clock + TRUST_CREATED_SKEW;
+}
+
+int trust_check_created(const char *name, int64_t created, int64_t max_created)
+{
+	char c[META_TIME_LEN + 1], n[META_TIME_LEN + 1];
+
+	if (!max_created || created <= max_created)
+		return 0;
+	meta_time_format(created, c);
+	meta_time_format(max_created - TRUST_CREATED_SKEW, n);
+	return error(E_EXPIRED, "%s: created %s, in the future (the clock says %s, and at "
+		     "most %d s ahead is accepted): refused", name, c, n, TRUST_CREATED_SKEW);
 }
 
 int trust_load(const char *name, const char *data, size_t len, const char *sig,

@@ -34,7 +34,27 @@ struct verify_ctx {
 	int64_t now;
 	int64_t min_sequence;
 	const char *app;
+	int64_t max_created;    /* a later `created` is refused; 0: not checked */
 };
+
+/*
+ * A `created` time later than the system clock by more than this is
+ * refused, when the clock can be trusted: signed metadata from the future
+ * would raise the clock floor past every later expiry.
+ */
+#define TRUST_CREATED_SKEW 86400
+/* A clock before this (2025-01-01) is a device that booted without one. */
+#define TRUST_CLOCK_PLAUSIBLE 1735689600LL
+
+/*
+ * The max_created of a verify_ctx: clock + TRUST_CREATED_SKEW when the
+ * system clock is trustworthy (not before the clock floor, nor before
+ * TRUST_CLOCK_PLAUSIBLE), else 0 (nothing to measure against).
+ */
+int64_t trust_created_limit(int64_t clock, int64_t floor);
+
+/* E_EXPIRED (logged) when max_created is set and created is later. */
+int trust_check_created(const char *name, int64_t created, int64_t max_created);
 
 /*
  * Parse root.yaml bytes (not checking any signature). *out is the caller's,

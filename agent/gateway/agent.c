@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -20,6 +21,7 @@
 #include "meta.h"
 #include "sdnotify.h"
 #include "metrics.h"
+#include "netaddr.h"
 #include "report.h"
 #include "store.h"
 #include "trust.h"
@@ -198,6 +200,15 @@ int64_t agent_clock(struct agent *a)
 	return agent_now(a);
 }
 
+int64_t agent_created_limit(struct agent *a)
+{
+	int64_t floor = 0;
+
+	if (store_clock_floor_get(a->st, &floor))
+		return 0;
+	return trust_created_limit((int64_t)time(NULL), floor);
+}
+
 static int kube_ready(struct agent *a)
 {
 	struct kube_opts o = { 0 };
@@ -232,6 +243,35 @@ struct intake {
 	int64_t id;
 };
 
+/*
+ * The bundle's HTTP probes target loopback, this node's own addresses or
+ * a host health.probe_hosts allows: a signed bundle must not make the
+ * gateway a client of other hosts (169.254.169.254, the LAN). E_FORMAT.
+ */
+static int probes_allowed(struct agent *a, const struct bundle *b, const char *name)
+{
+	char host[256];
+
+	for (size_t i = 0; i < b->nprobes; i++) {
+		const char *url = b->probes[i].url;
+		int ok = netaddr_url_host(url, host, sizeof(host)) == 0;
+
+		if (!ok)
+			return error(E_FORMAT, "%s: probe '%s': '%s' has no host a probe may use "
+				     "(http(s)://host[:port]/..., no credentials)", name,
+				     b->probes[i].name, url);
+		ok = netaddr_is_local(host);
+		for (size_t j = 0; !ok && j < a->cfg->health.nprobe_hosts; j++)
+			ok = strcasecmp(host, a->cfg->health.probe_hosts[j]) == 0;
+		if (!ok)
+			return error(E_FORMAT, "%s: probe '%s' targets %s, which is not this node: "
+				     "probes may target loopback and this node's own addresses, "
+				     "and the hosts health.probe_hosts lists: refused", name,
+				     b->probes[i].name, host);
+	}
+	return 0;
+}
+
 static int intake_begin(void *ctx, const struct bundle *b)
 {
 	struct intake *in = ctx;
@@ -261,7 +301,9 @@ static int intake_begin(void *ctx, const struct bundle *b)
 		return error(E_FORMAT, "%s: holds %s sequence %lld, the pointer names %s "
 			     "sequence %lld", in->name, b->app, (long long)b->sequence,
 			     in->p->app, (long long)in->p->sequence);
-	rc = store_floor_get(a->st, b->app, &floor);
+	rc = probes_allowed(a, b, in->name);
+	if (!rc)
+		rc = store_floor_get(a->st, b->app, &floor);
 	if (!rc && b->sequence < floor)
 		rc = error(E_ROLLBACK, "%s: sequence %lld is older than %lld, already accepted "
 			   "for '%s'", in->name, (long long)b->sequence, (long long)floor, b->app);
@@ -336,7 +378,7 @@ static int intake_existing(struct intake *in, const char *digest, int force)
 int agent_store_stream(struct agent *a, read_fn read, void *ctx, const char *name,
 		       int force, const struct pointer *p, char app[64])
 {
-	struct verify_ctx vctx = { agent_now(a), 0, p ? p->app : NULL };
+	struct verify_ctx vctx = { agent_now(a), 0, p ? p->app : NULL, agent_created_limit(a) };
 	uint64_t max = (uint64_t)a->cfg->limits.max_bundle_kb * 1024;
 	struct intake in = { .a = a, .name = name, .p = p };
 	struct bundle_sink sink = { intake_begin, intake_file, &in };
@@ -383,9 +425,25 @@ int agent_store_stream(struct agent *a, read_fn read, void *ctx, const char *nam
 
 int agent_import(struct agent *a, const char *path, int force, char app[64])
 {
-	int fd = strcmp(path, "-") == 0 ? 0 : open(path, O_RDONLY | O_CLOEXEC);
-	int rc;
+	int64_t now = agent_now(a);
+	int fd, rc;
 
+	if (trust_expires(a->trust) <= now) {
+		char when[META_TIME_LEN + 1], msg[400];
+
+		meta_time_format(trust_expires(a->trust), when);
+		snprintf(msg, sizeof(msg), "%s: refused: the trust root (version %lld) expired at "
+			 "%s; no update is accepted until a new root is installed, the current "
+			 "releases keep running", path, (long long)trust_version(a->trust), when);
+		store_setting_set_int(a->st, METRICS_KEY_ROOT_EXPIRED, trust_expires(a->trust));
+		log_error("%s", msg);
+		return E_EXPIRED;
+	}
+	/* a root renewed since: the alarm of the old one is over */
+	rc = store_setting_delete(a->st, METRICS_KEY_ROOT_EXPIRED);
+	if (rc && rc != E_NOTFOUND)
+		return rc;
+	fd = strcmp(path, "-") == 0 ? 0 : open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return error(errno == ENOENT ? E_NOTFOUND : E_IO, "%s: %s", path, strerror(errno));
 	rc = agent_store_stream(a, bundle_fd_read, &fd, path, force, NULL, app);
@@ -630,6 +688,24 @@ static void announce(struct agent *a, enum event_reason why, const struct store_
 	e.message = msg.data;
 	event_post(a->k, &e);
 	buf_free(&msg);
+}
+
+void agent_alarm(struct agent *a, const char *channel, int root_expired, const char *msg)
+{
+	const struct config_app *app = NULL;
+	struct event e = { root_expired ? EVENT_ROOT_EXPIRED : EVENT_FROZEN, NULL, "default",
+			   a->cfg->device.id, msg, (int64_t)time(NULL) };
+
+	for (size_t i = 0; i < a->cfg->napps && !app; i++)
+		if (strcmp(a->cfg->apps[i].channel, channel) == 0)
+			app = &a->cfg->apps[i];
+	log_error("%s", msg);
+	report_queue_condition(a->st, a->cfg, channel, root_expired ? "root-expired" : "frozen",
+			       msg);
+	if (app && app->namespace)
+		e.ns = app->namespace;
+	if (kube_ready(a) == 0)
+		event_post(a->k, &e);
 }
 
 /* --- rollback ---------------------------------------------------------------- */

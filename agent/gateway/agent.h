@@ -100,5 +100,15 @@ struct trust;
 struct store *agent_store(struct agent *a);
 const struct trust *agent_trust(struct agent *a);
 int64_t agent_clock(struct agent *a);
+/*
+ * Say loudly that channel takes no update while its current release runs
+ * on: its server's pointer expired (frozen), or the trust root did
+ * (root_expired). Logged at error level, a report queued, a Warning Event
+ * (ChannelFrozen / TrustRootExpired) posted; all best effort. The caller
+ * says it once per occurrence.
+ */
+void agent_alarm(struct agent *a, const char *channel, int root_expired, const char *msg);
+/* The max_created of a verify_ctx now (trust_created_limit()). */
+int64_t agent_created_limit(struct agent *a);
 
 #endif

@@ -1,4 +1,5 @@
 /* config — parse and check config.yaml (docs/config.md). */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -569,12 +570,45 @@ static void parse_tls(struct parser *p, const struct node *root)
 	}
 }
 
+/* health.probe_hosts: a list of host names or addresses, as URLs write them. */
+static void parse_probe_hosts(struct parser *p, const struct node *list)
+{
+	struct config *c = p->c;
+
+	if (!list || node_is_null(list))
+		return;
+	if (list->type != NODE_SEQ || list->len > CFG_PROBE_HOSTS_MAX) {
+		fail(p, list, "'probe_hosts' must list at most %d hosts", CFG_PROBE_HOSTS_MAX);
+		return;
+	}
+	for (size_t i = 0; i < list->len; i++) {
+		const char *h = meta_text(list->items[i]);
+		size_t n = h ? strlen(h) : 0;
+
+		for (size_t k = 0; k < n; k++)
+			if (h[k] < 0x21 || h[k] > 0x7e)
+				n = 0;
+		if (n && strchr(h, ':')) {      /* only an IPv6 address holds ':' */
+			struct in6_addr a6;
+
+			if (inet_pton(AF_INET6, h, &a6) != 1)
+				n = 0;
+		}
+		if (!n || n > 253 || strcspn(h, " /?#@[]") != n) {
+			fail(p, list->items[i], "'probe_hosts' entries must be host names or "
+			     "addresses (1 to 253 characters, no port, no brackets)");
+			continue;
+		}
+		c->health.probe_hosts[c->health.nprobe_hosts++] = h;
+	}
+}
+
 static void parse_misc(struct parser *p, const struct node *root)
 {
 	static const char *const trust_keys[] = { "root", NULL };
 	static const char *const kube_keys[] = { "kubeconfig", "parallel", "field_manager", NULL };
 	static const char *const drift_keys[] = { "interval", NULL };
-	static const char *const health_keys[] = { "default_timeout", NULL };
+	static const char *const health_keys[] = { "default_timeout", "probe_hosts", NULL };
 	static const char *const reports_keys[] = { "url", NULL };
 	static const char *const limits_keys[] = { "max_bundle_kb", "keep_releases", NULL };
 	static const char *const metrics_keys[] = { "path", NULL };
@@ -615,6 +649,7 @@ static void parse_misc(struct parser *p, const struct node *root)
 	s = section(p, root, "health", health_keys);
 	c->health.default_timeout = uint_value(p, s, "default_timeout", 1, CFG_INTERVAL_MAX,
 					       300);
+	parse_probe_hosts(p, node_map_get(s, "probe_hosts"));
 
 	if (!compiled_out(p, root, "reports", IS_ENABLED(CONFIG_REPORTS), "reports",
 			  "CONFIG_REPORTS")) {

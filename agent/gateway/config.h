@@ -21,6 +21,7 @@
 #define CFG_LABELS_MAX 32
 #define CFG_URL_MAX 2048
 #define CFG_PATH_MAX 4095
+#define CFG_PROBE_HOSTS_MAX 16
 #define CFG_DEVICE_ID_MAX 128
 #define CFG_PEM_MAX (64 * 1024)    /* inline tls.ca */
 #define CFG_INTERVAL_MIN 10        /* seconds, for every poll bound */
@@ -81,6 +82,10 @@ struct config {
 	} drift;
 	struct {
 		unsigned default_timeout;
+		/* hosts a bundle's HTTP probes may target beyond loopback and
+		 * this node's own addresses (health.probe_hosts) */
+		size_t nprobe_hosts;
+		const char *probe_hosts[CFG_PROBE_HOSTS_MAX];
 	} health;
 	struct {
 		const char *url;    /* NULL: reports are not posted */

@@ -13,6 +13,8 @@ static const struct {
 	[EVENT_APPLIED] = { "Normal", "ReleaseApplied" },
 	[EVENT_FAILED] = { "Warning", "ReleaseFailed" },
 	[EVENT_ROLLED_BACK] = { "Warning", "RolledBack" },
+	[EVENT_FROZEN] = { "Warning", "ChannelFrozen" },
+	[EVENT_ROOT_EXPIRED] = { "Warning", "TrustRootExpired" },
 };
 
 const struct release_obj *event_subject(const struct release_set *set)

@@ -7,7 +7,8 @@
  * server accepts (no eventTime; see shared notes, Events): a generated name
  * "outpost-xxxxx", metadata.namespace equal to involvedObject.namespace,
  * type Normal or Warning, reason ReleaseApplied / ReleaseFailed /
- * RolledBack, a message of at most EVENT_MESSAGE_MAX bytes (cut at a UTF-8
+ * RolledBack, or ChannelFrozen / TrustRootExpired (no release of its own:
+ * set NULL, on the app's namespace), a message of at most EVENT_MESSAGE_MAX bytes (cut at a UTF-8
  * character boundary), source.component and reportingComponent "outpost",
  * reportingInstance the device id, firstTimestamp = lastTimestamp and
  * count 1.
@@ -34,6 +35,8 @@ enum event_reason {
 	EVENT_APPLIED,          /* Normal  ReleaseApplied */
 	EVENT_FAILED,           /* Warning ReleaseFailed */
 	EVENT_ROLLED_BACK,      /* Warning RolledBack */
+	EVENT_FROZEN,           /* Warning ChannelFrozen: the pointer expired */
+	EVENT_ROOT_EXPIRED,     /* Warning TrustRootExpired */
 };
 
 struct event {

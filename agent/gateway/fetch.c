@@ -14,6 +14,7 @@
 #include "http.h"
 #include "log.h"
 #include "mem.h"
+#include "meta.h"
 #include "metrics.h"
 #include "pointer.h"
 #include "schedule.h"
@@ -152,6 +153,86 @@ static void note_once(struct fetch *f, const char *channel, const char *what, co
 		set_str(f, channel, "noted", what, strlen(what));
 	}
 	buf_free(&old);
+}
+
+/*
+ * An alarm that holds the channel's updates back while the current release
+ * runs on (agent_alarm()): setting `key` records since when (for status
+ * and metrics), and it is said once until it clears.
+ */
+static int alarm_raise(struct fetch *f, const char *channel, const char *key, int root,
+		       int64_t since, const char *msg)
+{
+	int64_t cur = 0;
+	int rc = store_setting_get_int(f->st, key, 0, &cur);
+
+	if (!rc && cur != since) {
+		rc = store_setting_set_int(f->st, key, since);
+		agent_alarm(f->a, channel, root, msg);
+	}
+	return rc;
+}
+
+static int alarm_clear(struct fetch *f, const char *key)
+{
+	int64_t cur = 0;
+	int rc = store_setting_get_int(f->st, key, 0, &cur);
+
+	return rc || !cur ? rc : store_setting_delete(f->st, key);
+}
+
+/* An expired trust root stops every update (E_EXPIRED), loudly. */
+static int root_check(struct fetch *f, const char *channel)
+{
+	int64_t exp = trust_expires(agent_trust(f->a)), now = agent_clock(f->a);
+	char k[KEY_MAX], when[META_TIME_LEN + 1], msg[400];
+	int rc;
+
+	snprintf(k, sizeof(k), "%s/%s", METRICS_KEY_ROOT_EXPIRED, channel);
+	if (exp > now) {
+		rc = alarm_clear(f, METRICS_KEY_ROOT_EXPIRED);
+		return rc ? rc : alarm_clear(f, k);
+	}
+	meta_time_format(exp, when);
+	snprintf(msg, sizeof(msg), "%s: the trust root (version %lld) expired at %s: no update "
+		 "is accepted until a new root is installed; the current release keeps "
+		 "running", channel, (long long)trust_version(agent_trust(f->a)), when);
+	rc = store_setting_set_int(f->st, METRICS_KEY_ROOT_EXPIRED, exp);
+	if (!rc)
+		rc = alarm_raise(f, channel, k, 1, exp, msg);
+	return rc ? rc : E_EXPIRED;
+}
+
+/*
+ * After a 304: the pointer the server keeps on answering with must still be
+ * valid; an expired one means the channel is frozen (E_EXPIRED): nothing
+ * new comes from it, the current release keeps running.
+ */
+static int freeze_check(struct fetch *f, const char *channel, const char *url,
+			const struct buf *data, struct pointer *p)
+{
+	int64_t now = agent_clock(f->a), exp = get_int(f, channel, "expires", 0);
+	char k[KEY_MAX], when[META_TIME_LEN + 1], msg[400];
+	int rc = 0;
+
+	if (!exp) {             /* kept before its expiry was: read it once */
+		rc = pointer_parse(url, data->data, data->len, p);
+		if (!rc)
+			exp = p->expires;
+		if (!rc)
+			rc = set_int(f, channel, "expires", exp);
+		if (rc)
+			return rc;
+	}
+	snprintf(k, sizeof(k), METRICS_KEY_FROZEN, channel);
+	if (exp > now)
+		return alarm_clear(f, k);
+	meta_time_format(exp, when);
+	snprintf(msg, sizeof(msg), "%s: the server keeps answering with a release pointer that "
+		 "expired at %s (not modified): the channel is frozen; nothing new is "
+		 "applied from it, the current release keeps running", url, when);
+	rc = alarm_raise(f, channel, k, 0, exp, msg);
+	return rc ? rc : E_EXPIRED;
 }
 
 static uint64_t rnd(void)
@@ -476,6 +557,9 @@ static int verify_and_store(struct fetch *f, int64_t id, const struct pointer *p
 			   "sha256: refused", url);
 	if (!rc)
 		rc = agent_store_stream(f->a, dl_read, &src, url, 0, p, app);
+	/* the whole update verified: only now may its pointer move the clock */
+	if (!rc)
+		rc = store_clock_floor_raise(f->st, p->created);
 	if (!rc && p->health_timeout)
 		rc = agent_set_health_timeout(f->a, p->app, p->sequence, p->health_timeout);
 	buf_free(&src.chunk);
@@ -669,7 +753,13 @@ static int accept_pointer(struct fetch *f, const char *channel, const struct poi
 	if (!rc)
 		rc = set_int(f, channel, "pending", 1);
 	if (!rc)
-		rc = store_clock_floor_raise(f->st, p->created);
+		rc = set_int(f, channel, "expires", p->expires);
+	if (!rc) {
+		char k[KEY_MAX];
+
+		snprintf(k, sizeof(k), METRICS_KEY_FROZEN, channel);
+		rc = alarm_clear(f, k);
+	}
 	if (!rc)
 		rc = store_commit(f->st);
 	else
@@ -680,7 +770,7 @@ static int accept_pointer(struct fetch *f, const char *channel, const struct poi
 static int verify(struct fetch *f, const char *channel, const char *url,
 		  const struct buf *data, const struct buf *sig, struct pointer *p)
 {
-	struct verify_ctx ctx = { agent_clock(f->a), 0, channel };
+	struct verify_ctx ctx = { agent_clock(f->a), 0, channel, agent_created_limit(f->a) };
 	int rc = store_floor_get(f->st, channel, &ctx.min_sequence);
 
 	if (!rc)
@@ -729,6 +819,8 @@ static int poll_channel(struct fetch *f, const char *channel, long *retry_after)
 	rc = buf_addf(&url, "%schannels/%s/release.yaml", f->cfg->server, channel);
 	if (!rc)
 		rc = buf_addf(&sigurl, "%s.sig", url.data);
+	if (!rc)
+		rc = root_check(f, channel);
 	if (rc)
 		goto out;
 	/* validators only with the pointer they validate at hand */
@@ -750,6 +842,8 @@ static int poll_channel(struct fetch *f, const char *channel, long *retry_after)
 	if (!rc && r.status == 304 && have) {
 		log_debug("%s: not modified", url.data);
 		rc = answered(f, channel);
+		if (!rc)
+			rc = freeze_check(f, channel, url.data, &data, p);
 		if (rc || get_int(f, channel, "pending", 0) == 0)
 			goto out;
 		/* the release it points at is not stored yet: go on with it */

@@ -16,6 +16,7 @@
 struct app_metrics {
 	int64_t sequence, healthy, rollbacks, drift;
 	int64_t last_poll;      /* -1: never recorded */
+	int64_t frozen;         /* 1: the channel's pointer expired (fetch) */
 };
 
 int metrics_escape_label(struct buf *out, const char *s)
@@ -119,6 +120,11 @@ static int app_state(struct store *st, const struct config_app *ca, struct app_m
 		rc = error(E_LIMIT, "metrics: channel name too long: %s", channel);
 	if (!rc)
 		rc = store_setting_get_int(st, key, -1, &m->last_poll);
+	if (!rc && snprintf(key, sizeof(key), METRICS_KEY_FROZEN, channel) >= (int)sizeof(key))
+		rc = error(E_LIMIT, "metrics: channel name too long: %s", channel);
+	if (!rc)
+		rc = store_setting_get_int(st, key, 0, &m->frozen);
+	m->frozen = m->frozen != 0;
 	return rc;
 }
 
@@ -143,12 +149,16 @@ static const struct {
 	{ "outpost_drift_corrections_total", "counter",
 	  "Objects of the app re-applied because they had drifted from "
 	  "the current release.", offsetof(struct app_metrics, drift) },
+	{ "outpost_channel_frozen", "gauge",
+	  "1 when the release server keeps answering with an expired pointer "
+	  "for the app: nothing new is applied, the current release runs on.",
+	  offsetof(struct app_metrics, frozen) },
 };
 
 int metrics_render(struct store *st, const struct config *cfg, struct buf *out)
 {
 	struct app_metrics *m = mem_zalloc(cfg->napps ? cfg->napps : 1, sizeof(*m));
-	int64_t queued = 0, dropped = 0, bytes = -1;
+	int64_t queued = 0, dropped = 0, bytes = -1, root_expired = 0, floor = 0;
 	size_t start = out->len, i;
 	int rc = m ? 0 : E_NOMEM;
 
@@ -158,6 +168,10 @@ int metrics_render(struct store *st, const struct config *cfg, struct buf *out)
 		rc = store_outbox_count(st, &queued, &dropped);
 	if (!rc)
 		rc = store_setting_get_int(st, METRICS_KEY_BYTES, -1, &bytes);
+	if (!rc)
+		rc = store_setting_get_int(st, METRICS_KEY_ROOT_EXPIRED, 0, &root_expired);
+	if (!rc)
+		rc = store_clock_floor_get(st, &floor);
 	if (rc)
 		goto out;
 
@@ -188,6 +202,15 @@ int metrics_render(struct store *st, const struct config *cfg, struct buf *out)
 	       "Bytes of release bundles downloaded from the release server.");
 	if (bytes >= 0)
 		sample(out, "outpost_bytes_downloaded_total", NULL, bytes);
+
+	family(out, "outpost_trust_root_expired", "gauge",
+	       "1 when the trust root has expired: every update is refused until a "
+	       "new root is installed.");
+	sample(out, "outpost_trust_root_expired", NULL, root_expired != 0);
+	family(out, "outpost_clock_floor_timestamp_seconds", "gauge",
+	       "The newest signed creation time accepted: expiry is never judged "
+	       "against an earlier clock (unix time).");
+	sample(out, "outpost_clock_floor_timestamp_seconds", NULL, floor);
 	rc = buf_error(out);
 	if (rc == E_LIMIT)
 		rc = error(rc, "metrics: the file would be larger than %zu bytes", out->max);

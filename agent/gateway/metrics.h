@@ -22,6 +22,9 @@
  *   outpost_outbox_depth, outpost_outbox_dropped_total
  *   outpost_bytes_downloaded_total         (when the fetch module counts it:
  *       setting METRICS_KEY_BYTES)
+ *   outpost_channel_frozen{app}            1 when the channel's pointer expired
+ *   outpost_trust_root_expired             1 when updates stop for the root
+ *   outpost_clock_floor_timestamp_seconds  the clock floor
  * Counters live in the store's settings so they survive restarts; the
  * agent bumps them with metrics_count() where the thing happens.
  *
@@ -47,6 +50,9 @@ struct store;
 #define METRICS_KEY_DRIFT "metrics/%s/drift_corrections"
 #define METRICS_KEY_LAST_POLL "poll/%s/last_success"
 #define METRICS_KEY_BYTES "fetch/bytes_downloaded"
+/* The fetch module's alarms (unix seconds since when; 0 or absent: none). */
+#define METRICS_KEY_FROZEN "poll/%s/frozen"
+#define METRICS_KEY_ROOT_EXPIRED "trust/root_expired"
 
 #define METRICS_FILE_MAX (256 * 1024)
 

@@ -27,21 +27,15 @@ static void json_str(struct buf *out, const char *s)
 	doc_json_quote(out, s, strlen(s));
 }
 
-int report_queue(struct store *st, const struct config *cfg, const char *app,
-		 int64_t sequence, int state, const char *msg)
+/* Queue one report: (app, sequence, step) is its key, r its release or NULL. */
+static int queue(struct store *st, const struct config *cfg, const char *app,
+		 int64_t sequence, const char *step, const struct store_release *r,
+		 const char *msg, const char *err)
 {
 	struct buf j = BUF_INIT(REPORT_MAX);
-	const char *step = store_state_name(state);
 	char when[META_TIME_LEN + 1];
-	struct store_release r;
 	int rc;
 
-	if (!cfg->reports.url)
-		return 0;
-	rc = store_release_get(st, app, sequence, &r);
-	if (rc)
-		return error(rc, "report %s %lld %s: the release cannot be read", app,
-			     (long long)sequence, step);
 	meta_time_format((int64_t)time(NULL), when);
 	buf_addf(&j, "{\"key\":\"%s/%lld/%s\",\"device\":", app, (long long)sequence, step);
 	json_str(&j, cfg->device.id);
@@ -56,11 +50,11 @@ int report_queue(struct store *st, const struct config *cfg, const char *app,
 	buf_addstr(&j, "},\"app\":");
 	json_str(&j, app);
 	buf_addf(&j, ",\"sequence\":%lld,\"version\":", (long long)sequence);
-	json_str(&j, r.version);
+	json_str(&j, r ? r->version : "");
 	buf_addf(&j, ",\"state\":\"%s\",\"message\":", step);
 	json_str(&j, msg ? msg : "");
 	buf_addstr(&j, ",\"error\":");
-	json_str(&j, store_state_quarantined(state) ? r.last_error : "");
+	json_str(&j, err);
 	buf_addf(&j, ",\"time\":\"%s\",\"agent\":", when);
 	json_str(&j, version_short());
 	buf_addch(&j, '}');
@@ -71,6 +65,37 @@ int report_queue(struct store *st, const struct config *cfg, const char *app,
 	if (rc < 0)
 		return error(rc, "report %s %lld %s: not queued", app, (long long)sequence, step);
 	return 0;
+}
+
+int report_queue(struct store *st, const struct config *cfg, const char *app,
+		 int64_t sequence, int state, const char *msg)
+{
+	const char *step = store_state_name(state);
+	struct store_release r;
+	int rc;
+
+	if (!cfg->reports.url)
+		return 0;
+	rc = store_release_get(st, app, sequence, &r);
+	if (rc)
+		return error(rc, "report %s %lld %s: the release cannot be read", app,
+			     (long long)sequence, step);
+	return queue(st, cfg, app, sequence, step, &r, msg,
+		     store_state_quarantined(state) ? r.last_error : "");
+}
+
+int report_queue_condition(struct store *st, const struct config *cfg, const char *app,
+			   const char *condition, const char *msg)
+{
+	struct store_release r;
+	int rc;
+
+	if (!cfg->reports.url)
+		return 0;
+	rc = store_release_latest(st, app, &r);
+	if (rc && rc != E_NOTFOUND)
+		return error(rc, "report %s %s: the releases cannot be read", app, condition);
+	return queue(st, cfg, app, rc ? 0 : r.sequence, condition, rc ? NULL : &r, msg, msg);
 }
 
 /* The body to send: the stored report with the outbox's drop count. */

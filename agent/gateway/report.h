@@ -36,6 +36,15 @@ int report_queue(struct store *st, const struct config *cfg, const char *app,
 		 int64_t sequence, int state, const char *msg);
 
 /*
+ * Queue a report of a condition of app that holds updates back while its
+ * current release runs on ("frozen", "root-expired"), as the state of the
+ * app's newest stored release (sequence 0 when none): keyed by (app, that
+ * sequence, condition), so it is sent once per release it holds back.
+ * 0 or the store's error, logged.
+ */
+int report_queue_condition(struct store *st, const struct config *cfg, const char *app,
+			   const char *condition, const char *msg);
+/*
  * POST the queued reports of st, oldest first, to cfg's reports.url over up: a 2xx
  * answer removes one; a network error or an error status stops the flush
  * and backs off (exponentially, bounded by the poll interval bounds); a
@@ -62,6 +71,13 @@ static inline int report_queue(struct store *st, const struct config *cfg,
 	return 0;
 }
 
+static inline int report_queue_condition(struct store *st, const struct config *cfg,
+					 const char *app, const char *condition,
+					 const char *msg)
+{
+	(void)st, (void)cfg, (void)app, (void)condition, (void)msg;
+	return 0;
+}
 struct schedule_state;
 static inline int report_flush(struct upstream *up, struct store *st,
 			       const struct config *cfg, struct schedule_state *s,

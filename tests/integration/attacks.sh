@@ -251,6 +251,92 @@ refused "malformed signature file" "line 1" $OUTPOST bundle verify a29.bundle --
 cp release.yaml nosig.yaml
 refused "unsigned pointer" "not signed" $OUTPOST release verify nosig.yaml --root root.yaml
 
+# --- issue 13, item 8: the small ones ------------------------------------------
+# 31. ECDSA signatures that are BER, not strict DER (openssl refuses them too)
+ber_sig() { # MODE: rewrite parts/bundle.yaml.sig's signature as MODE says
+	py "$1" <<'PY'
+import sys, base64
+mode = sys.argv[1]
+lines = [l for l in open("parts/bundle.yaml.sig").read().splitlines() if l and not l.startswith("#")]
+kid, b64 = lines[0].split(" ")
+der = base64.b64decode(b64)
+assert der[0] == 0x30 and der[1] < 0x80
+body = der[2:]
+if mode == "longform":          # the same SEQUENCE with a long-form length
+    der = b"\x30\x81" + bytes([len(body)]) + body
+else:                           # the first INTEGER with a needless zero byte
+    rl = body[1]; r = body[2:2 + rl]; rest = body[2 + rl:]
+    r = b"\x00" + r if r[0] < 0x80 else b"\x00" + r
+    if r[1] == 0:               # already padded for the sign bit: pad once more
+        r = b"\x00" + r
+    inner = b"\x02" + bytes([len(r)]) + r + rest
+    der = b"\x30" + bytes([len(inner)]) + inner
+open("parts/bundle.yaml.sig", "w").write(kid + " " + base64.b64encode(der).decode() + "\n")
+PY
+}
+restore; ber_sig longform; assemble a31.bundle bundle.yaml bundle.yaml.sig $M
+refused "signature with a long-form DER length" "not a strict DER" \
+	$OUTPOST bundle verify a31.bundle --root root.yaml
+restore; ber_sig padded; assemble a31b.bundle bundle.yaml bundle.yaml.sig $M
+refused "signature with a padded DER integer" "not a strict DER" \
+	$OUTPOST bundle verify a31b.bundle --root root.yaml
+
+# 32. bytes after the tar end-of-archive: a whole extra member, or garbage
+restore; assemble a32.bundle bundle.yaml bundle.yaml.sig $M
+cp a32.bundle a32b.bundle
+py <<'PY'
+import tarfile, io
+buf = io.BytesIO()
+with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as t:
+    data = b"apiVersion: v1\nkind: Secret\nmetadata: {name: planted}\n"
+    info = tarfile.TarInfo("manifests/planted.yaml"); info.size = len(data)
+    t.addfile(info, io.BytesIO(data))
+open("a32.bundle", "ab").write(buf.getvalue())
+open("a32b.bundle", "ab").write(b"garbage after the end of the archive\n")
+PY
+refused "a member after the tar end-of-archive" "data after the end-of-archive" \
+	$OUTPOST bundle verify a32.bundle --root root.yaml
+refused "garbage after the tar end-of-archive" "data after the end-of-archive" \
+	$OUTPOST bundle verify a32b.bundle --root root.yaml
+
+# 33. a './' in a tar name (a '.' component, which formats.md refuses)
+restore
+py <<'PY'
+import tarfile
+with tarfile.open("a33.bundle", "w", format=tarfile.USTAR_FORMAT) as t:
+    for n in ("bundle.yaml", "bundle.yaml.sig"):
+        t.add("parts/" + n, arcname=n)
+    t.add("parts/manifests/web.yaml", arcname="./manifests/web.yaml")
+PY
+refused "'./' in a tar name" "'\.' path component" $OUTPOST bundle verify a33.bundle --root root.yaml
+
+# 34. YAML 1.1 integers in signed metadata: only plain decimal is a number
+for form in 0x5 05 +5 5_0; do
+	restore; sed -i "s/^sequence: .*/sequence: $form/" parts/bundle.yaml; resign
+	assemble "a34$form.bundle" bundle.yaml bundle.yaml.sig $M
+	refused "YAML 1.1 integer 'sequence: $form'" "'sequence' must be an integer" \
+		$OUTPOST bundle verify "a34$form.bundle" --root root.yaml
+done
+sed 's/^sequence: .*/sequence: 0x5/' release.yaml > hexseq.yaml
+$OUTPOST sign hexseq.yaml --key rel1.key >/dev/null 2>&1
+refused "YAML 1.1 integer in a pointer" "'sequence' must be an integer" \
+	$OUTPOST release verify hexseq.yaml --root root.yaml
+
+# 35. a leading space in a .sig line: said as such
+restore; sed -i 's/^\([0-9a-f]\)/ \1/' parts/bundle.yaml.sig
+assemble a35.bundle bundle.yaml bundle.yaml.sig $M
+refused "a .sig line with a leading space" "line 1: the line starts with a space" \
+	$OUTPOST bundle verify a35.bundle --root root.yaml
+
+# 36. keys mbedTLS cannot use, each said in words: a compressed P-256 point,
+# explicit curve parameters
+openssl ec -in rel1.key -pubout -conv_form compressed -out compressed.pub 2>/dev/null
+openssl ec -in rel1.key -pubout -param_enc explicit -out explicit.pub 2>/dev/null
+refused "a compressed P-256 public key" "compressed EC point; give it uncompressed" \
+	$OUTPOST verify release.yaml --pub compressed.pub
+refused "a public key with explicit curve parameters" "explicit parameters; only a named curve" \
+	$OUTPOST verify release.yaml --pub explicit.pub
+
 # --- and through the gateway's own door: nothing of any of it is stored ------
 cat > config.yaml <<YAML
 server: https://releases.invalid/
@@ -272,5 +358,162 @@ $OUTPOST --config "$TMP/config.yaml" history >history 2>/dev/null
 check "and stores nothing: no release, no history" test ! -s history
 check "status shows no release" grep -q '^web: no healthy release yet$' \
 	<($OUTPOST --config "$TMP/config.yaml" status 2>/dev/null)
+
+# --- issue 13, item 2: a far-future `created` ---------------------------------
+FUTURE=4070908800       # 2099-01-01
+SOURCE_DATE_EPOCH=$FUTURE $OUTPOST release create --bundle good.bundle --url good.bundle \
+	--expires 1d -o future.yaml --key rel1.key >/dev/null 2>&1
+refused "a pointer created in 2099" "created 2099-01-01T00:00:00Z, in the future" \
+	$OUTPOST release verify future.yaml --root root.yaml
+SOURCE_DATE_EPOCH=$FUTURE pack 9 future.bundle --key rel1.key
+refused "a bundle created in 2099 (import)" "created 2099-01-01T00:00:00Z, in the future" \
+	$OUTPOST --config "$TMP/config.yaml" import --no-apply future.bundle
+check "the clock floor did not move (status)" grep -q '^clock floor: none yet$' \
+	<($OUTPOST --config "$TMP/config.yaml" status 2>/dev/null)
+
+# --- issue 13, item 8: a signed probe aimed at another host -------------------
+pack 11 probe.bundle --key rel1.key --probe http://169.254.169.254/latest/meta-data/
+refused "a probe at the cloud metadata address" "probe .* targets 169.254.169.254, which is not this node" \
+	$OUTPOST --config "$TMP/config.yaml" import --no-apply probe.bundle
+pack 11 probe6.bundle --key rel1.key --probe "http://[fd00::1]:8080/healthz"
+refused "a probe at another IPv6 host" "probe .* targets fd00::1, which is not this node" \
+	$OUTPOST --config "$TMP/config.yaml" import --no-apply probe6.bundle
+sed -e "s|^state_dir: .*|state_dir: $TMP/state-probes|" config.yaml > config-probes.yaml
+echo 'health: {probe_hosts: [169.254.169.254]}' >> config-probes.yaml
+check "a probe at a host health.probe_hosts allows is accepted" \
+	$OUTPOST --config "$TMP/config-probes.yaml" import --no-apply probe.bundle
+pack 12 local.bundle --key rel1.key --probe http://127.0.0.1:8080/healthz --probe http://localhost/
+check "a probe at loopback is accepted" \
+	$OUTPOST --config "$TMP/config-probes.yaml" import --no-apply local.bundle
+
+# --- issue 13, item 8: what every gateway refuses, release verify refuses ----
+# (release create refuses to write them: these pointers are made by hand)
+for u in file:///etc/passwd "ftp://h/b.bundle" "https://user:pass@h/b.bundle" "b c.bundle"; do
+	U=$u py <<'PY'
+import os, re
+t = open("release.yaml").read()
+open("url.yaml", "w").write(re.sub(r"(?m)^  url: .*$", '  url: "%s"' % os.environ["U"], t))
+PY
+	rm -f url.yaml.sig; $OUTPOST sign url.yaml --key rel1.key >/dev/null 2>&1
+	refused "a bundle URL '$u'" "'url' (has a scheme other than http|holds credentials|holds a space)" \
+		$OUTPOST release verify url.yaml --root root.yaml
+done
+
+# a server that redirects the pointer to file:///etc/passwd: said in words
+cat > redirect.py <<'PY'
+import http.server
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(302)
+        self.send_header("Location", "file:///etc/passwd")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+    def log_message(self, *a):
+        pass
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+open("redirect.port.tmp", "w").write(str(s.server_address[1]))
+__import__("os").rename("redirect.port.tmp", "redirect.port")
+s.serve_forever()
+PY
+python3 redirect.py & REDIRPID=$!
+for _ in $(seq 50); do [ -f redirect.port ] && break; sleep 0.1; done
+sed -e "s|^server: .*|server: http://127.0.0.1:$(cat redirect.port)/|" \
+	-e "s|^state_dir: .*|state_dir: $TMP/state-redirect|" config.yaml > config-redirect.yaml
+$OUTPOST --config "$TMP/config-redirect.yaml" once >/dev/null 2>redirect.err
+kill $REDIRPID 2>/dev/null; wait $REDIRPID 2>/dev/null
+check "a redirect to file:// is said in words, not 'Error'" \
+	grep -q 'release.yaml: a malformed URL, in the request or a redirect.*scheme other than http' redirect.err
+grep -q 'scheme other than http' redirect.err || sed 's/^/#   /' redirect.err
+
+# --- through a gateway polling a server (nginx) with a cluster (kubesim) -------
+if command -v nginx >/dev/null 2>&1; then
+. "$ROOT/tests/server/lib.bash"
+start_kubesim --ready-ms 200
+srv_init
+srv_start
+recv_start
+mkdir -p src1 && printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: web}\ndata: {v: "1"}\n' > src1/cm.yaml
+gwconfig() { # NAME ROOT
+	cat > "gw-$1.yaml" <<YAML
+server: https://releases.test:$SRV_PORT/fleet/
+device: {id: gw-$1}
+trust: {root: $2}
+apps: [{name: web, namespace: default}]
+kubernetes: {kubeconfig: $KC}
+state_dir: $TMP/gwstate-$1
+health: {default_timeout: 20}
+poll: {min_interval: 10, max_interval: 3600, default_interval: 300}
+reports: {url: "http://127.0.0.1:$RECV_PORT/reports"}
+metrics: {path: $TMP/gw-$1.prom}
+tls: {ca: $SRV/ca.crt}
+YAML
+}
+gw() { local n=$1; shift; OUTPOST_TEST_RESOLVE="releases.test:$SRV_PORT:127.0.0.1" $OUTPOST --config "$TMP/gw-$n.yaml" "$@"; }
+kctl() { kubectl --kubeconfig "$KC" --request-timeout=10s "$@"; }
+# a root that expires soon, signed by the server's root key
+$OUTPOST root init --key "$SRV/signer.key" --expires 14s -o shortroot.yaml >/dev/null 2>&1
+gwconfig freeze "$SRV/root.yaml"
+gwconfig oldroot "$TMP/shortroot.yaml"
+publish web 1 src1 --expires 14s
+gw freeze once >gw1.log 2>&1; rc1=$?
+gw oldroot once >gw2.log 2>&1; rc2=$?
+check "gateway: release 1 applied" test $rc1 -eq 0 -a $rc2 -eq 0
+floor1=$(gw freeze status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["clock_floor"])')
+check "gateway: the clock floor is the verified update's created" test "$floor1" -gt 0
+check "check-config shows the clock floor" \
+	grep -q "^clock floor: $(date -u -d @$floor1 +%FT%TZ); system clock .*(trusted" \
+	<(gw freeze check-config 2>/dev/null)
+
+# item 2: a pointer created an hour ahead (within the tolerance) whose bundle is
+# refused does not move the clock floor
+cp "$WWW/channels/web/release.yaml" keep.yaml; cp "$WWW/channels/web/release.yaml.sig" keep.yaml.sig
+SOURCE_DATE_EPOCH=$(( $(date +%s) + 3600 )) $OUTPOST release create \
+	--bundle "$WWW/bundles/web-1.bundle" --url ../../bundles/web-1.bundle --expires 2h \
+	-o "$WWW/channels/web/release.yaml" --key "$SRV/signer.key" >/dev/null 2>&1
+sed -i 's/^sequence: 1$/sequence: 2/' "$WWW/channels/web/release.yaml"
+rm -f "$WWW/channels/web/release.yaml.sig"
+$OUTPOST sign "$WWW/channels/web/release.yaml" --key "$SRV/signer.key" >/dev/null 2>&1
+stamp "$WWW/channels/web/release.yaml"
+gw freeze once >gw3.log 2>&1
+floor2=$(gw freeze status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["clock_floor"])')
+check "gateway: a refused bundle leaves the clock floor where it was" test -n "$floor1" -a "$floor2" = "$floor1"
+grep -q "the pointer names web sequence 2" gw3.log || sed "s/^/#   /" gw3.log
+cp keep.yaml "$WWW/channels/web/release.yaml"; cp keep.yaml.sig "$WWW/channels/web/release.yaml.sig"
+stamp "$WWW/channels/web/release.yaml"
+gw freeze once >/dev/null 2>&1    # the server's pointer again: 200, then 304s
+
+# item 1: the server freezes, answering 304 with a pointer that has expired
+sleep 15
+gw freeze once >gw4.log 2>&1; rc=$?
+check "freeze: the 304 was seen" grep -q '^304 GET /fleet/channels/web/release.yaml ' <(srv_log)
+check "freeze: refused, said as a frozen channel" grep -q 'the channel is frozen' gw4.log
+check "freeze: the cycle fails (exit 1)" test $rc -eq 1
+check "freeze: status says FROZEN, current release 1 runs on" \
+	grep -q '^web: current sequence 1 (web-v1); .*FROZEN: the server.s pointer expired' <(gw freeze status)
+check "freeze: the metric" grep -q '^outpost_channel_frozen{app="web"} 1$' gw-freeze.prom
+check "freeze: a report" grep -qs '"state": *"frozen"' $SRV/reports/*
+check "freeze: an Event" grep -q ChannelFrozen <(kctl get events -n default -o json)
+check "freeze: nothing rolled back" grep -q '"v": "1"' <(kctl get configmap web -n default -o json)
+gw freeze once >gw5.log 2>&1
+check "freeze: said once" test "$(grep -c 'the channel is frozen' gw5.log)" -eq 0
+
+# item 4: the trust root expired; a new release is published and refused
+publish web 2 src1
+gw oldroot once >gw6.log 2>&1; rc=$?
+check "expired root: the update is refused" grep -q 'the trust root (version 1) expired at' gw6.log
+check "expired root: the cycle fails (exit 1)" test $rc -eq 1
+check "expired root: release 1 keeps running" \
+	grep -q '^web: current sequence 1 (web-v1)' <(gw oldroot status)
+check "expired root: release 2 is not stored" test "$(gw oldroot history | grep -c ' web 2 ')" -eq 0
+check "expired root: status says so" grep -q '^TRUST ROOT EXPIRED at' <(gw oldroot status)
+check "expired root: the metric" grep -q '^outpost_trust_root_expired 1$' gw-oldroot.prom
+check "expired root: a report" grep -qs '"state": *"root-expired"' $SRV/reports/*
+check "expired root: an Event" grep -q TrustRootExpired <(kctl get events -n default -o json)
+refused "expired root: import refused" "the trust root \(version 1\) expired at" \
+	gw oldroot import --no-apply "$WWW/bundles/web-2.bundle"
+else
+	echo "# nginx is missing: the gateway cases need it (tests/bootstrap.sh)"
+	check "nginx for the gateway cases" false
+fi
 
 done_testing

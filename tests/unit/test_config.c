@@ -96,6 +96,7 @@ static void test_minimal(void)
 	check_int(c.poll.max_interval, ==, CONFIG_POLL_INTERVAL > 3600 ? CONFIG_POLL_INTERVAL : 3600);
 	check_int(c.drift.interval, ==, IS_ENABLED(CONFIG_DRIFT) ? 600 : 0);
 	check_int(c.health.default_timeout, ==, 300);
+	check_int(c.health.nprobe_hosts, ==, 0);
 	check(c.reports.url == NULL);
 	check_str(c.tls.ca, CFG_CA_DEFAULT);
 	check(c.tls.ca_pem == NULL);
@@ -142,6 +143,7 @@ static void test_full(void)
 		"  default_interval: 120\n"
 		"health:\n"
 		"  default_timeout: 900\n"
+		"  probe_hosts: [10.0.0.5, metrics.lan]\n"
 		"tls:\n"
 		"  ca: /etc/outpost/ca.pem\n"
 		"  insecure_skip_verify: false\n"
@@ -178,6 +180,9 @@ static void test_full(void)
 	check_int(c.poll.default_interval, ==, 120);
 	check_int(c.drift.interval, ==, 0);
 	check_int(c.health.default_timeout, ==, 900);
+	check_int(c.health.nprobe_hosts, ==, 2);
+	check_str(c.health.probe_hosts[0], "10.0.0.5");
+	check_str(c.health.probe_hosts[1], "metrics.lan");
 	check_str(c.tls.ca, "/etc/outpost/ca.pem");
 	check_int(c.limits.max_bundle_kb, ==, 1024);
 	check_int(c.limits.keep_releases, ==, 0);
@@ -327,6 +332,14 @@ static void test_refusals(void)
 	if (IS_ENABLED(CONFIG_REPORTS))
 		refuse("bad reports URL", BASE "reports: {url: \"mailto:x@y\"}\n",
 		       "t.yaml:5:16: 'url' must be an https:// or http:// URL");
+
+	/* health.probe_hosts */
+	refuse("probe host with a port", BASE "health: {probe_hosts: [\"10.0.0.5:80\"]}\n",
+	       "'probe_hosts' entries must be host names or addresses");
+	refuse("probe host with brackets", BASE "health: {probe_hosts: [\"[fd00::1]\"]}\n",
+	       "'probe_hosts' entries must be host names or addresses");
+	refuse("probe hosts not a list", BASE "health: {probe_hosts: 10.0.0.5}\n",
+	       "'probe_hosts' must list at most 16 hosts");
 
 	/* poll */
 	refuse("min above default", BASE "poll:\n  min_interval: 600\n  default_interval: 300\n",

@@ -499,9 +499,43 @@ static void test_alloc_failure(void)
 	check(ok);
 }
 
+/* Strict DER: what openssl writes, and the BER spellings it refuses. */
+static void test_strict_der(void)
+{
+	static const unsigned char ok[] = { 0x30, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01, 0x02 };
+	static const unsigned char sign[] = { 0x30, 0x07, 0x02, 0x02, 0x00, 0x80, 0x02, 0x01,
+					      0x02 };
+	static const unsigned char longform[] = { 0x30, 0x81, 0x06, 0x02, 0x01, 0x01, 0x02,
+						  0x01, 0x02 };
+	static const unsigned char intlong[] = { 0x30, 0x07, 0x02, 0x81, 0x01, 0x01, 0x02,
+						 0x01, 0x02 };
+	static const unsigned char padded[] = { 0x30, 0x07, 0x02, 0x02, 0x00, 0x01, 0x02,
+						0x01, 0x02 };
+	static const unsigned char negative[] = { 0x30, 0x06, 0x02, 0x01, 0x81, 0x02, 0x01,
+						  0x02 };
+	static const unsigned char trailing[] = { 0x30, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01,
+						  0x02, 0x00 };
+	static const unsigned char shortseq[] = { 0x30, 0x05, 0x02, 0x01, 0x01, 0x02, 0x01,
+						  0x02 };
+	static const unsigned char empty[] = { 0x30, 0x06, 0x02, 0x00, 0x02, 0x02, 0x01, 0x02 };
+
+	check_int(ecdsa_sig_is_strict_der(ok, sizeof(ok)), ==, 1);
+	check_int(ecdsa_sig_is_strict_der(sign, sizeof(sign)), ==, 1);
+	check_int(ecdsa_sig_is_strict_der(longform, sizeof(longform)), ==, 0);
+	check_int(ecdsa_sig_is_strict_der(intlong, sizeof(intlong)), ==, 0);
+	check_int(ecdsa_sig_is_strict_der(padded, sizeof(padded)), ==, 0);
+	check_int(ecdsa_sig_is_strict_der(negative, sizeof(negative)), ==, 0);
+	check_int(ecdsa_sig_is_strict_der(trailing, sizeof(trailing)), ==, 0);
+	check_int(ecdsa_sig_is_strict_der(shortseq, sizeof(shortseq)), ==, 0);
+	check_int(ecdsa_sig_is_strict_der(empty, sizeof(empty)), ==, 0);
+	for (size_t n = 0; n < sizeof(ok); n++)
+		check_int(ecdsa_sig_is_strict_der(ok, n), ==, 0);
+}
+
 int main(void)
 {
 	log_set_timestamps(0);
+	test_strict_der();
 	test_sha256_vectors();
 	test_sha256_million();
 	test_base64_vectors();

@@ -259,7 +259,7 @@ static void test_getters(void)
 {
 	static const char yaml[] =
 		"name: web\n"
-		"port: 0x1F90\n"
+		"port: 8080\n"
 		"big: 9223372036854775808\n"
 		"neg: -5\n"
 		"quoted: \"42\"\n"
@@ -267,9 +267,14 @@ static void test_getters(void)
 		"off: off\n"
 		"empty:\n"
 		"list: [a, b]\n"
-		"meta: {labels: {app: web}}\n";
+		"meta: {labels: {app: web}}\n"
+		"octal: 010\n"
+		"plus: +1\n"
+		"under: 1_0\n"
+		"zero: 0\n"
+		"hex: 0x1F90\n";
 	static const char *const allowed[] = {
-		"name", "port", "big", "neg", "quoted", "flag", "false", "empty",
+		"name", "port", "hex", "octal", "plus", "under", "zero", "big", "neg", "quoted", "flag", "false", "empty",
 		"list", "meta", NULL
 	};
 	static const char *const fewer[] = { "name", "port", NULL };
@@ -282,10 +287,18 @@ static void test_getters(void)
 	check_int(doc_count(d), ==, 1);
 	r = doc_root(d, 0);
 	check_int(r->type, ==, NODE_MAP);
-	check_int(r->len, ==, 10);
+	check_int(r->len, ==, 15);
 	check_str(node_str(node_map_get(r, "name")), "web");
 	check_int(node_int64(node_map_get(r, "port"), 1, 65535, &v), ==, 0);
 	check_int(v, ==, 8080);
+	/* YAML 1.1's other integer spellings are refused: only plain decimal */
+	check_int(node_int64(node_map_get(r, "hex"), 0, 65535, &v), ==, E_FORMAT);
+	check_int(node_int64(node_map_get(r, "octal"), 0, 65535, &v), ==, E_FORMAT);
+	check_int(node_int64(node_map_get(r, "plus"), 0, 65535, &v), ==, E_FORMAT);
+	check_int(node_int64(node_map_get(r, "under"), 0, 65535, &v), ==, E_FORMAT);
+	check_int(node_int64(node_map_get(r, "zero"), 0, 65535, &v), ==, 0);
+	check_int(v, ==, 0);
+	v = 8080;
 	check_int(node_int64(node_map_get(r, "port"), 1, 1024, &v), ==, E_FORMAT);
 	check_int(node_int64(node_map_get(r, "big"), INT64_MIN, INT64_MAX, &v), ==, E_FORMAT);
 	check_int(node_int64(node_map_get(r, "neg"), -10, 10, &v), ==, 0);

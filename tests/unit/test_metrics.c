@@ -63,6 +63,19 @@
 	"# HELP outpost_bytes_downloaded_total Bytes of release bundles downloaded from " \
 	"the release server.\n" \
 	"# TYPE outpost_bytes_downloaded_total counter\n"
+#define FROZEN \
+	"# HELP outpost_channel_frozen 1 when the release server keeps answering with an " \
+	"expired pointer for the app: nothing new is applied, the current release runs on.\n" \
+	"# TYPE outpost_channel_frozen gauge\n"
+#define TRUST \
+	"# HELP outpost_trust_root_expired 1 when the trust root has expired: every update " \
+	"is refused until a new root is installed.\n" \
+	"# TYPE outpost_trust_root_expired gauge\n" \
+	"outpost_trust_root_expired 0\n" \
+	"# HELP outpost_clock_floor_timestamp_seconds The newest signed creation time " \
+	"accepted: expiry is never judged against an earlier clock (unix time).\n" \
+	"# TYPE outpost_clock_floor_timestamp_seconds gauge\n" \
+	"outpost_clock_floor_timestamp_seconds 0\n"
 
 /* A gateway that has done nothing yet: only what needs no history. */
 static const char fresh_text[] =
@@ -72,9 +85,10 @@ static const char fresh_text[] =
 	ROLLBACKS "outpost_rollbacks_total{app=\"web\"} 0\noutpost_rollbacks_total{app=\"db\"} 0\n"
 	DRIFT "outpost_drift_corrections_total{app=\"web\"} 0\n"
 	"outpost_drift_corrections_total{app=\"db\"} 0\n"
+	FROZEN "outpost_channel_frozen{app=\"web\"} 0\noutpost_channel_frozen{app=\"db\"} 0\n"
 	OUTBOX "outpost_outbox_depth 0\n"
 	DROPPED "outpost_outbox_dropped_total 0\n"
-	BYTES;
+	BYTES TRUST;
 
 /* web: v1 healthy, v2 failed and rolled back; db: v1 healthy and newest. */
 static const char busy_text[] =
@@ -85,9 +99,10 @@ static const char busy_text[] =
 	ROLLBACKS "outpost_rollbacks_total{app=\"web\"} 1\noutpost_rollbacks_total{app=\"db\"} 0\n"
 	DRIFT "outpost_drift_corrections_total{app=\"web\"} 3\n"
 	"outpost_drift_corrections_total{app=\"db\"} 0\n"
+	FROZEN "outpost_channel_frozen{app=\"web\"} 1\noutpost_channel_frozen{app=\"db\"} 0\n"
 	OUTBOX "outpost_outbox_depth 2\n"
 	DROPPED "outpost_outbox_dropped_total 0\n"
-	BYTES "outpost_bytes_downloaded_total 123456789\n";
+	BYTES "outpost_bytes_downloaded_total 123456789\n" TRUST;
 
 static char dir[64];
 static struct store *st;
@@ -160,6 +175,7 @@ static void test_busy(void)
 	check_int(metrics_count(st, METRICS_ROLLBACKS, "web", 4), ==, 0);
 	check_int(store_setting_set_int(st, "poll/web-stable/last_success", 1700000000), ==, 0);
 	check_int(store_setting_set_int(st, METRICS_KEY_BYTES, 123456789), ==, 0);
+	check_int(store_setting_set_int(st, "poll/web-stable/frozen", 1700000001), ==, 0);
 	check_int(store_outbox_add(st, "web", 1, "healthy", "{}", 2), ==, 1);
 	check_int(store_outbox_add(st, "web", 2, "rolled-back", "{}", 2), ==, 1);
 	check_int(metrics_render(st, &cfg, &out), ==, 0);
@@ -251,7 +267,7 @@ static void test_race(void)
 {
 	const char *path = cfg.metrics.path;
 	static const char head[] = "# HELP outpost_info ";
-	static const char tail[] = "\noutpost_bytes_downloaded_total 123456789\n";
+	static const char tail[] = "\noutpost_clock_floor_timestamp_seconds 0\n";
 	struct buf text = BUF_INIT(METRICS_FILE_MAX);
 	int status = 0, rc = 0;
 	pid_t pid = fork();

@@ -212,7 +212,7 @@ static void test_pointer(void)
 {
 	struct buf root = BUF_INIT(65536), rsig = BUF_INIT(16384);
 	struct buf p = BUF_INIT(65536), psig = BUF_INIT(16384);
-	struct verify_ctx ctx = { NOW, 0, "web" };
+	struct verify_ctx ctx = { NOW, 0, "web", 0 };
 	struct trust *t = NULL;
 	struct pointer ptr;
 
@@ -251,6 +251,20 @@ static void test_pointer(void)
 	check_int(pointer_verify(t, "r", p.data, p.len, psig.data, psig.len, &ctx, &ptr),
 		  ==, E_FORMAT);
 	ctx.app = "web";
+	/*
+	 * A `created` from the future (2026-11-20) is refused when the clock is
+	 * trusted and that far behind; within the skew, or with an untrusted
+	 * clock (booted in 1970, or behind the floor), it is not judged.
+	 */
+	ctx.max_created = trust_created_limit(1795132800 - 2 * 86400, 0);      /* 11-18 */
+	check_int(pointer_verify(t, "r", p.data, p.len, psig.data, psig.len, &ctx, &ptr),
+		  ==, E_EXPIRED);
+	ctx.max_created = trust_created_limit(1795132800 - 3600, 0);
+	check_int(pointer_verify(t, "r", p.data, p.len, psig.data, psig.len, &ctx, &ptr), ==, 0);
+	check_int(trust_created_limit(86400, 0), ==, 0);
+	check_int(trust_created_limit(1795651200, 1795651201), ==, 0);
+	check_int(trust_created_limit(1795651200, 1795651200), ==, 1795651200 + TRUST_CREATED_SKEW);
+	ctx.max_created = 0;
 	/*
 	 * No real-time clock: the device booted in 1970, so now is the floor,
 	 * the newest created time it accepted. Metadata that expired before
