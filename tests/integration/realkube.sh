@@ -174,8 +174,12 @@ cp src/ops-1/10-cm.yaml src/ops-2/
 printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: early, namespace: default, annotations: {outpost.dev/wave: "-5"}}\n' > src/ops-1/09-early.yaml
 printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: stay, annotations: {outpost.dev/prune: disabled}}\n' > src/ops-1/11-stay.yaml
 release ops 1; release ops 2
+# a CRD's kinds are served a moment after it is Established, as on a real
+# server: a custom resource applied at once would get a plain-text 404
+sim_control control '{"crd_discovery_delay_ms": 1500}'
 op --log-level debug import ops-1.bundle 2>log; rc=$?
-check "ops v1 (namespace, CRD, a custom resource with a finalizer) installs" test $rc -eq 0
+sim_control control '{"crd_discovery_delay_ms": 0}'
+check "ops v1 (namespace, CRD served 1.5 s after Established, a custom resource with a finalizer) installs" test $rc -eq 0
 check "an outpost.dev/wave annotation is the object's wave" grep -q 'wave -5 applied (1 objects)' log
 check "... applied before the namespaces and CRDs (wave 0)" \
 	test "$(grep -n 'wave -5 applied' log | cut -d: -f1)" -lt "$(grep -n 'wave 0 applied' log | cut -d: -f1)"
