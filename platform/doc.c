@@ -829,11 +829,13 @@ static int key_text(struct loader *l, struct node *k, yaml_mark_t m)
 	return 0;
 }
 
-static int on_scalar(struct loader *l, yaml_event_t *ev)
+/*
+ * A scalar at m: its bytes s[0..len), its tag (NULL: none) and whether it
+ * was written plain (unquoted), which decides how it types.
+ */
+static int add_scalar(struct loader *l, const char *tag, int plain,
+		      const char *s, size_t len, yaml_mark_t m)
 {
-	const char *tag = (const char *)ev->data.scalar.tag;
-	yaml_mark_t m = ev->start_mark;
-	size_t len = ev->data.scalar.length;
 	struct node *n;
 	struct value v;
 	int rc, key = at_key(l);
@@ -847,9 +849,9 @@ static int on_scalar(struct loader *l, yaml_event_t *ev)
 		return mark_error(l, m, E_FORMAT, "tag %.64s is not supported", tag);
 	if (!(n = new_node(l, NODE_SCALAR, m)))
 		return E_NOMEM;
-	n->plain = !tag && ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+	n->plain = !tag && plain;
 	n->len = len;
-	n->str = arena_strndup(l->d, (const char *)ev->data.scalar.value, len);
+	n->str = arena_strndup(l->d, s, len);
 	if (!n->str)
 		return E_NOMEM;
 	if (key) {
@@ -875,11 +877,17 @@ static int on_scalar(struct loader *l, yaml_event_t *ev)
 	return push_child(l, n);
 }
 
-static int on_start(struct loader *l, yaml_event_t *ev, int type)
+static int on_scalar(struct loader *l, yaml_event_t *ev)
 {
-	const char *tag = (const char *)(type == NODE_MAP ?
-		ev->data.mapping_start.tag : ev->data.sequence_start.tag);
-	yaml_mark_t m = ev->start_mark;
+	return add_scalar(l, (const char *)ev->data.scalar.tag,
+			  ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE,
+			  (const char *)ev->data.scalar.value, ev->data.scalar.length,
+			  ev->start_mark);
+}
+
+/* A map or sequence (type) opens at m. */
+static int open_collection(struct loader *l, int type, const char *tag, yaml_mark_t m)
+{
 	struct node *n;
 	int rc;
 
@@ -901,6 +909,12 @@ static int on_start(struct loader *l, yaml_event_t *ev, int type)
 	l->frames[l->depth].start = l->top;
 	l->depth++;
 	return 0;
+}
+
+static int on_start(struct loader *l, yaml_event_t *ev, int type)
+{
+	return open_collection(l, type, (const char *)(type == NODE_MAP ?
+		ev->data.mapping_start.tag : ev->data.sequence_start.tag), ev->start_mark);
 }
 
 static int key_cmp(const void *a, const void *b)
@@ -1062,59 +1076,370 @@ static int load_events(struct loader *l, yaml_parser_t *p)
 	return rc;
 }
 
-int doc_load(const char *name, const char *data, size_t len,
-	     const struct doc_limits *lim, struct doc **out)
+/* What doc_load and doc_load_json share: the limits, the arena, the stacks. */
+static int loader_begin(struct loader *l, const char *name, size_t len,
+			const struct doc_limits *lim)
 {
-	struct loader l = { 0 };
-	yaml_parser_t p;
-	int rc;
-
-	*out = NULL;
+	memset(l, 0, sizeof(*l));
 	if (!lim)
 		lim = &doc_limits_default;
 	if (len > lim->max_bytes)
 		return error(E_LIMIT, "%s: %zu bytes, more than the limit of %zu",
 			     name, len, lim->max_bytes);
-	l.lim = *lim;
-	if (l.lim.max_depth > DOC_DEPTH_MAX)
-		l.lim.max_depth = DOC_DEPTH_MAX;
-	if (!(l.d = mem_zalloc(1, sizeof(*l.d))))
+	l->lim = *lim;
+	if (l->lim.max_depth > DOC_DEPTH_MAX)
+		l->lim.max_depth = DOC_DEPTH_MAX;
+	if (!(l->d = mem_zalloc(1, sizeof(*l->d))))
 		return E_NOMEM;
-	l.d->name = arena_strndup(l.d, name, strlen(name));
-	l.frames = mem_alloc(l.lim.max_depth + 1, sizeof(*l.frames));
-	if (!l.d->name || !l.frames) {
-		rc = E_NOMEM;
-		goto fail;
+	l->d->name = arena_strndup(l->d, name, strlen(name));
+	l->frames = mem_alloc(l->lim.max_depth + 1, sizeof(*l->frames));
+	if (!l->d->name || !l->frames)
+		return E_NOMEM;
+	return 0;
+}
+
+/* Hand over the tree (rc 0) or free it; the loader's stacks go either way. */
+static int loader_end(struct loader *l, int rc, struct doc **out)
+{
+	/* The child stack now holds exactly the document roots. */
+	if (!rc && l->top) {
+		l->d->roots = arena_alloc(l->d, l->top * sizeof(*l->d->roots));
+		if (!l->d->roots)
+			rc = E_NOMEM;
+		else
+			memcpy(l->d->roots, l->stack, l->top * sizeof(*l->d->roots));
 	}
-	if (!yaml_parser_initialize(&p)) {
-		rc = error(E_NOMEM, "%s: cannot initialize the YAML parser", name);
-		goto fail;
+	mem_free(l->frames);
+	mem_free(l->stack);
+	if (rc) {
+		doc_free(l->d);
+		return rc;
 	}
+	l->d->ndocs = l->top;
+	*out = l->d;
+	return 0;
+}
+
+int doc_load(const char *name, const char *data, size_t len,
+	     const struct doc_limits *lim, struct doc **out)
+{
+	struct loader l;
+	yaml_parser_t p;
+	int rc;
+
+	*out = NULL;
+	if ((rc = loader_begin(&l, name, len, lim)))
+		return loader_end(&l, rc, out);
+	if (!yaml_parser_initialize(&p))
+		return loader_end(&l, error(E_NOMEM, "%s: cannot initialize the YAML parser",
+					    name), out);
 	yaml_parser_set_input_string(&p, (const unsigned char *)(len ? data : ""),
 				     len);
 	rc = load_events(&l, &p);
 	yaml_parser_delete(&p);
-	if (rc)
-		goto fail;
-	/* The child stack now holds exactly the document roots. */
-	if (l.top) {
-		l.d->roots = arena_alloc(l.d, l.top * sizeof(*l.d->roots));
-		if (!l.d->roots) {
-			rc = E_NOMEM;
-			goto fail;
+	return loader_end(&l, rc, out);
+}
+
+/* --- JSON reader -------------------------------------------------------------- */
+
+/*
+ * Replies of the Kubernetes API are JSON. libyaml reads them too, as YAML,
+ * at several times the cost of a reader that knows only JSON (RFC 8259), and
+ * a client applying a release reads one reply per object. This reader feeds
+ * the loader above the same calls libyaml's events do: numbers, true, false
+ * and null as plain scalars (typed by resolve(), as libyaml's would be),
+ * strings as quoted ones, so both loads of one text build the same tree, with
+ * the same limits and duplicate-key checks. Iterative: depth is bounded by
+ * the loader before anything nests.
+ */
+struct json_in {
+	struct loader *l;
+	const char *p, *end, *line_start;
+	size_t line;
+	char *text;             /* a string's decoded bytes */
+	size_t cap;
+};
+
+static yaml_mark_t json_mark(const struct json_in *j)
+{
+	yaml_mark_t m = { 0 };
+
+	m.line = j->line;
+	m.column = (size_t)(j->p - j->line_start);
+	return m;
+}
+
+static int json_error(const struct json_in *j, const char *what)
+{
+	if (j->p >= j->end)
+		return mark_error(j->l, json_mark(j), E_FORMAT, "%s at the end of the input",
+				  what);
+	return mark_error(j->l, json_mark(j), E_FORMAT, "%s at '%c'", what,
+			  (unsigned char)*j->p >= 0x20 && (unsigned char)*j->p < 0x7f ?
+			  *j->p : '?');
+}
+
+static void json_space(struct json_in *j)
+{
+	for (; j->p < j->end; j->p++) {
+		if (*j->p == '\n') {
+			j->line++;
+			j->line_start = j->p + 1;
+		} else if (*j->p != ' ' && *j->p != '\t' && *j->p != '\r') {
+			break;
 		}
-		memcpy(l.d->roots, l.stack, l.top * sizeof(*l.d->roots));
 	}
-	l.d->ndocs = l.top;
-	mem_free(l.frames);
-	mem_free(l.stack);
-	*out = l.d;
+}
+
+static int json_word(struct json_in *j, const char *w)
+{
+	size_t n = strlen(w);
+
+	if ((size_t)(j->end - j->p) < n || memcmp(j->p, w, n) != 0)
+		return json_error(j, "expected a JSON value");
+	j->p += n;
 	return 0;
-fail:
-	mem_free(l.frames);
-	mem_free(l.stack);
-	doc_free(l.d);
-	return rc;
+}
+
+static int json_number(struct json_in *j)
+{
+	yaml_mark_t m = json_mark(j);
+	const char *s = j->p, *p = j->p, *e = j->end;
+	size_t digits;
+
+	if (p < e && *p == '-')
+		p++;
+	if (p < e && *p == '0')
+		p++;
+	else if (p < e && *p >= '1' && *p <= '9')
+		while (p < e && *p >= '0' && *p <= '9')
+			p++;
+	else
+		return j->p = p, json_error(j, "expected a digit");
+	if (p < e && *p == '.') {
+		for (digits = 0, p++; p < e && *p >= '0' && *p <= '9'; p++)
+			digits++;
+		if (!digits)
+			return j->p = p, json_error(j, "expected a digit after '.'");
+	}
+	if (p < e && (*p == 'e' || *p == 'E')) {
+		p++;
+		if (p < e && (*p == '+' || *p == '-'))
+			p++;
+		for (digits = 0; p < e && *p >= '0' && *p <= '9'; p++)
+			digits++;
+		if (!digits)
+			return j->p = p, json_error(j, "expected a digit in the exponent");
+	}
+	j->p = p;
+	return add_scalar(j->l, NULL, 1, s, (size_t)(p - s), m);
+}
+
+static int hex4(const char *p, uint32_t *out)
+{
+	uint32_t v = 0;
+
+	for (int i = 0; i < 4; i++) {
+		int d = digit_val((unsigned char)p[i]);
+
+		if (d < 0 || d > 15)
+			return -1;
+		v = v << 4 | (uint32_t)d;
+	}
+	*out = v;
+	return 0;
+}
+
+static size_t put_utf8(char *o, uint32_t cp)
+{
+	if (cp < 0x80)
+		return o[0] = (char)cp, 1;
+	if (cp < 0x800)
+		return o[0] = (char)(0xc0 | cp >> 6), o[1] = (char)(0x80 | (cp & 0x3f)), 2;
+	if (cp < 0x10000) {
+		o[0] = (char)(0xe0 | cp >> 12);
+		o[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		o[2] = (char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	o[0] = (char)(0xf0 | cp >> 18);
+	o[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+	o[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+	o[3] = (char)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
+/* \uXXXX at p (past the backslash and 'u'), a surrogate pair taken whole. */
+static int json_escape_u(struct json_in *j, uint32_t *cp)
+{
+	uint32_t lo;
+
+	if (j->end - j->p < 4 || hex4(j->p, cp))
+		return json_error(j, "expected 4 hex digits after \\u");
+	j->p += 4;
+	if (*cp >= 0xdc00 && *cp <= 0xdfff)
+		return json_error(j, "a lone low surrogate (\\u escape)");
+	if (*cp < 0xd800 || *cp > 0xdbff)
+		return 0;
+	if (j->end - j->p < 6 || j->p[0] != '\\' || j->p[1] != 'u' ||
+	    hex4(j->p + 2, &lo) || lo < 0xdc00 || lo > 0xdfff)
+		return json_error(j, "a high surrogate (\\u escape) without its low half");
+	j->p += 6;
+	*cp = 0x10000 + ((*cp - 0xd800) << 10) + (lo - 0xdc00);
+	return 0;
+}
+
+/* A string at the opening quote: decoded into j->text, as a quoted scalar. */
+static int json_string_in(struct json_in *j)
+{
+	yaml_mark_t m = json_mark(j);
+	const char *q = ++j->p;
+	size_t n = 0, u;
+	uint32_t cp;
+	int rc;
+
+	/* the decoded text is never longer than the raw one */
+	while (q < j->end && *q != '"')
+		q += *q == '\\' && q + 1 < j->end ? 2 : 1;
+	if (q >= j->end)
+		return j->p = q, json_error(j, "unterminated string");
+	if ((size_t)(q - j->p) + 1 > j->cap) {
+		char *t = mem_realloc(j->text, (size_t)(q - j->p) + 1, 1);
+
+		if (!t)
+			return E_NOMEM;
+		j->text = t;
+		j->cap = (size_t)(q - j->p) + 1;
+	}
+	while (*j->p != '"') {
+		unsigned char c = (unsigned char)*j->p;
+
+		if (c < 0x20)
+			return json_error(j, "a control character in a string");
+		if (c >= 0x80) {
+			if (!(u = doc_utf8_len((const unsigned char *)j->p,
+					       (size_t)(j->end - j->p))))
+				return json_error(j, "invalid UTF-8 in a string");
+			memcpy(j->text + n, j->p, u);
+			n += u;
+			j->p += u;
+			continue;
+		}
+		if (c != '\\') {
+			j->text[n++] = (char)c;
+			j->p++;
+			continue;
+		}
+		switch (*++j->p) {
+		case '"': case '\\': case '/':
+			j->text[n++] = *j->p++;
+			break;
+		case 'b': j->text[n++] = '\b'; j->p++; break;
+		case 'f': j->text[n++] = '\f'; j->p++; break;
+		case 'n': j->text[n++] = '\n'; j->p++; break;
+		case 'r': j->text[n++] = '\r'; j->p++; break;
+		case 't': j->text[n++] = '\t'; j->p++; break;
+		case 'u':
+			j->p++;
+			if ((rc = json_escape_u(j, &cp)))
+				return rc;
+			n += put_utf8(j->text + n, cp);
+			break;
+		default:
+			return json_error(j, "an unknown escape in a string");
+		}
+	}
+	j->p++;
+	return add_scalar(j->l, NULL, 0, j->text, n, m);
+}
+
+/* One value; a map or sequence is only opened (its items come next). */
+static int json_value(struct json_in *j)
+{
+	switch (j->p < j->end ? *j->p : 0) {
+	case '{':
+	case '[': {
+		int rc = open_collection(j->l, *j->p == '{' ? NODE_MAP : NODE_SEQ, NULL,
+					 json_mark(j));
+
+		j->p++;
+		return rc;
+	}
+	case '"':
+		return json_string_in(j);
+	case 't': case 'f': case 'n': {
+		yaml_mark_t m = json_mark(j);
+		const char *s = j->p;
+		const char *w = *s == 't' ? "true" : *s == 'f' ? "false" : "null";
+		int rc = json_word(j, w);
+
+		return rc ? rc : add_scalar(j->l, NULL, 1, s, strlen(w), m);
+	}
+	default:
+		return json_number(j);
+	}
+}
+
+static int json_events(struct json_in *j)
+{
+	struct loader *l = j->l;
+	int rc;
+
+	json_space(j);
+	if (j->p == j->end)
+		return json_error(j, "expected a JSON value");
+	if ((rc = json_value(j)))
+		return rc;
+	/* each turn: the open collection's end, or its next item (key and value) */
+	while (l->depth) {
+		const struct frame *f = &l->frames[l->depth - 1];
+		int map = f->node->type == NODE_MAP;
+
+		json_space(j);
+		if (j->p < j->end && *j->p == (map ? '}' : ']')) {
+			j->p++;
+			if ((rc = on_end(l)))
+				return rc;
+			continue;
+		}
+		if (l->top > f->start) {
+			if (j->p >= j->end || *j->p != ',')
+				return json_error(j, map ? "expected ',' or '}'" : "expected ',' or ']'");
+			j->p++;
+			json_space(j);
+		}
+		if (map) {
+			if (j->p >= j->end || *j->p != '"')
+				return json_error(j, "expected a string key");
+			if ((rc = json_string_in(j)))
+				return rc;
+			json_space(j);
+			if (j->p >= j->end || *j->p != ':')
+				return json_error(j, "expected ':'");
+			j->p++;
+			json_space(j);
+		}
+		if ((rc = json_value(j)))
+			return rc;
+	}
+	json_space(j);
+	return j->p == j->end ? 0 : json_error(j, "more after the JSON value");
+}
+
+int doc_load_json(const char *name, const char *data, size_t len,
+		  const struct doc_limits *lim, struct doc **out)
+{
+	struct loader l;
+	struct json_in j = { .l = &l, .p = data, .end = data + len, .line_start = data };
+	int rc;
+
+	*out = NULL;
+	if (!(rc = loader_begin(&l, name, len, lim)) && l.lim.max_docs < 1)
+		rc = error(E_LIMIT, "%s: more than %zu documents", name, l.lim.max_docs);
+	if (!rc)
+		rc = json_events(&j);
+	mem_free(j.text);
+	return loader_end(&l, rc, out);
 }
 
 /* --- JSON writer -------------------------------------------------------------- */

@@ -76,7 +76,7 @@ static int load_json(const char *name, const char *data, size_t len, struct doc 
 {
 	struct doc_limits l = reply_limits(len);
 
-	return doc_load(name, data, len, &l, d);
+	return doc_load_json(name, data, len, &l, d);
 }
 
 /* --- client ------------------------------------------------------------------ */

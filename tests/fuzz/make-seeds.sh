@@ -176,6 +176,8 @@ flow: {x: [a, {y: z}], "q k": 'it''s'}
 --- "a scalar document"
 Y
 printf '{"a": [1, 2.5, true, null, "s\\u0000t"], "b": {"c": {}}, "d": []}' >"$out/doc/plain.json"
+# an API reply as the server writes it (escaped <, >, &; numbers of each kind)
+printf '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"\\u003cb\\u003e \\u0026 caf\\u00e9 \\"q\\"","code":422,"details":{"causes":[{"field":"spec.replicas","reason":"FieldValueInvalid"}],"retryAfterSeconds":1.5e0}}\n' >"$out/doc/reply.json"
 
 # --- tar variants: GNU tar, directories, long names, padding --------------
 mkdir -p t/sub/a-directory-name-that-is-fairly-long-to-force-the-ustar-prefix-field/and-then-some-more-path

@@ -231,4 +231,27 @@ kube apply -f bulk.yaml >out 2>err
 kube list configmaps -n default -l bulk=yes >list2
 check "1,000 objects: a second apply changes none of them" cmp -s list list2
 
+# --- one object twice: refused before anything is applied -------------------------
+# 1,000 distinct objects (found in one sorted pass, not pairwise), two of
+# them the same Deployment under two versions of its group
+{
+	for i in $(seq 999); do
+		printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: twice-%d, namespace: default}\n---\n' "$i"
+	done
+	printf 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: twice, namespace: default}\n'
+	printf 'spec: {selector: {matchLabels: {a: b}}, template: {metadata: {labels: {a: b}}, spec: {containers: [{name: c, image: i}]}}}\n---\n'
+	printf 'apiVersion: v1\nkind: Secret\nmetadata: {name: twice, namespace: default}\n---\n'
+	printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: twice-1, namespace: kube-public}\n---\n'
+	printf 'apiVersion: apps/v1beta2\nkind: Deployment\nmetadata: {name: twice, namespace: default}\n'
+} > twice.yaml
+line=$(grep -n 'apps/v1beta2' twice.yaml | cut -d: -f1)
+kube apply -f twice.yaml >out 2>err; rc=$?
+check "an object twice in a release: refused (exit 1)" test $rc -eq 1
+check "and the second copy is named where it is" \
+	grep -q "twice.yaml:$line: Deployment default/twice appears twice in the release" err
+check "and nothing was applied" test -z "$(kube list configmaps -n default 2>/dev/null | grep twice-)"
+head -n -3 twice.yaml >twice2.yaml
+kube apply -f twice2.yaml >out 2>err; rc=$?
+check "the same names in other kinds and namespaces are not the same object" test $rc -eq 0
+
 done_testing

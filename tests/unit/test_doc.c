@@ -1,4 +1,5 @@
 /* Unit tests: platform/doc — bounded YAML loading, typing, JSON output. */
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -684,42 +685,250 @@ static void test_prefixes(void)
 }
 
 /* Every allocation failure gives E_NOMEM, no leak, no crash. */
+/* --- the JSON reader ----------------------------------------------------------- */
+
+/*
+ * Both loaders on one JSON text: the same outcome, and on success the same
+ * tree (its JSON output, every value typed alike). Returns the rc.
+ */
+static int same_both_ways(const char *what, const char *data, size_t len)
+{
+	struct buf a = BUF_INIT(8 << 20), b = BUF_INIT(8 << 20);
+	struct doc *dy = NULL, *dj = NULL;
+	int ry, rj;
+
+	tap_capture_begin();
+	ry = doc_load("y", data, len, NULL, &dy);
+	rj = doc_load_json("j", data, len, NULL, &dj);
+	if (!ry)
+		ry = doc_to_json(doc_root(dy, 0), &a);
+	if (!rj)
+		rj = doc_to_json(doc_root(dj, 0), &b);
+	tap_capture_end();
+	if (!check_int(rj, ==, ry) || !check(a.len == b.len && (!a.len || memcmp(a.data, b.data, a.len) == 0)))
+		tap_diag("%s: yaml %d \"%.200s\", json %d \"%.200s\"", what, ry,
+			 a.data ? a.data : "", rj, b.data ? b.data : "");
+	doc_free(dy);
+	doc_free(dj);
+	buf_free(&a);
+	buf_free(&b);
+	return rj;
+}
+
+static void test_json_reader_same(void)
+{
+	static const char *const texts[] = {
+		"{}", "[]", "\"x\"", "0", "-0", "12", "-7", "1.5", "-0.25e+3", "1E-3", "6.02e23",
+		"9223372036854775807", "-9223372036854775808", "18446744073709551615",
+		"123456789012345678901234567890", "true", "false", "null",
+		" \n { \"a\" : [ 1 , 2.0 , \"3\" , true , null , { } , [ ] ] }\r\n",
+		"{\"s\":\"true\",\"n\":\"1\",\"z\":\"null\",\"e\":\"\",\"o\":\"0x10\",\"y\":\"yes\"}",
+		"\"\\u00e9\"", "\"\\/\"", "\"\\b\"", "\"\\f\"", "\"\\\"\\\\\\n\\r\\t\"",
+		"{\"nul\":\"a\\u0000b\",\"raw\":\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"}",
+		"{\"on\":1,\"yes\":2,\"1\":3,\"0x10\":4,\"~\":5,\"\":6}",
+		"[[[[[[[[[[1]]]]]]]]]]",
+		"{\"a\":1,\"a\":2}",
+		"{\"k\":{\"x\":1,\"y\":2,\"x\":3}}", "{\"a\":1e999}", "[1e400,-1e400]",
+	};
+	struct buf big = BUF_INIT(8 << 20);
+
+	/* JSON that libyaml refuses as YAML: a tab before a token, a surrogate
+	 * pair (YAML writes \U0001F600); the JSON reader follows RFC 8259 */
+	static const char *const json_only[][2] = {
+		{ "\t{\"a\":\t1}", "{\"a\":1}" },
+		{ "[\"\\ud83d\\ude00\\uD834\\uDD1E\"]", "[\"\xf0\x9f\x98\x80\xf0\x9d\x84\x9e\"]" },
+	};
+	struct doc *d;
+
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
+		same_both_ways(texts[i], texts[i], strlen(texts[i]));
+	for (size_t i = 0; i < sizeof(json_only) / sizeof(json_only[0]); i++) {
+		check_int(doc_load_json("j", json_only[i][0], strlen(json_only[i][0]), NULL, &d), ==, 0);
+		buf_reset(&big);
+		check_int(doc_to_json(doc_root(d, 0), &big), ==, 0);
+		check_str(big.data, json_only[i][1]);
+		doc_free(d);
+	}
+	/* a big map (duplicates found by sorting) and a long string */
+	buf_reset(&big);
+	buf_addch(&big, '{');
+	for (int i = 0; i < 3000; i++)
+		buf_addf(&big, "%s\"key-%d\":[%d,\"v%d\",%d.5]", i ? "," : "", i, i, i, i);
+	buf_addstr(&big, ",\"long\":\"");
+	for (int i = 0; i < 100000; i++)
+		buf_addch(&big, (char)('a' + i % 26));
+	buf_addstr(&big, "\"}");
+	check_int(same_both_ways("big", big.data, big.len), ==, 0);
+	buf_reset(&big);
+	buf_addstr(&big, "{\"key-1\":1");
+	for (int i = 2; i < 40; i++)
+		buf_addf(&big, ",\"key-%d\":%d", i, i);
+	buf_addstr(&big, ",\"key-7\":0}");
+	check_int(same_both_ways("duplicate in a big map", big.data, big.len), ==, E_FORMAT);
+	buf_free(&big);
+}
+
+/* Every JSON document of the Kubernetes fixtures (../shared, from the
+ * project root, where tests run): read alike by both loaders. */
+static void test_json_reader_fixtures(void)
+{
+	const char *root = getenv("K8S_FIXTURES") ? getenv("K8S_FIXTURES") :
+		"../shared/fixtures/kubernetes";
+	const char *const dirs[] = { "observed-1.32", "discovery", "errors" };
+	int files = 0;
+
+	for (size_t k = 0; k < sizeof(dirs) / sizeof(dirs[0]); k++) {
+		char dir[512];
+		struct dirent *e;
+		DIR *dp;
+
+		snprintf(dir, sizeof(dir), "%s/%s", root, dirs[k]);
+		if (!check((dp = opendir(dir)) != NULL)) {
+			tap_diag("cannot read %s (the fixtures live in ../shared)", dir);
+			continue;
+		}
+		while ((e = readdir(dp))) {
+			char path[1024], chunk[8192];
+			struct buf b = BUF_INIT(32 << 20);
+			size_t n = strlen(e->d_name);
+			FILE *f;
+
+			if (n < 6 || strcmp(e->d_name + n - 5, ".json") != 0)
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+			if (!check((f = fopen(path, "r")) != NULL))
+				continue;
+			while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+				check_int(buf_add(&b, chunk, n), ==, 0);
+			fclose(f);
+			check_int(same_both_ways(path, b.data, b.len), ==, 0);
+			files++;
+			buf_free(&b);
+		}
+		closedir(dp);
+	}
+	check(files >= 45);
+	tap_diag("%d fixture documents read alike by both loaders", files);
+}
+
+static void expect_json_refusal(const char *data, int want_rc, const char *want_msg)
+{
+	struct doc *d = (struct doc *)1;
+	const char *msg;
+	int rc;
+
+	tap_capture_begin();
+	rc = doc_load_json("r", data, strlen(data), NULL, &d);
+	msg = tap_capture_end();
+	if (!check_int(rc, ==, want_rc) || !check(strstr(msg, want_msg) != NULL))
+		tap_diag("%.60s: got \"%s\"", data, msg);
+	check(d == NULL);
+}
+
+static void test_json_reader_refusals(void)
+{
+	struct doc_limits lim = doc_limits_default;
+	struct doc *d;
+	size_t len;
+	char *s;
+
+	expect_json_refusal("", E_FORMAT, "r:1:1: expected a JSON value at the end of the input");
+	expect_json_refusal("  \n ", E_FORMAT, "r:2:2: expected a JSON value");
+	expect_json_refusal("{} {}", E_FORMAT, "r:1:4: more after the JSON value at '{'");
+	expect_json_refusal("404 page not found", E_FORMAT, "more after the JSON value");
+	expect_json_refusal("[1,]", E_FORMAT, "r:1:4: expected a digit at ']'");
+	expect_json_refusal("{\"a\":1,}", E_FORMAT, "r:1:8: expected a string key at '}'");
+	expect_json_refusal("{\"a\" 1}", E_FORMAT, "expected ':' at '1'");
+	expect_json_refusal("{1:2}", E_FORMAT, "expected a string key at '1'");
+	expect_json_refusal("[1 2]", E_FORMAT, "expected ',' or ']' at '2'");
+	expect_json_refusal("{\"a\":1 \"b\":2}", E_FORMAT, "r:1:8: expected ',' or '}'");
+	expect_json_refusal("[1", E_FORMAT, "expected ',' or ']' at the end of the input");
+	expect_json_refusal("01", E_FORMAT, "more after the JSON value at '1'");
+	expect_json_refusal("1.", E_FORMAT, "expected a digit after '.'");
+	expect_json_refusal(".5", E_FORMAT, "expected a digit at '.'");
+	expect_json_refusal("+1", E_FORMAT, "expected a digit at '+'");
+	expect_json_refusal("-", E_FORMAT, "expected a digit at the end");
+	expect_json_refusal("1e", E_FORMAT, "expected a digit in the exponent");
+	expect_json_refusal("tru", E_FORMAT, "expected a JSON value at 't'");
+	expect_json_refusal("nul1", E_FORMAT, "expected a JSON value");
+	expect_json_refusal("@", E_FORMAT, "expected a digit at '@'");
+	expect_json_refusal("\"abc", E_FORMAT, "unterminated string");
+	expect_json_refusal("\"a\\", E_FORMAT, "unterminated string");
+	expect_json_refusal("\"a\tb\"", E_FORMAT, "r:1:3: a control character in a string");
+	expect_json_refusal("\"\\x41\"", E_FORMAT, "an unknown escape in a string");
+	expect_json_refusal("\"\\u12g4\"", E_FORMAT, "r:1:4: expected 4 hex digits after");
+	expect_json_refusal("\"\\ud83d\"", E_FORMAT, "r:1:8: a high surrogate");
+	expect_json_refusal("\"\\ud83d\\u0041\"", E_FORMAT, "without its low half");
+	expect_json_refusal("\"\\ude00\"", E_FORMAT, "a lone low surrogate");
+	expect_json_refusal("\"\xff\"", E_FORMAT, "invalid UTF-8 in a string");
+	expect_json_refusal("\"\xed\xa0\x80\"", E_FORMAT, "invalid UTF-8 in a string");
+	expect_json_refusal("{\"a\":{\"b\":1,\"b\":2}}", E_FORMAT,
+			    "r:1:13: duplicate key");
+	/* the limits: depth before nesting, nodes, scalars, bytes */
+	s = repeat("[", 100000, "", 0, &len);
+	expect_json_refusal(s, E_LIMIT, "r:1:101: nested deeper than 100 levels");
+	free(s);
+	tap_capture_begin();
+	lim.max_nodes = 3;
+	check_int(doc_load_json("r", "[1,2,3]", 7, &lim, &d), ==, E_LIMIT);
+	lim = doc_limits_default;
+	lim.max_scalar = 3;
+	check_int(doc_load_json("r", "[\"abcd\"]", 8, &lim, &d), ==, E_LIMIT);
+	check_int(doc_load_json("r", "[\"abc\"]", 7, &lim, &d), ==, 0);
+	doc_free(d);
+	lim = doc_limits_default;
+	lim.max_bytes = 6;
+	check_int(doc_load_json("r", "[\"abc\"]", 7, &lim, &d), ==, E_LIMIT);
+	tap_capture_end();
+}
+
+/* Every allocation failing in turn, for both loaders: E_NOMEM, never a crash
+ * or a leak, until the one run that has memory enough. */
 static void test_alloc_failures(void)
 {
-	struct buf b = BUF_INIT(1 << 20);
-	int failures = 0, ok = 0;
+	struct buf b = BUF_INIT(1 << 20), j = BUF_INIT(1 << 20);
 
 	for (int i = 0; i < 40; i++)
 		buf_addf(&b, "k%d: {v: [%d, x, 'y'], w: yes}\n", i, i);
-	for (unsigned long n = 1; n < 200; n++) {
-		struct buf out = BUF_INIT(1 << 20);
-		struct doc *d = NULL;
-		int rc;
+	for (int i = 0; i < 40; i++)
+		buf_addf(&j, "%s\"k%d\":{\"v\":[%d,\"x\\u00e9\",{}],\"w\":null}", i ? "," : "{", i, i);
+	buf_addch(&j, '}');
+	for (int json = 0; json < 2; json++) {
+		const struct buf *in = json ? &j : &b;
+		int failures = 0, ok = 0;
 
-		tap_capture_begin();
-		mem_fail_after(n);
-		rc = doc_load("t", b.data, b.len, NULL, &d);
-		if (!rc)
-			rc = doc_map_set(d, doc_root(d, 0), "new", doc_new_map(d));
-		if (!rc)
-			rc = doc_to_json(doc_root(d, 0), &out);
-		mem_fail_after(0);
-		tap_capture_end();
-		if (rc == 0)
-			ok++;
-		else if (rc == E_NOMEM)
-			failures++;
-		else
-			check_int(rc, ==, E_NOMEM);
-		doc_free(d);
-		buf_free(&out);
-		if (rc == 0)
-			break;
+		for (unsigned long n = 1; n < 400; n++) {
+			struct buf out = BUF_INIT(1 << 20);
+			struct doc *d = NULL;
+			int rc;
+
+			tap_capture_begin();
+			mem_fail_after(n);
+			rc = (json ? doc_load_json : doc_load)("t", in->data, in->len, NULL, &d);
+			if (!rc)
+				rc = doc_map_set(d, doc_root(d, 0), "new", doc_new_map(d));
+			if (!rc)
+				rc = doc_to_json(doc_root(d, 0), &out);
+			mem_fail_after(0);
+			tap_capture_end();
+			if (rc == 0)
+				ok++;
+			else if (rc == E_NOMEM)
+				failures++;
+			else
+				check_int(rc, ==, E_NOMEM);
+			doc_free(d);
+			buf_free(&out);
+			if (rc == 0)
+				break;
+		}
+		check(failures > 0);
+		check_int(ok, ==, 1);
+		tap_diag("allocation failure walk (%s): %d failure points", json ? "JSON" : "YAML",
+			 failures);
 	}
-	check(failures > 0);
-	check_int(ok, ==, 1);
-	tap_diag("allocation failure walk: %d failure points", failures);
 	buf_free(&b);
+	buf_free(&j);
 }
 
 static void test_edits(void)
@@ -782,6 +991,9 @@ int main(void)
 	test_limits();
 	test_prefixes();
 	test_alloc_failures();
+	test_json_reader_same();
+	test_json_reader_fixtures();
+	test_json_reader_refusals();
 	test_edits();
 	return tap_done();
 }
