@@ -87,6 +87,31 @@
 #define MBEDTLS_SSL_IN_CONTENT_LEN 16384
 #define MBEDTLS_SSL_OUT_CONTENT_LEN 4096
 
+/*
+ * Cipher suites, in the order the client offers them. mbedTLS 2.28 has AES
+ * instructions only for x86_64 (AES-NI, used when the CPU has it, checked
+ * at run time); on ARM its AES-GCM is table-driven software, several times
+ * the cost of ChaCha20-Poly1305, so ARM builds offer ChaCha20 first. A Go
+ * server, as the API server of k3s is, then takes ChaCha20-Poly1305: it
+ * keeps AES-GCM only for a client whose first known suite is AES-GCM (Go's
+ * crypto/tls, cipher_suites.go: aesgcmPreferred, named isAESGCMPreferred
+ * in later releases). Only AEAD suites are compiled in (no CBC mode).
+ */
+#define OUTPOST_SUITES_AES_GCM \
+	MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, \
+	MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, \
+	MBEDTLS_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, \
+	MBEDTLS_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384
+#define OUTPOST_SUITES_CHACHA \
+	MBEDTLS_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, \
+	MBEDTLS_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256
+#if defined(__x86_64__)
+#define MBEDTLS_AESNI_C
+#define MBEDTLS_SSL_CIPHERSUITES OUTPOST_SUITES_AES_GCM, OUTPOST_SUITES_CHACHA
+#else
+#define MBEDTLS_SSL_CIPHERSUITES OUTPOST_SUITES_CHACHA, OUTPOST_SUITES_AES_GCM
+#endif
+
 #include "mbedtls/check_config.h"
 
 #endif /* OUTPOST_MBEDTLS_CONFIG_H */

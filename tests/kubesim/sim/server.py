@@ -92,7 +92,9 @@ class Stats:
             counters = dict(self.counters)
             return {"requests": {k: v for k, v in counters.items()
                                  if k not in _TOTALS and
-                                 not k.startswith("applies_")},
+                                 not k.startswith(("applies_", "cipher:"))},
+                    "ciphers": {k[len("cipher:"):]: v for k, v in counters.items()
+                                if k.startswith("cipher:")},
                     **{k: counters.get(k, 0) for k in _TOTALS},
                     "applies_changed": counters.get("applies_changed", 0),
                     "applies_unchanged": counters.get("applies_unchanged", 0),
@@ -545,6 +547,7 @@ class Server:
             return
         tls.setblocking(False)
         self.sim.stats.count("connections")
+        self.sim.stats.count("cipher:" + (tls.cipher() or ("?",))[0])
         self.call_soon_threadsafe(lambda: self._adopt(tls, address))
 
     def _adopt(self, sock, address):
@@ -767,4 +770,14 @@ def tls_context(directory):
                             f"{directory}/server.key")
     context.load_verify_locations(f"{directory}/client-ca.crt")
     context.verify_mode = ssl.CERT_OPTIONAL
+    # The real API server is Go's crypto/tls, which orders TLS 1.2 suites
+    # itself (cipher_suites.go, cipherSuitesPreferenceOrder: AES-128-GCM,
+    # AES-256-GCM, then ChaCha20-Poly1305) but answers a client whose first
+    # suite is ChaCha20-Poly1305 with ChaCha20-Poly1305 (aesgcmPreferred).
+    # OpenSSL chooses the same way with that order, server preference and
+    # SSL_OP_PRIORITIZE_CHACHA, which the ssl module has no name for.
+    context.set_ciphers("ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+                        "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+                        "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305")
+    context.options |= ssl.OP_CIPHER_SERVER_PREFERENCE | 0x00200000
     return context
