@@ -113,6 +113,13 @@ void crypto_wipe(void *p, size_t len)
 	mbedtls_platform_zeroize(p, len);
 }
 
+void crypto_buf_free(struct buf *b)
+{
+	if (b->cap)
+		crypto_wipe(b->data, b->cap);
+	buf_free(b);
+}
+
 /* --- base64 ---------------------------------------------------------------- */
 
 int base64_encode(struct buf *out, const void *data, size_t len)

@@ -161,4 +161,7 @@ void privkey_free(struct privkey *k);
 /* Zero len bytes at p in a way the compiler keeps (for secrets). */
 void crypto_wipe(void *p, size_t len);
 
+/* Wipe a buffer's whole allocation, then free it (for plaintext). */
+void crypto_buf_free(struct buf *b);
+
 #endif

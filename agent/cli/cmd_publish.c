@@ -20,6 +20,7 @@
 #include "mem.h"
 #include "meta.h"
 #include "opts.h"
+#include "secrets.h"
 #include "pointer.h"
 #include "sigfile.h"
 #include "signer.h"
@@ -584,7 +585,8 @@ static int collect(struct file_list *l, const char *dir, const char *rel, int de
 		    stat(path, &st) == 0) {
 			if (S_ISDIR(st.st_mode))
 				rc = collect(l, path, name, depth + 1);
-			else if (S_ISREG(st.st_mode) && bundle_is_manifest(name))
+			else if (S_ISREG(st.st_mode) &&
+				 (bundle_is_manifest(name) || secrets_member_is_encrypted(name)))
 				rc = file_list_add(l, name, path);
 		}
 		free(ents[i]);

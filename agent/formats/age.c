@@ -1,4 +1,5 @@
 /* age — see age.h. */
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -269,13 +270,6 @@ int age_identity_new(struct buf *out, char recipient[AGE_RECIPIENT_MAX])
 	crypto_wipe(&id, sizeof(id));
 	rc = buf_error(out);
 	return rc ? error(rc, "making an age identity: %s", err_str(rc)) : 0;
-}
-
-void age_wipe(struct buf *b)
-{
-	if (b->cap)
-		crypto_wipe(b->data, b->cap);
-	buf_free(b);
 }
 
 /* --- the header ------------------------------------------------------------------ */
@@ -617,8 +611,25 @@ static int payload_open(const unsigned char key[FILE_KEY_LEN], const char *p, si
 	return rc;
 }
 
+/* Log "NAME: why" once, and give the same sentence to the caller's why. */
+static int refuse(struct buf *why, int e, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int refuse(struct buf *why, int e, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (why)
+		buf_addstr(why, msg);
+	return error(e, "%s", msg);
+}
+
 static int age_open(const struct age_keyring *k, const char *p, size_t len, struct buf *out,
-		    enum age_outcome *how, const char *name)
+		    enum age_outcome *how, const char *name, struct buf *whybuf)
 {
 	struct header h = { 0 };
 	unsigned char key[FILE_KEY_LEN], hkey[HMAC_SHA256_LEN], mac[HMAC_SHA256_LEN];
@@ -628,18 +639,18 @@ static int age_open(const struct age_keyring *k, const char *p, size_t len, stru
 
 	h.s = mem_alloc(AGE_MAX_STANZAS, sizeof(*h.s));
 	if (!h.s)
-		return error(E_NOMEM, "%s: out of memory", name);
+		return refuse(whybuf, E_NOMEM, "%s: out of memory", name);
 	*how = AGE_HEADER_BAD;
 	why = header_parse(&h, p, len);
 	if (!why)
 		why = x25519_check(&h, &x25519s);
 	if (why) {
-		rc = error(E_FORMAT, "%s: %s", name, why);
+		rc = refuse(whybuf, E_FORMAT, "%s: %s", name, why);
 		goto done;
 	}
 	if (h.n == 1 && arg_is(&h.s[0], 0, "scrypt")) {
 		*how = AGE_NOT_SUPPORTED;
-		rc = error(E_UNSUPPORTED, "%s: encrypted with a passphrase (scrypt): outpost opens "
+		rc = refuse(whybuf, E_UNSUPPORTED, "%s: encrypted with a passphrase (scrypt): outpost opens "
 			   "only files made for X25519 recipients", name);
 		goto done;
 	}
@@ -649,7 +660,7 @@ static int age_open(const struct age_keyring *k, const char *p, size_t len, stru
 				continue;
 			found = x25519_unwrap(&k->id[i], &h.s[j], key);
 			if (found < 0) {
-				rc = error(E_FORMAT, "%s: an X25519 share of low order (a shared "
+				rc = refuse(whybuf, E_FORMAT, "%s: an X25519 share of low order (a shared "
 					   "secret of zero)", name);
 				goto done;
 			}
@@ -664,7 +675,7 @@ static int age_open(const struct age_keyring *k, const char *p, size_t len, stru
 		snprintf(mine, sizeof(mine), "%s%s", k->n ? k->id[0].recipient : "none",
 			 k->n > 1 ? " and others" : "");
 		*how = hybrid && !x25519s ? AGE_NOT_SUPPORTED : AGE_NO_MATCH;
-		rc = error(*how == AGE_NO_MATCH ? E_NOTFOUND : E_UNSUPPORTED,
+		rc = refuse(whybuf, *how == AGE_NO_MATCH ? E_NOTFOUND : E_UNSUPPORTED,
 			   "%s: no identity of this gateway (%s) opens it: it was made for %zu "
 			   "recipient%s (%s)%s", name, mine, h.n, h.n == 1 ? "" : "s", types,
 			   hybrid ? "; post-quantum hybrid recipients are not supported" : "");
@@ -675,17 +686,17 @@ static int age_open(const struct age_keyring *k, const char *p, size_t len, stru
 	crypto_wipe(hkey, sizeof(hkey));
 	if (!cipher_equal(mac, h.mac, sizeof(mac))) {
 		*how = AGE_HMAC_BAD;
-		rc = error(E_SIGNATURE, "%s: the header MAC is wrong (the header was changed)", name);
+		rc = refuse(whybuf, E_SIGNATURE, "%s: the header MAC is wrong (the header was changed)", name);
 		goto done;
 	}
 	if (len - h.end < NONCE_LEN) {
-		rc = error(E_FORMAT, "%s: the payload nonce is missing", name);
+		rc = refuse(whybuf, E_FORMAT, "%s: the payload nonce is missing", name);
 		goto done;
 	}
 	rc = payload_open(key, p + h.end, len - h.end, out, &why);
 	if (rc) {
 		*how = AGE_PAYLOAD_BAD;
-		rc = error(rc, "%s: %s", name, why);
+		rc = refuse(whybuf, rc, "%s: %s", name, why);
 		goto done;
 	}
 	*how = AGE_OPENED;
@@ -696,26 +707,26 @@ done:
 }
 
 int age_decrypt(const struct age_keyring *k, const void *in, size_t len, struct buf *out,
-		enum age_outcome *how, const char *name)
+		enum age_outcome *how, const char *name, struct buf *why)
 {
 	const char *p = in;
 	size_t n = strlen(INTRO_NAME) < len ? strlen(INTRO_NAME) : len;
 	struct buf bin;
-	const char *why;
+	const char *bad;
 	int rc;
 
 	/* binary when it starts as the intro does (or is empty), else armor */
 	if (!memcmp(p, INTRO_NAME, n))
-		return age_open(k, p, len, out, how, name);
+		return age_open(k, p, len, out, how, name, why);
 	buf_init(&bin, len);
-	why = armor_decode(p, len, &bin);
-	if (why) {
+	bad = armor_decode(p, len, &bin);
+	if (bad) {
 		*how = AGE_ARMOR_BAD;
 		rc = buf_error(&bin) == E_NOMEM ? E_NOMEM : E_FORMAT;
 		buf_free(&bin);
-		return error(rc, "%s: %s", name, why);
+		return refuse(why, rc, "%s: %s", name, bad);
 	}
-	rc = age_open(k, bin.data, bin.len, out, how, name);
+	rc = age_open(k, bin.data, bin.len, out, how, name, why);
 	buf_free(&bin);
 	return rc;
 }

@@ -12,7 +12,7 @@
  *
  * Secrets never reach a log line: errors name the file and say why, with
  * recipients (public) and counts only. The keyring wipes its secrets when
- * freed; a plaintext buffer is the caller's to wipe (age_wipe).
+ * freed; a plaintext buffer is the caller's to wipe (crypto_buf_free).
  */
 #ifndef OUTPOST_AGE_H
 #define OUTPOST_AGE_H
@@ -60,7 +60,7 @@ const char *age_keyring_recipient(const struct age_keyring *k, size_t i);
 /*
  * Make a new X25519 identity: append an identity file's text to out (as
  * age-keygen writes it, with a "# public key:" line) and write its
- * recipient into recipient. out then holds a secret: age_wipe() it.
+ * recipient into recipient. out then holds a secret: crypto_buf_free() it.
  * 0, E_CRYPTO, E_NOMEM/E_LIMIT (logged).
  */
 int age_identity_new(struct buf *out, char recipient[AGE_RECIPIENT_MAX]);
@@ -73,14 +73,12 @@ int age_is_age(const void *data, size_t len);
  * plaintext to out, whose cap bounds it (E_LIMIT). 0 and *how = AGE_OPENED;
  * otherwise a negative error (E_FORMAT, E_NOTFOUND for no match,
  * E_SIGNATURE for a bad MAC or payload, E_UNSUPPORTED, E_LIMIT, E_NOMEM)
- * with *how saying which kind, logged once as "NAME: why". After a payload
+ * with *how saying which kind, logged once as "NAME: why" (and the same
+ * sentence appended to why when it is not NULL). After a payload
  * failure out holds the plaintext of the chunks that did authenticate (as
- * age's test vectors expect); whatever out holds, age_wipe() it.
+ * age's test vectors expect); whatever out holds, crypto_buf_free() it.
  */
 int age_decrypt(const struct age_keyring *k, const void *in, size_t len, struct buf *out,
-		enum age_outcome *how, const char *name);
-
-/* Wipe a buffer's whole allocation and free it. */
-void age_wipe(struct buf *b);
+		enum age_outcome *how, const char *name, struct buf *why);
 
 #endif

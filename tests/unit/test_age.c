@@ -183,7 +183,7 @@ static void test_cctv(void)
 			continue;
 		}
 		tap_quiet(1);
-		rc = age_decrypt(v.k, v.file.data, v.file.len, &out, &how, name);
+		rc = age_decrypt(v.k, v.file.data, v.file.len, &out, &how, name, NULL);
 		tap_quiet(0);
 		sha256(out.data, out.len, digest);
 		sha256_hex(digest, hex);
@@ -209,7 +209,7 @@ static void test_cctv(void)
 				check_int(out.len, ==, 0);
 			}
 		}
-		age_wipe(&out);
+		crypto_buf_free(&out);
 		vector_free(&v);
 	}
 	tap_diag("CCTV: %zu vectors, %zu with X25519 identities checked exactly, "
@@ -242,7 +242,7 @@ static void test_published_keys(void)
 		check_int(age_keyring_add(k, text.data, text.len, keys[i].file), ==, 0);
 		check_int(age_keyring_count(k), ==, 1);
 		check_str(age_keyring_recipient(k, 0), keys[i].recipient);
-		age_wipe(&text);
+		crypto_buf_free(&text);
 		age_keyring_free(k);
 	}
 
@@ -260,7 +260,7 @@ static void test_published_keys(void)
 	} else {
 		check(!"getsops keys.txt can be read");
 	}
-	age_wipe(&text);
+	crypto_buf_free(&text);
 	age_keyring_free(k);
 }
 
@@ -306,7 +306,7 @@ static void test_identity_files(void)
 	check_int(age_keyring_add(k, "# nothing\n\n", 11, "empty"), ==, E_FORMAT);
 	tap_quiet(0);
 	check_int(age_keyring_count(k), ==, 1);
-	age_wipe(&id);
+	crypto_buf_free(&id);
 	age_keyring_free(k);
 }
 
@@ -326,17 +326,17 @@ static void test_mutations(void)
 		struct buf out = BUF_INIT(PLAIN_MAX);
 		enum age_outcome how;
 
-		opened += age_decrypt(v.k, v.file.data, n, &out, &how, "cut") == 0;
-		age_wipe(&out);
+		opened += age_decrypt(v.k, v.file.data, n, &out, &how, "cut", NULL) == 0;
+		crypto_buf_free(&out);
 	}
 	for (size_t i = 0; i < v.file.len; i++) {
 		struct buf out = BUF_INIT(PLAIN_MAX);
 		enum age_outcome how;
 
 		v.file.data[i] ^= 0x20;
-		opened += age_decrypt(v.k, v.file.data, v.file.len, &out, &how, "flip") == 0;
+		opened += age_decrypt(v.k, v.file.data, v.file.len, &out, &how, "flip", NULL) == 0;
 		v.file.data[i] ^= 0x20;
-		age_wipe(&out);
+		crypto_buf_free(&out);
 	}
 	tap_quiet(0);
 	check_int(opened, ==, 0);
@@ -345,10 +345,10 @@ static void test_mutations(void)
 	struct buf small = BUF_INIT(2);
 	enum age_outcome how;
 	tap_quiet(1);
-	check_int(age_decrypt(v.k, v.file.data, v.file.len, &small, &how, "small"), ==, E_LIMIT);
+	check_int(age_decrypt(v.k, v.file.data, v.file.len, &small, &how, "small", NULL), ==, E_LIMIT);
 	tap_quiet(0);
 	check_int(small.len, ==, 0);
-	age_wipe(&small);
+	crypto_buf_free(&small);
 
 	/* every allocation failing in turn: a clean error, no leak */
 	for (unsigned long n = 1; n < 8; n++) {
@@ -356,11 +356,11 @@ static void test_mutations(void)
 
 		tap_quiet(1);
 		mem_fail_after(n);
-		int rc = age_decrypt(v.k, v.file.data, v.file.len, &out, &how, "nomem");
+		int rc = age_decrypt(v.k, v.file.data, v.file.len, &out, &how, "nomem", NULL);
 		mem_fail_after(0);
 		tap_quiet(0);
 		check(rc == 0 || rc == E_NOMEM);
-		age_wipe(&out);
+		crypto_buf_free(&out);
 	}
 	vector_free(&v);
 }

@@ -1,0 +1,135 @@
+/* secrets — see secrets.h. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include "age.h"
+#include "crypto.h"
+#include "file.h"
+#include "log.h"
+#include "mem.h"
+#include "secrets.h"
+
+#define IDENTITY_FILE_MAX (64 * 1024)
+
+struct secrets {
+	struct age_keyring *k;
+};
+
+int secrets_identity_path(const struct config *cfg, struct buf *path)
+{
+	if (cfg->secrets.identity)
+		return buf_addstr(path, cfg->secrets.identity);
+	return buf_addf(path, "%s/%s", cfg->state_dir, CFG_IDENTITY_FILE);
+}
+
+/* Add the identities of the file at path; one others may read is refused. */
+static int load_identities(struct age_keyring *k, const char *path)
+{
+	struct buf text = BUF_INIT(IDENTITY_FILE_MAX);
+	struct stat st;
+	int rc;
+
+	if (stat(path, &st))
+		return error(errno == ENOENT ? E_NOTFOUND : E_IO, "%s: %s", path, strerror(errno));
+	if (st.st_mode & 077)
+		return error(E_STATE, "%s: an age identity that others may read (mode %04o): "
+			     "chmod 600 it", path, (unsigned)(st.st_mode & 07777));
+	rc = file_read(path, IDENTITY_FILE_MAX, &text);
+	if (!rc)
+		rc = age_keyring_add(k, text.data, text.len, path);
+	crypto_buf_free(&text);
+	return rc;
+}
+
+int secrets_identity_new(const char *path, char *recipient, size_t cap)
+{
+	struct buf text = BUF_INIT(4096);
+	char r[AGE_RECIPIENT_MAX];
+	int rc = age_identity_new(&text, r);
+
+	if (!rc)
+		rc = file_create(path, text.data, text.len, 0600);
+	crypto_buf_free(&text);
+	if (!rc)
+		snprintf(recipient, cap, "%s", r);
+	return rc;
+}
+
+int secrets_identity_show(const char *path, char *recipient, size_t cap)
+{
+	struct age_keyring *k = age_keyring_new();
+	int rc = k ? load_identities(k, path) : E_NOMEM;
+
+	if (!rc)
+		snprintf(recipient, cap, "%s", age_keyring_recipient(k, 0));
+	age_keyring_free(k);
+	return rc;
+}
+
+void secrets_close(struct secrets *s)
+{
+	if (!s)
+		return;
+	age_keyring_free(s->k);
+	mem_free(s);
+}
+
+int secrets_open(const struct config *cfg, struct secrets **out)
+{
+	struct secrets *s = mem_zalloc(1, sizeof(*s));
+	struct buf path = BUF_INIT(CFG_PATH_MAX + 32);
+	struct rlimit none = { 0, 0 };
+	struct stat st;
+	int rc;
+
+	*out = NULL;
+	if (!s)
+		return error(E_NOMEM, "secrets: out of memory");
+	s->k = age_keyring_new();
+	rc = s->k ? secrets_identity_path(cfg, &path) : E_NOMEM;
+	/* the first start makes the gateway's identity */
+	if (!rc && stat(path.data, &st) && errno == ENOENT) {
+		char r[AGE_RECIPIENT_MAX];
+
+		rc = secrets_identity_new(path.data, r, sizeof(r));
+		if (!rc)
+			log_info("made this gateway's age identity %s: its recipient is %s",
+				 path.data, r);
+	}
+	if (!rc)
+		rc = load_identities(s->k, path.data);
+	for (size_t i = 0; !rc && i < cfg->secrets.nidentities; i++)
+		rc = load_identities(s->k, cfg->secrets.identities[i]);
+	/* what holds identities and plaintext leaves no core dump */
+	if (!rc && (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) || setrlimit(RLIMIT_CORE, &none)))
+		rc = error(E_IO, "secrets: cannot make the process non-dumpable: %s",
+			   strerror(errno));
+	buf_free(&path);
+	if (rc) {
+		secrets_close(s);
+		return rc;
+	}
+	*out = s;
+	return 0;
+}
+
+const char *secrets_recipient(const struct secrets *s)
+{
+	return s && s->k ? age_keyring_recipient(s->k, 0) : "";
+}
+
+int secrets_open_member(const struct secrets *s, const char *name, const char *data,
+			size_t len, struct buf *plain, struct buf *why)
+{
+	enum age_outcome how;
+
+	if (!s) {
+		buf_addf(why, "%s: encrypted, and this gateway has no age identity", name);
+		return error(E_STATE, "%s", why->data);
+	}
+	return age_decrypt(s->k, data, len, plain, &how, name, why);
+}

@@ -1,0 +1,141 @@
+#!/bin/bash
+# Encrypted Secrets end to end against kubesim, with Debian's age on the
+# other side: the gateway's identity (outpost identity new|show, 0600, read
+# by age too), Secrets encrypted with age to the gateway and to a fleet key
+# (binary and armored) decrypted at apply time, a release encrypted to
+# another gateway refused before anything is applied and rolled back, and
+# the plaintext nowhere in the state database, the logs, the metrics file
+# or the reports.
+. "$(dirname "$0")/lib.bash"
+
+if ! command -v age >/dev/null || ! command -v age-keygen >/dev/null; then
+	echo "not ok 1 - Debian's age is installed (tests/bootstrap.sh installs it)"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+
+start_kubesim --ready-ms 200
+check "kubesim is ready" test -f "$SIM/ready"
+kctl() { kubectl --kubeconfig "$KC" --request-timeout=10s "$@"; }
+
+$OUTPOST keygen -o signer >/dev/null 2>&1
+$OUTPOST root init --key signer.key -o root.yaml >/dev/null 2>&1
+release() {
+	$OUTPOST bundle pack --app "$1" --version "$1-v$2" --sequence "$2" "src/$1-$2" \
+		-o "$1-$2.bundle" --key signer.key --health-timeout 20 >/dev/null 2>&1
+}
+
+PLAIN1="pl41n-$RANDOM$RANDOM-db-password"
+PLAIN2="pl41n-$RANDOM$RANDOM-api-token"
+PLAIN3="pl41n-$RANDOM$RANDOM-other-gateway"
+B1=$(printf %s "$PLAIN1" | base64 -w0)
+B2=$(printf %s "$PLAIN2" | base64 -w0)
+B3=$(printf %s "$PLAIN3" | base64 -w0)
+
+age-keygen -o fleet.txt 2>/dev/null; chmod 600 fleet.txt
+age-keygen -o other.txt 2>/dev/null
+FLEET=$(age-keygen -y fleet.txt)
+OTHER=$(age-keygen -y other.txt)
+
+cat > config.yaml <<YAML
+server: https://releases.invalid/fleet/
+device: {id: gw-secrets}
+trust: {root: $TMP/root.yaml}
+apps:
+  - {name: shop, namespace: shop}
+kubernetes: {kubeconfig: $KC}
+state_dir: $TMP/state
+health: {default_timeout: 20}
+metrics: {path: $TMP/outpost.prom}
+reports: {url: "http://127.0.0.1:9/reports"}
+secrets:
+  identities: [$TMP/fleet.txt]
+YAML
+op() { $OUTPOST --config "$TMP/config.yaml" "$@"; }
+
+# --- the gateway's identity ------------------------------------------------
+mkdir -p state && chmod 700 state
+ME=$(op identity new 2>log.new); rc=$?
+check "identity new makes one" test $rc -eq 0
+check "it prints an age recipient" grep -Eq '^age1[0-9a-z]{58}$' <<<"$ME"
+check "the identity is kept 0600 in the state dir" test "$(stat -c %a state/identity.txt)" = 600
+check "the secret key is not logged" bash -c "! grep -q AGE-SECRET-KEY log.new"
+cp state/identity.txt identity.before
+op identity new >/dev/null 2>log.again; rc=$?
+check "identity new never overwrites" test $rc -eq 1
+check "... and says so" grep -q 'already exists' log.again
+check "... and the identity is unchanged" cmp -s state/identity.txt identity.before
+check "identity show prints the same recipient" test "$(op identity show)" = "$ME"
+check "age-keygen reads the identity and finds the same recipient" \
+	test "$(age-keygen -y state/identity.txt)" = "$ME"
+check "identity show FILE reads an age-keygen identity" \
+	test "$($OUTPOST identity show fleet.txt)" = "$FLEET"
+
+# --- v1: a Secret encrypted to this gateway, one to the fleet key ----------------
+mkdir -p src/shop-1 src/shop-2 src/shop-3
+printf 'apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n' > src/shop-1/00-ns.yaml
+cp src/shop-1/00-ns.yaml src/shop-2/; cp src/shop-1/00-ns.yaml src/shop-3/
+secret() {
+	printf 'apiVersion: v1\nkind: Secret\nmetadata: {name: %s}\ntype: Opaque\ndata: {value: %s}\n' "$1" "$2"
+}
+secret db "$B1" | age -r "$ME" -o src/shop-1/10-db.yaml.age
+secret api "$B2" | age -a -r "$FLEET" -o src/shop-1/10-api.yaml.age
+check "age encrypts to the gateway: age -d with its identity gives it back" \
+	bash -c "age -d -i state/identity.txt src/shop-1/10-db.yaml.age | grep -q '$B1'"
+release shop 1
+check "the bundle carries the encrypted files" bash -c "tar -tzf shop-1.bundle 2>/dev/null || tar -tf shop-1.bundle | grep -q 10-db.yaml.age"
+op import shop-1.bundle 2>log.1; rc=$?
+check "v1 with encrypted Secrets applies" test $rc -eq 0
+check "the Secret encrypted to this gateway holds its decrypted data" \
+	test "$(kctl get secret db -n shop -o jsonpath='{.data.value}' | base64 -d)" = "$PLAIN1"
+check "the armored one, encrypted to the fleet key, too" \
+	test "$(kctl get secret api -n shop -o jsonpath='{.data.value}' | base64 -d)" = "$PLAIN2"
+check "status shows the gateway's recipient" grep -q "^age recipient: $ME" <(op status)
+check "status --json carries it" grep -q "\"recipient\":\"$ME\"" <(op status --json)
+
+# --- v2: encrypted to another gateway: refused before anything applies --------------
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: marker}\ndata: {a: "1"}\n' > src/shop-2/05-marker.yaml
+secret db "$B3" | age -r "$OTHER" -o src/shop-2/10-db.yaml.age
+release shop 2
+op import shop-2.bundle 2>log.2; rc=$?
+check "a release encrypted to another gateway fails" test $rc -eq 1
+check "nothing of it was applied (its ConfigMap is absent)" \
+	bash -c "! kubectl --kubeconfig $KC get configmap marker -n shop"
+check "the Secret keeps v1's data" \
+	test "$(kctl get secret db -n shop -o jsonpath='{.data.value}' | base64 -d)" = "$PLAIN1"
+check "v1 stays current" grep -q '^shop: current sequence 1 ' <(op status)
+op history shop > history.txt
+check "the history names the file" grep -q 'failed.*10-db.yaml.age: no identity of this gateway' history.txt
+check "... and this gateway's recipient" grep -q "$ME" history.txt
+check "... and is rolled back" grep -q 'rolled-back' history.txt
+
+# --- v3: re-encrypted to this gateway: applies -------------------------------------
+secret db "$B3" | age -r "$ME" -r "$OTHER" -o src/shop-3/10-db.yaml.age
+release shop 3
+op import shop-3.bundle 2>log.3; rc=$?
+check "v3, made for this gateway and another, applies" test $rc -eq 0
+check "its Secret holds v3's data" \
+	test "$(kctl get secret db -n shop -o jsonpath='{.data.value}' | base64 -d)" = "$PLAIN3"
+op once >/dev/null 2>log.once
+
+# --- the plaintext is nowhere but in the cluster -------------------------------------
+cat log.* > all.log
+found=
+for p in "$PLAIN1" "$PLAIN2" "$PLAIN3" "$B1" "$B2" "$B3"; do
+	grep -rqaF "$p" state all.log outpost.prom history.txt 2>/dev/null && found="$found $p"
+done
+check "the state dir, logs, metrics file and history hold no plaintext" test -z "$found"
+check "the reports queued (in the state db) carry the recipient" \
+	bash -c "sqlite3 state/outpost.db 'select payload from outbox' | grep -q '\"recipient\":\"$ME\"'"
+sqlite3 state/outpost.db "select writefile('stored.age', content) from release_files
+	where name = 'manifests/10-db.yaml.age' order by release_id desc limit 1" >/dev/null
+check "the store keeps the encrypted bytes of the file" cmp -s stored.age src/shop-3/10-db.yaml.age
+
+# --- identity files others may read are refused ----------------------------------------
+chmod 644 fleet.txt
+op status >/dev/null 2>log.mode; rc=$?
+check "an identity file others may read stops the agent" test $rc -ne 0
+check "... naming it and the fix" grep -q 'fleet.txt: an age identity that others may read.*chmod 600' log.mode
+chmod 600 fleet.txt
+
+done_testing
