@@ -181,6 +181,14 @@ const char *age_keyring_recipient(const struct age_keyring *k, size_t i)
 	return i < k->n ? k->id[i].recipient : "";
 }
 
+int age_keyring_find(const struct age_keyring *k, const char *r)
+{
+	for (size_t i = 0; i < k->n; i++)
+		if (strcmp(k->id[i].recipient, r) == 0)
+			return (int)i;
+	return -1;
+}
+
 static int identity_set(struct identity *id)
 {
 	if (x25519_public(id->public, id->secret))

@@ -57,6 +57,9 @@ size_t age_keyring_count(const struct age_keyring *k);
 /* The recipient ("age1...") of the i-th identity; owned by k. */
 const char *age_keyring_recipient(const struct age_keyring *k, size_t i);
 
+/* The index of the identity whose recipient is r, or -1. */
+int age_keyring_find(const struct age_keyring *k, const char *r);
+
 /*
  * Make a new X25519 identity: append an identity file's text to out (as
  * age-keygen writes it, with a "# public key:" line) and write its

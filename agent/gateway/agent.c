@@ -492,22 +492,26 @@ static int collect_file(void *ctx, const struct store_file *f)
 	if ((!secret && !bundle_is_manifest(f->name)) || l->n == BUNDLE_FILES_MAX)
 		return 0;
 	l->names[l->n] = mem_strdup(f->name);
-	if (secret) {
+	{
 		struct buf plain = BUF_INIT(SECRETS_PLAIN_MAX);
-		struct buf none = BUF_INIT(1024);
-		int rc = secrets_open_member(l->sec, f->name, f->data, f->size, &plain,
-					     l->why ? l->why : &none);
+		struct buf none = BUF_INIT(1024), *why = l->why ? l->why : &none;
+		int rc = secret ? secrets_open_member(l->sec, f->name, f->data, f->size, &plain, why)
+				: secrets_open_manifest(l->sec, f->name, f->data, f->size, &plain, why);
 
 		buf_free(&none);
-		if (rc) {
+		if (rc < 0) {
 			crypto_buf_free(&plain);
 			mem_free(l->names[l->n]);
 			return rc;
 		}
-		l->secret[l->n] = 1;
-		l->files[l->n].len = plain.len;
-		l->data[l->n] = buf_detach(&plain, NULL);
-	} else {
+		secret = rc == 0;
+		if (secret) {
+			l->secret[l->n] = 1;
+			l->files[l->n].len = plain.len;
+			l->data[l->n] = buf_detach(&plain, NULL);
+		}
+	}
+	if (!secret) {
 		l->files[l->n].len = f->size;
 		l->data[l->n] = mem_strndup(f->data, f->size);
 	}

@@ -12,6 +12,7 @@
 #include "log.h"
 #include "mem.h"
 #include "secrets.h"
+#include "sops.h"
 
 #define IDENTITY_FILE_MAX (64 * 1024)
 
@@ -132,4 +133,20 @@ int secrets_open_member(const struct secrets *s, const char *name, const char *d
 		return error(E_STATE, "%s", why->data);
 	}
 	return age_decrypt(s->k, data, len, plain, &how, name, why);
+}
+
+int secrets_open_manifest(const struct secrets *s, const char *name, const char *data,
+			  size_t len, struct buf *plain, struct buf *why)
+{
+	struct buf recipients = BUF_INIT(64 * 1024);
+	int rc;
+
+	if (s)
+		return sops_decrypt(s->k, name, data, len, plain, why, NULL, NULL);
+	rc = sops_recipients(name, data, len, &recipients);
+	buf_free(&recipients);
+	if (rc == 1)
+		return 1;
+	buf_addf(why, "%s: SOPS-encrypted, and this gateway has no age identity", name);
+	return error(E_STATE, "%s", why->data);
 }

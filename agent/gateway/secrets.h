@@ -10,8 +10,10 @@
  * once identities are loaded the process is not dumpable.
  *
  * A bundle member named *.age is an age file whose plaintext is a
- * manifest. It is opened in memory only, when its release is applied (and
- * re-applied for drift or rollback): the store keeps the encrypted bytes.
+ * manifest; a YAML or JSON manifest whose top level has a `sops` map is
+ * opened value by value (sops.h). Either is opened in memory only, when
+ * its release is applied (and re-applied for drift or rollback): the store
+ * keeps the encrypted bytes.
  *
  * Compiled only with CONFIG_SECRETS. Without it, secrets_open() gives no
  * keyring and an encrypted member refuses its release by name.
@@ -66,6 +68,14 @@ int secrets_open_member(const struct secrets *s, const char *name, const char *d
 			size_t len, struct buf *plain, struct buf *why);
 
 /*
+ * A manifest that may be a SOPS file: 1 when it is not one (plain is
+ * untouched), 0 when opened into plain (JSON, wiped by the caller), or an
+ * error as secrets_open_member().
+ */
+int secrets_open_manifest(const struct secrets *s, const char *name, const char *data,
+			  size_t len, struct buf *plain, struct buf *why);
+
+/*
  * `outpost identity new|show`: make the identity at path (refusing to
  * overwrite one: E_STATE) or read it, writing its recipient.
  */
@@ -101,6 +111,19 @@ static inline int secrets_open_member(const struct secrets *s, const char *name,
 {
 	(void)s, (void)data, (void)len, (void)plain;
 	buf_addf(why, "%s: an encrypted file, and this build has no encrypted Secrets "
+		 "(CONFIG_SECRETS is off)", name);
+	return error(E_UNSUPPORTED, "%s", why->data);
+}
+
+/* Without CONFIG_SECRETS a SOPS file is refused, never applied as it is. */
+static inline int secrets_open_manifest(const struct secrets *s, const char *name,
+					const char *data, size_t len, struct buf *plain,
+					struct buf *why)
+{
+	(void)s, (void)plain;
+	if (!memmem(data, len, "\nsops:", 6) && !memmem(data, len, "\"sops\"", 6))
+		return 1;
+	buf_addf(why, "%s: looks SOPS-encrypted, and this build has no encrypted Secrets "
 		 "(CONFIG_SECRETS is off)", name);
 	return error(E_UNSUPPORTED, "%s", why->data);
 }

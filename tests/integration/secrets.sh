@@ -2,10 +2,12 @@
 # Encrypted Secrets end to end against kubesim, with Debian's age on the
 # other side: the gateway's identity (outpost identity new|show, 0600, read
 # by age too), Secrets encrypted with age to the gateway and to a fleet key
-# (binary and armored) decrypted at apply time, a release encrypted to
-# another gateway refused before anything is applied and rolled back, and
-# the plaintext nowhere in the state database, the logs, the metrics file
-# or the reports.
+# (binary and armored) and a Secret encrypted by the real sops (Flux's
+# test data, ../shared/fixtures/sops, with its published key as a site
+# key) decrypted at apply time, a release encrypted to another gateway
+# refused before anything is applied and rolled back, a changed SOPS value
+# refused, and the plaintext nowhere in the state database, the logs, the
+# metrics file or the reports.
 . "$(dirname "$0")/lib.bash"
 
 if ! command -v age >/dev/null || ! command -v age-keygen >/dev/null; then
@@ -32,6 +34,12 @@ B1=$(printf %s "$PLAIN1" | base64 -w0)
 B2=$(printf %s "$PLAIN2" | base64 -w0)
 B3=$(printf %s "$PLAIN3" | base64 -w0)
 
+FIX=${OUTPOST_SOPS_FIXTURES:-$ROOT/../shared/fixtures/sops}
+FLUX=$FIX/fluxcd__kustomize-controller@186fb3b29138/internal/controller/testdata/sops
+check "the SOPS fixtures are there (../shared/fixtures/sops)" test -f "$FLUX/algorithms/age.yaml"
+# Flux's published test key, as a site-group key provisioned at flash time
+cp "$FLUX/keys/age.txt" site.txt; chmod 600 site.txt
+SOPSPLAIN=value
 age-keygen -o fleet.txt 2>/dev/null; chmod 600 fleet.txt
 age-keygen -o other.txt 2>/dev/null
 FLEET=$(age-keygen -y fleet.txt)
@@ -49,7 +57,7 @@ health: {default_timeout: 20}
 metrics: {path: $TMP/outpost.prom}
 reports: {url: "http://127.0.0.1:9/reports"}
 secrets:
-  identities: [$TMP/fleet.txt]
+  identities: [$TMP/fleet.txt, $TMP/site.txt]
 YAML
 op() { $OUTPOST --config "$TMP/config.yaml" "$@"; }
 
@@ -80,6 +88,7 @@ secret() {
 }
 secret db "$B1" | age -r "$ME" -o src/shop-1/10-db.yaml.age
 secret api "$B2" | age -a -r "$FLEET" -o src/shop-1/10-api.yaml.age
+cp "$FLUX/algorithms/age.yaml" src/shop-1/20-sops.yaml
 check "age encrypts to the gateway: age -d with its identity gives it back" \
 	bash -c "age -d -i state/identity.txt src/shop-1/10-db.yaml.age | grep -q '$B1'"
 release shop 1
@@ -90,6 +99,9 @@ check "the Secret encrypted to this gateway holds its decrypted data" \
 	test "$(kctl get secret db -n shop -o jsonpath='{.data.value}' | base64 -d)" = "$PLAIN1"
 check "the armored one, encrypted to the fleet key, too" \
 	test "$(kctl get secret api -n shop -o jsonpath='{.data.value}' | base64 -d)" = "$PLAIN2"
+check "the SOPS Secret holds its decrypted value" \
+	test "$(kctl get secret age -n shop -o jsonpath='{.stringData.key}{.data.key}')" = "$SOPSPLAIN"
+check "... and no sops metadata" test -z "$(kctl get secret age -n shop -o jsonpath='{.sops}')"
 check "status shows the gateway's recipient" grep -q "^age recipient: $ME" <(op status)
 check "status --json carries it" grep -q "\"recipient\":\"$ME\"" <(op status --json)
 
@@ -109,12 +121,24 @@ check "the history names the file" grep -q 'failed.*10-db.yaml.age: no identity 
 check "... and this gateway's recipient" grep -q "$ME" history.txt
 check "... and is rolled back" grep -q 'rolled-back' history.txt
 
-# --- v3: re-encrypted to this gateway: applies -------------------------------------
-secret db "$B3" | age -r "$ME" -r "$OTHER" -o src/shop-3/10-db.yaml.age
-release shop 3
-op import shop-3.bundle 2>log.3; rc=$?
-check "v3, made for this gateway and another, applies" test $rc -eq 0
-check "its Secret holds v3's data" \
+# --- v2b: a SOPS value changed after sops wrote it: refused ---------------------------
+mkdir -p src/shop-4
+cp src/shop-1/00-ns.yaml src/shop-4/
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: marker}\ndata: {a: "1"}\n' > src/shop-4/05-marker.yaml
+sed 's/^  name: age$/  name: age2/' "$FLUX/algorithms/age.yaml" > src/shop-4/20-sops.yaml
+release shop 4
+op import shop-4.bundle 2>log.4; rc=$?
+check "a SOPS file changed after sops wrote it fails the release" test $rc -eq 1
+check "... with a MAC mismatch in the history" grep -q 'failed.*20-sops.yaml: MAC mismatch' <(op history shop)
+check "... and nothing of it was applied" bash -c "! kubectl --kubeconfig $KC get configmap marker -n shop"
+
+# --- v5: re-encrypted to this gateway: applies -------------------------------------
+mv src/shop-3 src/shop-5
+secret db "$B3" | age -r "$ME" -r "$OTHER" -o src/shop-5/10-db.yaml.age
+release shop 5
+op import shop-5.bundle 2>log.5; rc=$?
+check "v5, made for this gateway and another, applies" test $rc -eq 0
+check "its Secret holds v5's data" \
 	test "$(kctl get secret db -n shop -o jsonpath='{.data.value}' | base64 -d)" = "$PLAIN3"
 op once >/dev/null 2>log.once
 
@@ -129,7 +153,12 @@ check "the reports queued (in the state db) carry the recipient" \
 	bash -c "sqlite3 state/outpost.db 'select payload from outbox' | grep -q '\"recipient\":\"$ME\"'"
 sqlite3 state/outpost.db "select writefile('stored.age', content) from release_files
 	where name = 'manifests/10-db.yaml.age' order by release_id desc limit 1" >/dev/null
-check "the store keeps the encrypted bytes of the file" cmp -s stored.age src/shop-3/10-db.yaml.age
+check "the store keeps the encrypted bytes of the file" cmp -s stored.age src/shop-5/10-db.yaml.age
+sqlite3 state/outpost.db "select writefile('stored.sops', content) from release_files
+	where name = 'manifests/20-sops.yaml' order by release_id limit 1" >/dev/null
+check "... and of the SOPS file" cmp -s stored.sops "$FLUX/algorithms/age.yaml"
+check "the state db holds no decrypted SOPS value" \
+	bash -c "! sqlite3 state/outpost.db .dump | grep -q 'key\\\":\\\"value'"
 
 # --- identity files others may read are refused ----------------------------------------
 chmod 644 fleet.txt
