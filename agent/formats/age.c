@@ -455,18 +455,6 @@ static const char *armor_decode(const char *p, size_t len, struct buf *bin)
 	return why;
 }
 
-int age_is_age(const void *data, size_t len)
-{
-	const char *p = data;
-	size_t i = 0;
-
-	if (len >= strlen(INTRO_NAME) && !memcmp(p, INTRO_NAME, strlen(INTRO_NAME)))
-		return 1;
-	while (i < len && is_space(p[i]))
-		i++;
-	return len - i >= strlen(ARMOR_BEGIN) && !memcmp(p + i, ARMOR_BEGIN, strlen(ARMOR_BEGIN));
-}
-
 /* --- opening -------------------------------------------------------------------------- */
 
 /* Check every X25519 stanza's shape: one share of 32 bytes, a 32-byte body. */
@@ -735,6 +723,37 @@ int age_decrypt(const struct age_keyring *k, const void *in, size_t len, struct 
 		return refuse(why, rc, "%s: %s", name, bad);
 	}
 	rc = age_open(k, bin.data, bin.len, out, how, name, why);
+	buf_free(&bin);
+	return rc;
+}
+
+int age_header_types(const void *in, size_t len, struct buf *out, const char *name)
+{
+	const char *p = in, *bad;
+	size_t n = strlen(INTRO_NAME) < len ? strlen(INTRO_NAME) : len;
+	struct buf bin = BUF_INIT(len);
+	struct header h = { 0 };
+	int rc = 0;
+
+	if (memcmp(p, INTRO_NAME, n)) {
+		bad = armor_decode(p, len, &bin);
+		if (bad) {
+			buf_free(&bin);
+			return error(E_FORMAT, "%s: %s", name, bad);
+		}
+		p = bin.data;
+		len = bin.len;
+	}
+	h.s = mem_alloc(AGE_MAX_STANZAS, sizeof(*h.s));
+	if (!h.s)
+		rc = error(E_NOMEM, "%s: out of memory", name);
+	else if ((bad = header_parse(&h, p, len)) != NULL)
+		rc = error(E_FORMAT, "%s: %s", name, bad);
+	for (size_t i = 0; !rc && i < h.n; i++)
+		buf_addf(out, "%s%.*s", i ? ", " : "", (int)h.s[i].arglen[0], h.s[i].arg[0]);
+	if (!rc)
+		rc = buf_error(out);
+	mem_free(h.s);
 	buf_free(&bin);
 	return rc;
 }

@@ -68,8 +68,12 @@ int age_keyring_find(const struct age_keyring *k, const char *r);
  */
 int age_identity_new(struct buf *out, char recipient[AGE_RECIPIENT_MAX]);
 
-/* Whether data looks like an age file (binary intro or armor). */
-int age_is_age(const void *data, size_t len);
+/*
+ * The types of the recipient stanzas of an age file's header, appended to
+ * out as "X25519, X25519" (age names no recipient: only their kinds and
+ * count can be told). 0, or E_FORMAT (logged as "NAME: why").
+ */
+int age_header_types(const void *in, size_t len, struct buf *out, const char *name);
 
 /*
  * Open the age file in (len bytes) with any identity of k and append its

@@ -150,3 +150,60 @@ int secrets_open_manifest(const struct secrets *s, const char *name, const char 
 	buf_addf(why, "%s: SOPS-encrypted, and this gateway has no age identity", name);
 	return error(E_STATE, "%s", why->data);
 }
+
+int secrets_describe(const char *name, const char *data, size_t len, struct buf *out)
+{
+	int rc;
+
+	if (secrets_member_is_encrypted(name)) {
+		buf_addstr(out, "age ");
+		return age_header_types(data, len, out, name);
+	}
+	if (!bundle_is_manifest(name))
+		return 1;
+	buf_addstr(out, "sops ");
+	rc = sops_recipients(name, data, len, out);
+	/* one recipient a line from sops_recipients: one line here */
+	for (size_t i = 5; i + 1 < out->len; i++)
+		if (out->data[i] == '\n')
+			out->data[i] = ',';
+	if (out->len && out->data[out->len - 1] == '\n')
+		buf_truncate(out, out->len - 1);
+	return rc;
+}
+
+int secrets_check_files(const char *identity_file, const struct bundle_file *files, size_t n,
+			size_t *encrypted)
+{
+	struct age_keyring *k = age_keyring_new();
+	struct buf text = BUF_INIT(IDENTITY_FILE_MAX);
+	int rc = k ? file_read(identity_file, IDENTITY_FILE_MAX, &text) : E_NOMEM, bad = 0;
+
+	*encrypted = 0;
+	if (!rc)
+		rc = age_keyring_add(k, text.data, text.len, identity_file);
+	crypto_buf_free(&text);
+	for (size_t i = 0; !rc && i < n; i++) {
+		struct buf plain = BUF_INIT(SECRETS_PLAIN_MAX), why = BUF_INIT(1024);
+		enum age_outcome how;
+		int r;
+
+		if (secrets_member_is_encrypted(files[i].name))
+			r = age_decrypt(k, files[i].data, files[i].len, &plain, &how, files[i].name,
+					&why);
+		else if (bundle_is_manifest(files[i].name))
+			r = sops_decrypt(k, files[i].name, files[i].data, files[i].len, &plain, &why,
+					 NULL, NULL);
+		else
+			r = 1;
+		crypto_buf_free(&plain);
+		buf_free(&why);
+		if (r == E_NOMEM)
+			rc = r;
+		else if (r < 0 && !bad)
+			bad = r;
+		*encrypted += r != 1;
+	}
+	age_keyring_free(k);
+	return rc ? rc : bad;
+}

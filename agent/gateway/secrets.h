@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "bundle.h"
 #include "config.h"
 #include "error.h"
 #include "features.h"
@@ -74,6 +75,22 @@ int secrets_open_member(const struct secrets *s, const char *name, const char *d
  */
 int secrets_open_manifest(const struct secrets *s, const char *name, const char *data,
 			  size_t len, struct buf *plain, struct buf *why);
+
+/*
+ * For `bundle inspect`: what the encrypted member name was made for,
+ * appended to out ("age X25519, X25519" or "sops age1..., age1..."). 1
+ * when it is not encrypted, 0, or an error (logged).
+ */
+int secrets_describe(const char *name, const char *data, size_t len, struct buf *out);
+
+/*
+ * For `bundle verify --identity FILE`: open every encrypted member of
+ * files[0..n) with the identities of identity_file, in memory, plaintext
+ * wiped. 0 when all open (*encrypted counts them); E_NOTFOUND (or the
+ * first other error) when one does not, each refusal logged by name.
+ */
+int secrets_check_files(const char *identity_file, const struct bundle_file *files, size_t n,
+			size_t *encrypted);
 
 /*
  * `outpost identity new|show`: make the identity at path (refusing to
@@ -126,6 +143,22 @@ static inline int secrets_open_manifest(const struct secrets *s, const char *nam
 	buf_addf(why, "%s: looks SOPS-encrypted, and this build has no encrypted Secrets "
 		 "(CONFIG_SECRETS is off)", name);
 	return error(E_UNSUPPORTED, "%s", why->data);
+}
+
+static inline int secrets_describe(const char *name, const char *data, size_t len,
+				   struct buf *out)
+{
+	(void)name, (void)data, (void)len, (void)out;
+	return 1;
+}
+
+static inline int secrets_check_files(const char *identity_file, const struct bundle_file *files,
+				      size_t n, size_t *encrypted)
+{
+	(void)identity_file, (void)files, (void)n;
+	*encrypted = 0;
+	return error(E_UNSUPPORTED, "bundle verify --identity: this build has no encrypted "
+		     "Secrets (CONFIG_SECRETS)");
 }
 
 static inline int secrets_identity_new(const char *path, char *recipient, size_t cap)

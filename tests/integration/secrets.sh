@@ -142,8 +142,25 @@ check "its Secret holds v5's data" \
 	test "$(kctl get secret db -n shop -o jsonpath='{.data.value}' | base64 -d)" = "$PLAIN3"
 op once >/dev/null 2>log.once
 
+# --- the publisher's side: inspect and verify --identity --------------------------------
+$OUTPOST bundle inspect shop-1.bundle > inspect.txt 2>&1
+check "bundle inspect lists the age members and their stanzas" \
+	grep -q '^encrypted manifests/10-db.yaml.age age X25519$' inspect.txt
+check "... and the SOPS member with its recipients" \
+	grep -q '^encrypted manifests/20-sops.yaml sops age1l44xcng8dqj32nlv6d930qvvrny05hglzcv9qpc7kxjc6902ma4qufys29$' inspect.txt
+check "bundle inspect --json carries them too" \
+	bash -c "$OUTPOST bundle inspect --json shop-1.bundle | jq -e '.files[] | select(.name == \"manifests/10-api.yaml.age\") | .encrypted == \"age X25519\"'"
+check "bundle inspect shows no plaintext" bash -c "! grep -qF '$B1' inspect.txt"
+check "verify --identity: a gateway with this identity opens every file" \
+	$OUTPOST bundle verify shop-5.bundle --root root.yaml --identity state/identity.txt
+check "... and so does the other gateway's" \
+	$OUTPOST bundle verify shop-5.bundle --root root.yaml --identity other.txt
+$OUTPOST bundle verify shop-1.bundle --root root.yaml --identity other.txt >verify.out 2>&1; rc=$?
+check "verify --identity fails for a gateway that cannot open one" test $rc -eq 1
+check "... naming the file" grep -q '10-db.yaml.age: no identity' verify.out
+
 # --- the plaintext is nowhere but in the cluster -------------------------------------
-cat log.* > all.log
+cat log.* inspect.txt verify.out > all.log
 found=
 for p in "$PLAIN1" "$PLAIN2" "$PLAIN3" "$B1" "$B2" "$B3"; do
 	grep -rqaF "$p" state all.log outpost.prom history.txt 2>/dev/null && found="$found $p"
