@@ -136,7 +136,8 @@ src-y := \
 src-$(CONFIG_GZIP) += platform/gzip.c
 src-$(CONFIG_METRICS) += agent/gateway/metrics.c
 src-$(CONFIG_REPORTS) += agent/gateway/report.c
-src-$(CONFIG_SECRETS) += agent/formats/age.c agent/formats/sops.c agent/gateway/secrets.c \
+src-$(CONFIG_SECRETS) += agent/formats/age.c agent/formats/rx.c agent/formats/sops.c \
+	agent/gateway/secrets.c \
 	platform/cipher.c
 
 SRC      := $(src-y)

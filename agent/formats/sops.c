@@ -1,5 +1,4 @@
 /* sops — see sops.h. */
-#include <regex.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -9,6 +8,7 @@
 #include "doc.h"
 #include "error.h"
 #include "mem.h"
+#include "rx.h"
 #include "sops.h"
 
 #define DATA_KEY_LEN 32
@@ -26,7 +26,7 @@ struct walk {
 	unsigned char key[DATA_KEY_LEN];
 	enum rule rule;
 	const char *suffix;
-	regex_t re;
+	struct rx re;
 	int mac_only;
 	struct sha512 mac;
 	const char *path[PATH_MAX_DEPTH];
@@ -86,7 +86,7 @@ static int is_encrypted(const struct walk *w)
 		if (w->rule == UNENCRYPTED_SUFFIX || w->rule == ENCRYPTED_SUFFIX)
 			any = ends_with(w->path[i], w->suffix);
 		else
-			any = regexec(&w->re, w->path[i], 0, NULL, 0) == 0;
+			any = rx_match(&w->re, w->path[i]);
 	}
 	return w->rule == UNENCRYPTED_SUFFIX || w->rule == UNENCRYPTED_REGEX ? !any : any;
 }
@@ -342,9 +342,10 @@ static int rule_of(struct walk *w, const struct node *m)
 		w->suffix = value;
 		return 0;
 	}
-	if (regcomp(&w->re, value, REG_EXTENDED | REG_NOSUB))
-		return refuse(w->why, E_UNSUPPORTED, "%s: the %s '%s' is not a regular expression "
-			      "outpost reads (POSIX extended)", w->name, names[w->rule], value);
+	const char *bad;
+	if (rx_compile(&w->re, value, &bad))
+		return refuse(w->why, E_UNSUPPORTED, "%s: the %s '%s': %s", w->name,
+			      names[w->rule], value, bad);
 	return 0;
 }
 
@@ -469,7 +470,7 @@ int sops_decrypt(const struct age_keyring *k, const char *name, const char *data
 	struct doc *d;
 	const struct node *m, *mo;
 	size_t start = out->len;
-	int rc = load(name, data, len, &d), have_re;
+	int rc = load(name, data, len, &d);
 
 	if (rc)
 		return rc;
@@ -483,7 +484,6 @@ int sops_decrypt(const struct age_keyring *k, const char *name, const char *data
 	mo = node_map_get(m, "mac_only_encrypted");
 	w->mac_only = mo && mo->type == NODE_SCALAR && !strcmp(mo->str, "true");
 	rc = rule_of(w, m);
-	have_re = !rc && (w->rule == UNENCRYPTED_REGEX || w->rule == ENCRYPTED_REGEX);
 	if (!rc)
 		rc = data_key(w, k, m);
 	if (!rc) {
@@ -502,8 +502,6 @@ int sops_decrypt(const struct age_keyring *k, const char *name, const char *data
 		crypto_wipe(out->data + start, out->len - start);
 		buf_truncate(out, start);
 	}
-	if (have_re)
-		regfree(&w->re);
 	crypto_wipe(w, sizeof(*w));
 	mem_free(w);
 	doc_free(d);

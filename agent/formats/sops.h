@@ -8,8 +8,9 @@
  * azure_kv, hc_vault and hckms entries are ignored when one is, and named
  * in the refusal when none is; Shamir key groups are refused). Each value
  * that the file's rule (unencrypted_suffix — `_unencrypted` by default —,
- * encrypted_suffix, unencrypted_regex or encrypted_regex, tested on every
- * key of its path) says is encrypted is an
+ * encrypted_suffix, unencrypted_regex or encrypted_regex — a regular
+ * expression as rx.h reads it —, tested on every key of its path) says is
+ * encrypted is an
  * ENC[AES256_GCM,data:...,iv:...,tag:...,type:...] string, opened with the
  * path ("stringData:key:") as additional data and written back with its
  * type (str, int, float, bool). The MAC — SHA-512 over every value in

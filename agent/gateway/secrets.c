@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "age.h"
@@ -83,7 +82,6 @@ int secrets_open(const struct config *cfg, struct secrets **out)
 {
 	struct secrets *s = mem_zalloc(1, sizeof(*s));
 	struct buf path = BUF_INIT(CFG_PATH_MAX + 32);
-	struct rlimit none = { 0, 0 };
 	struct stat st;
 	int rc;
 
@@ -105,8 +103,9 @@ int secrets_open(const struct config *cfg, struct secrets **out)
 		rc = load_identities(s->k, path.data);
 	for (size_t i = 0; !rc && i < cfg->secrets.nidentities; i++)
 		rc = load_identities(s->k, cfg->secrets.identities[i]);
-	/* what holds identities and plaintext leaves no core dump */
-	if (!rc && (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) || setrlimit(RLIMIT_CORE, &none)))
+	/* what holds identities and plaintext leaves no core dump and cannot
+	 * be traced by another user's process */
+	if (!rc && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0))
 		rc = error(E_IO, "secrets: cannot make the process non-dumpable: %s",
 			   strerror(errno));
 	buf_free(&path);

@@ -18,6 +18,7 @@
 #include "error.h"
 #include "features.h"
 #include "file.h"
+#include "rx.h"
 #include "sops.h"
 #include "tap.h"
 
@@ -285,8 +286,50 @@ static void test_types(void)
 	age_keyring_free(h);
 }
 
+/* The regular expressions of encrypted_regex, read as Go's regexp does. */
+static void test_rx(void)
+{
+	static const struct { const char *re, *s; int want; } m[] = {
+		{ "^(data|stringData)$", "data", 1 }, { "^(data|stringData)$", "stringData", 1 },
+		{ "^(data|stringData)$", "metadata", 0 }, { "^(data|stringData)$", "datax", 0 },
+		{ "^(data|stringData)$", "", 0 }, { "data", "metadata", 1 },
+		{ "^(password|token)", "password_x", 1 }, { "^(password|token)", "xpassword", 0 },
+		{ "a*", "", 1 }, { "[a-c]+_x$", "bb_x", 1 }, { "[a-c]+_x$", "d_x", 0 },
+		{ "\\d+", "abc", 0 }, { "\\d+", "a1", 1 }, { "x|y|z", "y", 1 }, { "x|y|z", "w", 0 },
+		{ "(a|b)*c", "ababc", 1 }, { "^(a|b)*c$", "abab", 0 }, { "^(a|b)*c$", "abxc", 0 },
+		{ "^(?:enc|sec)_.*$", "enc_1", 1 }, { "^(?:enc|sec)_.*$", "dec_1", 0 },
+		{ "[^a-z]", "abc", 0 }, { "[^a-z]", "abC", 1 }, { "^colou?r$", "color", 1 },
+		{ "^colou?r$", "colour", 1 }, { "^colou?r$", "colouur", 0 }, { "a.c", "abc", 1 },
+		{ "a.c", "a\nc", 0 }, { "^((a|b)+|c)?d$", "abd", 1 }, { "^((a|b)+|c)?d$", "d", 1 },
+		{ "^((a|b)+|c)?d$", "cd", 1 }, { "^((a|b)+|c)?d$", "acd", 0 }, { "^x|y$", "xa", 1 },
+		{ "^x|y$", "ay", 1 }, { "^x|y$", "ax", 0 }, { "^(a*)*$", "aaaa", 1 },
+		{ "^(a*)*b$", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 0 }, { "\\.key$", "tls.key", 1 },
+		{ "\\.key$", "tlsxkey", 0 }, { "[]a]", "]", 1 }, { "^[\\w-]+$", "a-b_c", 1 },
+	};
+	static const char *const refused[] = {
+		"a{2}", "(?i)x", "\\bx", "[[:alpha:]]", "a**", "(a", "a)", "*a", "\\", "[a", "[z-a]",
+	};
+	struct rx r;
+	const char *why;
+
+	for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
+		int rc = rx_compile(&r, m[i].re, &why);
+
+		check_int(rc, ==, 0);
+		if (!rc && rx_match(&r, m[i].s) != m[i].want)
+			tap_diag("/%s/ on \"%s\": want %d", m[i].re, m[i].s, m[i].want);
+		check_int(rc ? -1 : rx_match(&r, m[i].s), ==, m[i].want);
+	}
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		why = NULL;
+		check_int(rx_compile(&r, refused[i], &why), ==, E_UNSUPPORTED);
+		check(why != NULL);
+	}
+}
+
 int main(void)
 {
+	test_rx();
 	test_fixtures();
 	test_refusals();
 	test_types();
