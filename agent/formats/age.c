@@ -181,6 +181,18 @@ const char *age_keyring_recipient(const struct age_keyring *k, size_t i)
 	return i < k->n ? k->id[i].recipient : "";
 }
 
+void age_keyring_list(const struct age_keyring *k, char *out, size_t cap)
+{
+	size_t n = 0;
+
+	snprintf(out, cap, "none");
+	for (size_t i = 0; i < k->n && i < 3; i++)
+		n += (size_t)snprintf(out + n, n < cap ? cap - n : 0, "%s%s", i ? ", " : "",
+				      k->id[i].recipient);
+	if (k->n > 3 && n < cap)
+		snprintf(out + n, cap - n, " and %zu more", k->n - 3);
+}
+
 int age_keyring_find(const struct age_keyring *k, const char *r)
 {
 	for (size_t i = 0; i < k->n; i++)
@@ -662,14 +674,13 @@ static int age_open(const struct age_keyring *k, const char *p, size_t len, stru
 			}
 		}
 	if (!found) {
-		char types[128], mine[2 * AGE_RECIPIENT_MAX + 8];
+		char types[128], mine[4 * AGE_RECIPIENT_MAX + 32];
 		int hybrid = 0;
 
 		for (size_t j = 0; j < h.n; j++)
 			hybrid |= arg_is(&h.s[j], 0, "mlkem768x25519");
 		stanza_types(&h, types, sizeof(types));
-		snprintf(mine, sizeof(mine), "%s%s", k->n ? k->id[0].recipient : "none",
-			 k->n > 1 ? " and others" : "");
+		age_keyring_list(k, mine, sizeof(mine));
 		*how = hybrid && !x25519s ? AGE_NOT_SUPPORTED : AGE_NO_MATCH;
 		rc = refuse(whybuf, *how == AGE_NO_MATCH ? E_NOTFOUND : E_UNSUPPORTED,
 			   "%s: no identity of this gateway (%s) opens it: it was made for %zu "

@@ -57,6 +57,9 @@ size_t age_keyring_count(const struct age_keyring *k);
 /* The recipient ("age1...") of the i-th identity; owned by k. */
 const char *age_keyring_recipient(const struct age_keyring *k, size_t i);
 
+/* The first three recipients, ", "-separated, "and N more": for messages. */
+void age_keyring_list(const struct age_keyring *k, char *out, size_t cap);
+
 /* The index of the identity whose recipient is r, or -1. */
 int age_keyring_find(const struct age_keyring *k, const char *r);
 

@@ -392,7 +392,7 @@ static int data_key(struct walk *w, const struct age_keyring *k, const struct no
 {
 	const struct node *age = node_map_get(m, "age");
 	struct buf list = BUF_INIT(2048), key = BUF_INIT(DATA_KEY_LEN);
-	char others[96];
+	char others[96], mine[4 * AGE_RECIPIENT_MAX + 32];
 	enum age_outcome how;
 	int rc = E_NOTFOUND;
 
@@ -420,10 +420,9 @@ static int data_key(struct walk *w, const struct age_keyring *k, const struct no
 	crypto_buf_free(&key);
 	if (rc == E_NOTFOUND) {
 		other_keys(m, others, sizeof(others));
-		rc = refuse(w->why, E_NOTFOUND, "%s: no identity of this gateway (%s%s) opens it: "
-			    "made for age recipients %s%s%s%s", w->name,
-			    age_keyring_count(k) ? age_keyring_recipient(k, 0) : "none",
-			    age_keyring_count(k) > 1 ? " and others" : "",
+		age_keyring_list(k, mine, sizeof(mine));
+		rc = refuse(w->why, E_NOTFOUND, "%s: no identity of this gateway (%s) opens it: "
+			    "made for age recipients %s%s%s%s", w->name, mine,
 			    list.len ? list.data : "none", *others ? " and " : "", others,
 			    *others ? " (not supported)" : "");
 	}
