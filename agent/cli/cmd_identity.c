@@ -3,7 +3,10 @@
  * which opens the encrypted members of releases (docs/secrets.md). Only
  * the recipient ("age1...") is ever printed.
  */
+#include <errno.h>
 #include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
 
 #include "cmd.h"
 #include "config.h"
@@ -25,6 +28,9 @@ static int identity_file(const char *given, struct buf *path)
 	rc = config_load(NULL, &cfg);
 	if (!rc)
 		rc = secrets_identity_path(&cfg, path);
+	/* the state dir, as the agent makes it, for an identity made before its first start */
+	if (!rc && !cfg.secrets.identity && mkdir(cfg.state_dir, 0700) && errno != EEXIST)
+		rc = error(E_IO, "%s: %s", cfg.state_dir, strerror(errno));
 	config_free(&cfg);
 	return rc;
 }

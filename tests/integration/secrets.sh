@@ -62,11 +62,11 @@ YAML
 op() { $OUTPOST --config "$TMP/config.yaml" "$@"; }
 
 # --- the gateway's identity ------------------------------------------------
-mkdir -p state && chmod 700 state
 ME=$(op identity new 2>log.new); rc=$?
 check "identity new makes one" test $rc -eq 0
 check "it prints an age recipient" grep -Eq '^age1[0-9a-z]{58}$' <<<"$ME"
 check "the identity is kept 0600 in the state dir" test "$(stat -c %a state/identity.txt)" = 600
+check "... which identity new made private (0700)" test "$(stat -c %a state)" = 700
 check "the secret key is not logged" bash -c "! grep -q AGE-SECRET-KEY log.new"
 cp state/identity.txt identity.before
 op identity new >/dev/null 2>log.again; rc=$?
