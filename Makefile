@@ -93,6 +93,7 @@ src-y := \
 	agent/cli/cmd.c \
 	agent/cli/cmd_agent.c \
 	agent/cli/cmd_config.c \
+	agent/cli/cmd_identity.c \
 	agent/cli/cmd_kube.c \
 	agent/cli/cmd_publish.c \
 	agent/cli/cmd_sign.c \
@@ -135,6 +136,9 @@ src-y := \
 src-$(CONFIG_GZIP) += platform/gzip.c
 src-$(CONFIG_METRICS) += agent/gateway/metrics.c
 src-$(CONFIG_REPORTS) += agent/gateway/report.c
+src-$(CONFIG_SECRETS) += agent/formats/age.c agent/formats/rx.c agent/formats/sops.c \
+	agent/gateway/secrets.c \
+	platform/cipher.c
 
 SRC      := $(src-y)
 OBJ      := $(SRC:%.c=$(O)/obj/%.o)

@@ -113,6 +113,13 @@ void crypto_wipe(void *p, size_t len)
 	mbedtls_platform_zeroize(p, len);
 }
 
+void crypto_buf_free(struct buf *b)
+{
+	if (b->cap)
+		crypto_wipe(b->data, b->cap);
+	buf_free(b);
+}
+
 /* --- base64 ---------------------------------------------------------------- */
 
 int base64_encode(struct buf *out, const void *data, size_t len)
@@ -204,6 +211,35 @@ int base64_decode(struct buf *out, const char *s, size_t len)
 		return rc;
 	out->len += olen;
 	out->data[out->len] = '\0';
+	return 0;
+}
+
+int base64_decode_raw(void *dst, size_t dstcap, size_t *dstlen, const char *s, size_t len)
+{
+	unsigned char *d = dst;
+	unsigned long acc = 0;
+	unsigned bits = 0;
+	size_t n = 0;
+
+	*dstlen = 0;
+	for (size_t i = 0; i < len; i++) {
+		int v = b64_value((unsigned char)s[i]);
+
+		if (v < 0)
+			return E_FORMAT;
+		acc = (acc << 6 | (unsigned long)v) & 0xffff;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			if (n == dstcap)
+				return E_LIMIT;
+			d[n++] = (unsigned char)(acc >> bits);
+		}
+	}
+	/* a lone character, or bits left over that are not zero */
+	if (bits >= 6 || (acc & ((1ul << bits) - 1)))
+		return E_FORMAT;
+	*dstlen = n;
 	return 0;
 }
 

@@ -64,6 +64,12 @@ int base64_encode(struct buf *out, const void *data, size_t len);
 int base64_decode_mem(void *dst, size_t dstcap, size_t *dstlen,
 		      const char *s, size_t len);
 
+/*
+ * The same for unpadded base64 (RFC 4648 section 3.2, as age writes it):
+ * no '=', a length that is not 1 mod 4, unused bits zero.
+ */
+int base64_decode_raw(void *dst, size_t dstcap, size_t *dstlen, const char *s, size_t len);
+
 /* The same, appending the bytes to out (bounded by its cap). */
 int base64_decode(struct buf *out, const char *s, size_t len);
 
@@ -154,5 +160,8 @@ void privkey_free(struct privkey *k);
 
 /* Zero len bytes at p in a way the compiler keeps (for secrets). */
 void crypto_wipe(void *p, size_t len);
+
+/* Wipe a buffer's whole allocation, then free it (for plaintext). */
+void crypto_buf_free(struct buf *b);
 
 #endif

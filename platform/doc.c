@@ -9,6 +9,7 @@
 
 #include <yaml.h>
 
+#include "crypto.h"
 #include "doc.h"
 #include "error.h"
 #include "log.h"
@@ -106,6 +107,8 @@ void doc_free(struct doc *d)
 		return;
 	for (c = d->chunks; c; c = next) {
 		next = c->next;
+		/* a manifest may be a decrypted Secret: leave none of it behind */
+		crypto_wipe(c->data, c->used);
 		mem_free(c);
 	}
 	mem_free(d);

@@ -5,7 +5,7 @@
 set -eu
 
 packages="gcc make dpkg-dev xz-utils bzip2 file python3 python3-kconfiglib tcl
-openssl curl ca-certificates bc nginx sqlite3 jq systemd groff-base man-db
+openssl curl ca-certificates bc nginx sqlite3 jq systemd groff-base man-db age
 gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu libc6-dev-arm64-cross
 gcc-arm-linux-gnueabihf binutils-arm-linux-gnueabihf libc6-dev-armhf-cross
 qemu-user-static"

@@ -21,6 +21,8 @@ const struct cmd cmds[] = {
 	{ "history", cmd_history, cmd_history_usage, "release transitions, newest first" },
 	{ "rollback", cmd_rollback, cmd_rollback_usage, "roll an app back by hand to a stored release" },
 	{ "version", cmd_version, "", "show version, features and library versions" },
+	{ "identity", cmd_identity, cmd_identity_usage,
+	  "make or show the gateway's age identity, which opens encrypted Secrets" },
 	{ "keygen", cmd_keygen, cmd_keygen_usage,
 	  "create a P-256 signing key: NAME.key (mode 0600) and NAME.pub" },
 	{ "sign", cmd_sign, cmd_sign_usage,

@@ -48,6 +48,10 @@ int cmd_keygen(int argc, char **argv);
 int cmd_sign(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 
+/* agent/cli/cmd_identity.c: the gateway's age identity. */
+extern const char cmd_identity_usage[];
+int cmd_identity(int argc, char **argv);
+
 /* agent/cli/cmd_publish.c: the release server's tools. */
 extern const char cmd_root_usage[], cmd_bundle_usage[], cmd_release_usage[];
 int cmd_root(int argc, char **argv);

@@ -14,12 +14,14 @@
 #include "bundle.h"
 #include "cmd.h"
 #include "crypto.h"
+#include "doc.h"
 #include "error.h"
 #include "features.h"
 #include "file.h"
 #include "mem.h"
 #include "meta.h"
 #include "opts.h"
+#include "secrets.h"
 #include "pointer.h"
 #include "sigfile.h"
 #include "signer.h"
@@ -42,7 +44,7 @@ const char cmd_bundle_usage[] =
 	"                      [--expires WHEN] [--health-timeout S] [--probe URL ...]\n"
 	"                      [--no-prune] [--keep-on-first-failure]\n"
 	"       outpost bundle sign FILE --key KEY\n"
-	"       outpost bundle verify FILE --root root.yaml [--min-sequence N]\n"
+	"       outpost bundle verify FILE --root root.yaml [--min-sequence N] [--identity FILE]\n"
 	"       outpost bundle inspect FILE [--json]";
 const char cmd_release_usage[] =
 	"create --bundle FILE --url URL -o release.yaml [--key KEY ...] [--expires WHEN]\n"
@@ -584,7 +586,8 @@ static int collect(struct file_list *l, const char *dir, const char *rel, int de
 		    stat(path, &st) == 0) {
 			if (S_ISDIR(st.st_mode))
 				rc = collect(l, path, name, depth + 1);
-			else if (S_ISREG(st.st_mode) && bundle_is_manifest(name))
+			else if (S_ISREG(st.st_mode) &&
+				 (bundle_is_manifest(name) || secrets_member_is_encrypted(name)))
 				rc = file_list_add(l, name, path);
 		}
 		free(ents[i]);
@@ -750,8 +753,15 @@ static void print_bundle(const struct bundle *b, int json)
 		printf("app %s\nversion %s\nsequence %lld\ncreated %s\nsha256 %s\nsize %llu\n",
 		       b->app, b->version, (long long)b->sequence, created, hex,
 		       (unsigned long long)b->raw_size);
-		for (size_t i = 0; i < b->nfiles; i++)
+		for (size_t i = 0; i < b->nfiles; i++) {
+			struct buf what = BUF_INIT(64 * 1024);
+
 			printf("file %s %zu\n", b->files[i].name, b->files[i].len);
+			if (secrets_describe(b->files[i].name, b->files[i].data, b->files[i].len,
+					     &what) == 0)
+				printf("encrypted %s %s\n", b->files[i].name, what.data);
+			buf_free(&what);
+		}
 		return;
 	}
 	/* app and names were checked: DNS label, printable tar names; version is
@@ -767,14 +777,22 @@ static void print_bundle(const struct bundle *b, int json)
 		printf("%s{\"name\":\"", i ? "," : "");
 		for (const char *p = b->files[i].name; *p; p++)
 			printf(*p == '"' || *p == '\\' ? "\\%c" : "%c", *p);
-		printf("\",\"size\":%zu,\"sha256\":\"%s\"}", b->files[i].len, hex);
+		printf("\",\"size\":%zu,\"sha256\":\"%s\"", b->files[i].len, hex);
+		struct buf what = BUF_INIT(64 * 1024), q = BUF_INIT(128 * 1024);
+		/* "age X25519, ..." or "sops age1..., ...": recipients are public */
+		if (secrets_describe(b->files[i].name, b->files[i].data, b->files[i].len,
+				     &what) == 0 && !doc_json_quote(&q, what.data, what.len))
+			printf(",\"encrypted\":%s", q.data);
+		buf_free(&what);
+		buf_free(&q);
+		printf("}");
 	}
 	printf("]}\n");
 }
 
 static int bundle_check(int argc, char **argv, int verify)
 {
-	const char *path = NULL, *root = NULL;
+	const char *path = NULL, *root = NULL, *identity = NULL;
 	struct verify_ctx ctx = { (int64_t)time(NULL), 0, NULL,
 				  trust_created_limit((int64_t)time(NULL), 0) };
 	struct trust *t = NULL;
@@ -785,6 +803,8 @@ static int bundle_check(int argc, char **argv, int verify)
 		OPT_STRING("root", 0, &root, "root.yaml", "the trust root"),
 		OPT_INT("min-sequence", 0, &min, 0, META_SEQUENCE_MAX, "N",
 			"the highest sequence already accepted"),
+		OPT_STRING("identity", 0, &identity, "FILE",
+			   "an age identity that must open every encrypted file"),
 		{ 0 }
 	}, itable[] = {
 		OPT_FLAG("json", 0, &json, "print JSON"),
@@ -803,6 +823,14 @@ static int bundle_check(int argc, char **argv, int verify)
 		rc = root_load(root, NULL, ctx.now, &t);
 	if (!rc)
 		rc = bundle_read_file(path, BUNDLE_MAX, t, verify ? &ctx : NULL, &b);
+	if (!rc && verify && identity) {
+		size_t n = 0;
+
+		rc = secrets_check_files(identity, b->files, b->nfiles, &n);
+		if (!rc)
+			printf("%s: %zu encrypted file%s, every one opens with %s\n", path, n,
+			       n == 1 ? "" : "s", identity);
+	}
 	if (!rc && verify)
 		printf("%s: verified: %s %s sequence %lld, %zu files, signed by the release "
 		       "threshold of %s\n", path, b->app, b->version, (long long)b->sequence,

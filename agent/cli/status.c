@@ -10,6 +10,7 @@
 #include "fetch.h"
 #include "meta.h"
 #include "metrics.h"
+#include "secrets.h"
 #include "status.h"
 #include "store.h"
 
@@ -20,23 +21,36 @@ static void json_str(struct buf *out, const char *s)
 	doc_json_quote(out, s, strlen(s));
 }
 
-/* The clock floor and an expired trust root: after the apps. */
+/* The clock floor, an expired trust root and the age recipient: after the apps. */
 static int status_trust(struct store *st, int json, struct buf *out)
 {
 	int64_t floor = 0, expired = 0;
 	char when[META_TIME_LEN + 1];
+	struct buf recipient = BUF_INIT(128);
 	int rc = store_clock_floor_get(st, &floor);
 
 	if (!rc)
 		rc = store_setting_get_int(st, METRICS_KEY_ROOT_EXPIRED, 0, &expired);
-	if (rc)
+	if (!rc)
+		rc = store_setting_get(st, SECRETS_KEY_RECIPIENT, &recipient);
+	if (rc == E_NOTFOUND)
+		rc = 0;
+	if (rc) {
+		buf_free(&recipient);
 		return error(rc, "status: the state store cannot be read");
+	}
 	if (json) {
 		buf_addf(out, "],\"clock_floor\":%lld", (long long)floor);
 		if (expired)
 			buf_addf(out, ",\"root_expired\":%lld", (long long)expired);
+		if (recipient.len)
+			buf_addstr(out, ",\"recipient\":"), json_str(out, recipient.data);
+		buf_free(&recipient);
 		return 0;
 	}
+	if (recipient.len)
+		buf_addf(out, "age recipient: %s\n", recipient.data);
+	buf_free(&recipient);
 	meta_time_format(floor, when);
 	buf_addf(out, "clock floor: %s\n", floor ? when : "none yet");
 	if (expired)

@@ -11,6 +11,7 @@
 #include "agent.h"
 #include "apply.h"
 #include "bundle.h"
+#include "crypto.h"
 #include "error.h"
 #include "events.h"
 #include "features.h"
@@ -20,6 +21,7 @@
 #include "mem.h"
 #include "meta.h"
 #include "sdnotify.h"
+#include "secrets.h"
 #include "metrics.h"
 #include "netaddr.h"
 #include "report.h"
@@ -33,6 +35,7 @@ struct agent {
 	struct store *st;
 	struct trust *trust;
 	struct kube *k;
+	struct secrets *sec;            /* the gateway's age identities */
 };
 
 /* "now" for expiry checks: the clock, never earlier than what was accepted. */
@@ -164,6 +167,12 @@ int agent_open(struct agent **out, const struct config *cfg)
 			  store_reset_path(a->st));
 	if (!rc)
 		rc = load_trust(a);
+	if (!rc)
+		rc = secrets_open(cfg, &a->sec);
+	/* the recipient (public) for status and reports */
+	if (!rc && *secrets_recipient(a->sec))
+		rc = store_setting_set(a->st, SECRETS_KEY_RECIPIENT, secrets_recipient(a->sec),
+				       strlen(secrets_recipient(a->sec)));
 	if (rc)
 		goto fail;
 	buf_free(&path);
@@ -180,6 +189,7 @@ void agent_close(struct agent *a)
 	if (!a)
 		return;
 	kube_close(a->k);
+	secrets_close(a->sec);
 	trust_free(a->trust);
 	store_close(a->st);
 	mem_free(a);
@@ -188,6 +198,11 @@ void agent_close(struct agent *a)
 struct store *agent_store(struct agent *a)
 {
 	return a->st;
+}
+
+const char *agent_recipient(struct agent *a)
+{
+	return secrets_recipient(a->sec);
 }
 
 const struct trust *agent_trust(struct agent *a)
@@ -457,25 +472,56 @@ int agent_import(struct agent *a, const char *path, int force, char app[64])
 struct loaded {
 	struct bundle *meta;            /* bundle.yaml, parsed */
 	int64_t timeout;                /* the pointer's health deadline; 0: none */
+	const struct secrets *sec;      /* opens the encrypted members */
+	struct buf *why;                /* why one could not be opened, or NULL */
 	size_t n;
 	struct release_file files[BUNDLE_FILES_MAX];
 	char *data[BUNDLE_FILES_MAX], *names[BUNDLE_FILES_MAX];
+	unsigned char secret[BUNDLE_FILES_MAX];  /* data[i] is plaintext: wipe it */
 };
 
+/*
+ * A manifest, or an encrypted member opened here, in memory: the store
+ * keeps only its encrypted bytes.
+ */
 static int collect_file(void *ctx, const struct store_file *f)
 {
 	struct loaded *l = ctx;
+	int secret = secrets_member_is_encrypted(f->name);
 
-	if (!bundle_is_manifest(f->name) || l->n == BUNDLE_FILES_MAX)
+	if ((!secret && !bundle_is_manifest(f->name)) || l->n == BUNDLE_FILES_MAX)
 		return 0;
 	l->names[l->n] = mem_strdup(f->name);
-	l->data[l->n] = mem_strndup(f->data, f->size);
+	{
+		struct buf plain = BUF_INIT(SECRETS_PLAIN_MAX);
+		struct buf none = BUF_INIT(1024), *why = l->why ? l->why : &none;
+		int rc = secret ? secrets_open_member(l->sec, f->name, f->data, f->size, &plain, why)
+				: secrets_open_manifest(l->sec, f->name, f->data, f->size, &plain, why);
+
+		buf_free(&none);
+		if (rc < 0) {
+			crypto_buf_free(&plain);
+			mem_free(l->names[l->n]);
+			return rc;
+		}
+		secret = rc == 0;
+		if (secret) {
+			l->secret[l->n] = 1;
+			l->files[l->n].len = plain.len;
+			l->data[l->n] = buf_detach(&plain, NULL);
+		}
+	}
+	if (!secret) {
+		l->files[l->n].len = f->size;
+		l->data[l->n] = mem_strndup(f->data, f->size);
+	}
 	if (!l->names[l->n] || !l->data[l->n]) {
 		mem_free(l->names[l->n]);
 		mem_free(l->data[l->n]);
 		return E_NOMEM;
 	}
-	l->files[l->n] = (struct release_file){ l->names[l->n], l->data[l->n], f->size };
+	l->files[l->n].name = l->names[l->n];
+	l->files[l->n].data = l->data[l->n];
 	l->n++;
 	return 0;
 }
@@ -485,6 +531,8 @@ static void loaded_free(struct loaded *l)
 	if (!l)
 		return;
 	for (size_t i = 0; i < l->n; i++) {
+		if (l->secret[i])
+			crypto_wipe(l->data[i], l->files[i].len);
 		mem_free(l->names[i]);
 		mem_free(l->data[i]);
 	}
@@ -492,8 +540,13 @@ static void loaded_free(struct loaded *l)
 	mem_free(l);
 }
 
-/* The manifests and bundle.yaml of a stored release. */
-static int load_release(struct agent *a, const struct store_release *r, struct loaded **out)
+/*
+ * The manifests and bundle.yaml of a stored release, encrypted members
+ * opened. why (NULL: none wanted) gets the sentence that says why an
+ * encrypted member could not be opened.
+ */
+static int load_release(struct agent *a, const struct store_release *r, struct loaded **out,
+			struct buf *why)
 {
 	struct loaded *l = mem_zalloc(1, sizeof(*l));
 	struct buf meta = BUF_INIT(BUNDLE_META_MAX);
@@ -502,6 +555,8 @@ static int load_release(struct agent *a, const struct store_release *r, struct l
 	*out = NULL;
 	if (!l)
 		return E_NOMEM;
+	l->sec = a->sec;
+	l->why = why;
 	rc = store_file_get(a->st, r->id, "bundle.yaml", &meta);
 	if (!rc)
 		rc = bundle_parse("stored bundle.yaml", meta.data, meta.len, &l->meta);
@@ -517,6 +572,8 @@ static int load_release(struct agent *a, const struct store_release *r, struct l
 	buf_free(&meta);
 	if (rc) {
 		loaded_free(l);
+		if (why && why->len)
+			return rc;
 		return error(rc, "%s sequence %lld: its stored content cannot be read", r->app,
 			     (long long)r->sequence);
 	}
@@ -797,7 +854,7 @@ static int roll_back(struct agent *a, struct store_release *r)
 	if (!rc)
 		rc = lkg_get(a, r->app, &lkg_id, &lkg);
 	if (!rc && lkg_id) {
-		rc = load_release(a, &lkg, &l);
+		rc = load_release(a, &lkg, &l, NULL);
 		if (!rc)
 			rc = build_set(a, &lkg, l, &good);
 		if (!rc)
@@ -822,7 +879,7 @@ static int roll_back(struct agent *a, struct store_release *r)
 		struct loaded *mine = NULL;
 
 		if (app && app->on_first_install_failure == CFG_FIRST_FAILURE_BUNDLE &&
-		    load_release(a, r, &mine) == 0)
+		    load_release(a, r, &mine, NULL) == 0)
 			keep = mine->meta->keep_on_first_failure;
 		loaded_free(mine);
 		if (!keep)
@@ -897,7 +954,9 @@ static int deploy(struct agent *a, struct store_release *r)
 	char key[128];
 	int rc, applied_now = 0;
 
-	rc = load_release(a, r, &l);
+	/* an encrypted member that no identity opens refuses the release
+	 * here, before anything is applied */
+	rc = load_release(a, r, &l, &msg);
 	if (!rc)
 		rc = kube_ready(a);
 	if (!rc)
@@ -905,7 +964,8 @@ static int deploy(struct agent *a, struct store_release *r)
 	if (rc == E_UNAVAILABLE || rc == E_NOMEM || rc == E_STORE)
 		goto out;
 	if (rc) {
-		rc = fail(a, r, set, "its manifests cannot be applied (see the log)");
+		rc = fail(a, r, set, msg.len ? msg.data
+					     : "its manifests cannot be applied (see the log)");
 		goto out;
 	}
 	if (r->state == STORE_VERIFIED) {
@@ -1036,7 +1096,7 @@ int agent_drift(struct agent *a, const char *app, size_t *corrected)
 	rc = lkg_get(a, app, &id, &r);
 	if (rc || !id)
 		return rc;
-	rc = load_release(a, &r, &l);
+	rc = load_release(a, &r, &l, NULL);
 	if (!rc)
 		rc = kube_ready(a);
 	if (!rc)
@@ -1116,7 +1176,7 @@ int agent_rollback(struct agent *a, const char *app, int64_t sequence)
 		return error(E_STATE, "rollback %s: sequence %lld never became healthy (%s)",
 			     app, (long long)p.found.sequence, store_state_name(p.found.state));
 	if (!rc)
-		rc = load_release(a, &p.found, &l);
+		rc = load_release(a, &p.found, &l, NULL);
 	if (!rc)
 		rc = kube_ready(a);
 	if (!rc)

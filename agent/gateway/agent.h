@@ -98,6 +98,9 @@ int agent_rollback(struct agent *a, const char *app, int64_t sequence);
 struct store;
 struct trust;
 struct store *agent_store(struct agent *a);
+/* The gateway's own age recipient ("age1..."), "" without CONFIG_SECRETS. */
+const char *agent_recipient(struct agent *a);
+
 const struct trust *agent_trust(struct agent *a);
 int64_t agent_clock(struct agent *a);
 /*

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "apply.h"
+#include "crypto.h"
 #include "doc.h"
 #include "error.h"
 #include "log.h"
@@ -52,6 +53,9 @@ static void release_obj_clear(struct release_obj *o)
 	mem_free(o->kind);
 	mem_free(o->ns);
 	mem_free(o->name);
+	/* the body may hold a Secret's decrypted data */
+	if (o->json)
+		crypto_wipe(o->json, o->json_len);
 	mem_free(o->json);
 	mem_free(o->message);
 	mem_free(o->where);

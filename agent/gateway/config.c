@@ -603,6 +603,37 @@ static void parse_probe_hosts(struct parser *p, const struct node *list)
 	}
 }
 
+/* secrets: the gateway's age identity and extra identity files. */
+static void parse_secrets(struct parser *p, const struct node *root)
+{
+	static const char *const keys[] = { "identity", "identities", NULL };
+	struct config *c = p->c;
+	const struct node *s, *list;
+
+	if (compiled_out(p, root, "secrets", IS_ENABLED(CONFIG_SECRETS), "encrypted Secrets",
+			 "CONFIG_SECRETS"))
+		return;
+	s = section(p, root, "secrets", keys);
+	c->secrets.identity = path_value(p, s, "identity", NULL);
+	list = node_map_get(s, "identities");
+	if (!list || node_is_null(list))
+		return;
+	if (list->type != NODE_SEQ || list->len > CFG_IDENTITIES_MAX) {
+		fail(p, list, "'identities' must list at most %d identity files", CFG_IDENTITIES_MAX);
+		return;
+	}
+	for (size_t i = 0; i < list->len; i++) {
+		const char *f = meta_text(list->items[i]);
+
+		if (!f || f[0] != '/' || strlen(f) > CFG_PATH_MAX) {
+			fail(p, list->items[i], "'identities' entries must be absolute paths of "
+			     "identity files (as age-keygen writes them)");
+			continue;
+		}
+		c->secrets.identities[c->secrets.nidentities++] = f;
+	}
+}
+
 static void parse_misc(struct parser *p, const struct node *root)
 {
 	static const char *const trust_keys[] = { "root", NULL };
@@ -668,6 +699,7 @@ static void parse_misc(struct parser *p, const struct node *root)
 		s = section(p, root, "metrics", metrics_keys);
 		c->metrics.path = path_value(p, s, "path", NULL);
 	}
+	parse_secrets(p, root);
 
 	c->log_level = LOG_INFO;
 	if (!bad(p, meta_str(p->d, root, "log_level", 8, 0, &level)) && level) {
@@ -712,7 +744,8 @@ int config_parse(const char *name, const char *data, size_t len,
 {
 	static const char *const keys[] = {
 		"server", "device", "trust", "apps", "kubernetes", "state_dir", "poll",
-		"drift", "health", "reports", "tls", "limits", "metrics", "log_level", NULL
+		"drift", "health", "reports", "tls", "limits", "metrics", "secrets", "log_level",
+		NULL
 	};
 	struct config_env real = { NULL, 0 };
 	struct doc_limits lim = doc_limits_default;

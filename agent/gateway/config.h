@@ -23,6 +23,8 @@
 #define CFG_PATH_MAX 4095
 #define CFG_PROBE_HOSTS_MAX 16
 #define CFG_DEVICE_ID_MAX 128
+#define CFG_IDENTITIES_MAX 8       /* secrets.identities */
+#define CFG_IDENTITY_FILE "identity.txt" /* in state_dir: the gateway's own */
 #define CFG_PEM_MAX (64 * 1024)    /* inline tls.ca */
 #define CFG_INTERVAL_MIN 10        /* seconds, for every poll bound */
 #define CFG_INTERVAL_MAX 86400
@@ -107,6 +109,14 @@ struct config {
 	struct {
 		const char *path;   /* NULL: no metrics file */
 	} metrics;
+	struct {
+		/* the gateway's own age identity: NULL means
+		 * <state_dir>/identity.txt, made on the first start */
+		const char *identity;
+		/* extra identity files (a fleet or site-group key) */
+		size_t nidentities;
+		const char *identities[CFG_IDENTITIES_MAX];
+	} secrets;
 	int log_level;              /* enum log_level */
 
 	unsigned errors;            /* problems the last load found (kept on failure) */

@@ -10,6 +10,7 @@
 #include "log.h"
 #include "meta.h"
 #include "report.h"
+#include "secrets.h"
 #include "schedule.h"
 #include "store.h"
 #include "upstream.h"
@@ -32,10 +33,16 @@ static int queue(struct store *st, const struct config *cfg, const char *app,
 		 int64_t sequence, const char *step, const struct store_release *r,
 		 const char *msg, const char *err)
 {
-	struct buf j = BUF_INIT(REPORT_MAX);
+	struct buf j = BUF_INIT(REPORT_MAX), recipient = BUF_INIT(128);
 	char when[META_TIME_LEN + 1];
 	int rc;
 
+	/* the gateway's age recipient, so the operator can collect them */
+	rc = store_setting_get(st, SECRETS_KEY_RECIPIENT, &recipient);
+	if (rc && rc != E_NOTFOUND) {
+		buf_free(&recipient);
+		return error(rc, "report %s %lld %s: not queued", app, (long long)sequence, step);
+	}
 	meta_time_format((int64_t)time(NULL), when);
 	buf_addf(&j, "{\"key\":\"%s/%lld/%s\",\"device\":", app, (long long)sequence, step);
 	json_str(&j, cfg->device.id);
@@ -57,7 +64,12 @@ static int queue(struct store *st, const struct config *cfg, const char *app,
 	json_str(&j, err);
 	buf_addf(&j, ",\"time\":\"%s\",\"agent\":", when);
 	json_str(&j, version_short());
+	if (recipient.len) {
+		buf_addstr(&j, ",\"recipient\":");
+		json_str(&j, recipient.data);
+	}
 	buf_addch(&j, '}');
+	buf_free(&recipient);
 	rc = buf_error(&j);
 	if (!rc)
 		rc = store_outbox_add(st, app, sequence, step, j.data, j.len);

@@ -39,6 +39,7 @@ max_len() {
 	doc | manifest | trust) echo 65536 ;;
 	sigfile) echo 20480 ;;
 	pointer) echo 8192 ;;
+	age | sops) echo 131072 ;;
 	*) echo 65536 ;;
 	esac
 }

@@ -443,6 +443,27 @@ static void test_refusals(void)
 	if (!IS_ENABLED(CONFIG_METRICS))
 		refuse("metrics compiled out", BASE "metrics: {path: /x}\n",
 		       "this build has no metrics support (CONFIG_METRICS)");
+	if (!IS_ENABLED(CONFIG_SECRETS))
+		refuse("secrets compiled out", BASE "secrets: {identities: [/a]}\n",
+		       "this build has no encrypted Secrets support (CONFIG_SECRETS)");
+	else {
+		refuse("secrets.identity relative", BASE "secrets: {identity: id.txt}\n",
+		       "'identity' must be an absolute path");
+		refuse("secrets.identities relative", BASE "secrets: {identities: [/a, b.txt]}\n",
+		       "t.yaml:5:28: 'identities' entries must be absolute paths");
+		refuse("secrets.identities too many", BASE "secrets: {identities: "
+		       "[/1, /2, /3, /4, /5, /6, /7, /8, /9]}\n",
+		       "'identities' must list at most 8 identity files");
+		refuse("secrets unknown key", BASE "secrets: {identiy: /a}\n",
+		       "unknown key \\\"identiy\\\"");
+		check_int(parse(BASE "secrets:\n  identity: /etc/outpost/id.txt\n"
+				"  identities: [/etc/outpost/fleet.txt, /etc/outpost/site.txt]\n",
+				&c), ==, 0);
+		check_str(c.secrets.identity, "/etc/outpost/id.txt");
+		check_int(c.secrets.nidentities, ==, 2);
+		check_str(c.secrets.identities[1], "/etc/outpost/site.txt");
+		config_free(&c);
+	}
 	if (!IS_ENABLED(CONFIG_TLS_CLIENT_CERT))
 		refuse("client certs compiled out", BASE "tls: {client_cert: /a, client_key: /b}\n",
 		       "this build has no TLS client certificate support (CONFIG_TLS_CLIENT_CERT)");
