@@ -22,6 +22,8 @@
 #define CFG_URL_MAX 2048
 #define CFG_PATH_MAX 4095
 #define CFG_PROBE_HOSTS_MAX 16
+#define CFG_SCOPE_MAX 32           /* apps[].namespaces, apps[].cluster_kinds */
+#define CFG_ANY "*"                /* a scope entry that allows every one */
 #define CFG_DEVICE_ID_MAX 128
 #define CFG_PEM_MAX (64 * 1024)    /* inline tls.ca */
 #define CFG_INTERVAL_MIN 10        /* seconds, for every poll bound */
@@ -44,6 +46,12 @@ struct config_app {
 	const char *channel;        /* DNS label, unique; default: name */
 	const char *namespace;      /* DNS label; default "default" */
 	enum cfg_first_failure on_first_install_failure;
+	/* where its objects may go: namespaces (DNS labels or CFG_ANY; the
+	 * first is always namespace) and cluster-scoped kinds (kind names
+	 * or CFG_ANY; none by default) */
+	size_t nnamespaces, ncluster_kinds;
+	const char *namespaces[CFG_SCOPE_MAX + 1];
+	const char *cluster_kinds[CFG_SCOPE_MAX];
 };
 
 struct config_label {
