@@ -546,6 +546,8 @@ static int build_set(struct agent *a, const struct store_release *r, struct load
 
 	if (!rc)
 		rc = release_set_confine(*set, &scope, why);
+	if (!rc && app && app->service_account)
+		rc = release_set_impersonate(*set, app->namespace, app->service_account);
 	if (!rc)
 		(*set)->deadline = (int64_t)time(NULL) + health_timeout(a, l);
 	return rc;
@@ -554,6 +556,7 @@ static int build_set(struct agent *a, const struct store_release *r, struct load
 /* The inventory of a release as a set (for prune). */
 static int inventory_set(struct agent *a, int64_t id, const char *app, struct release_set **out)
 {
+	const struct config_app *cfg = app_config(a, app);
 	struct store_object *objs = NULL;
 	struct release_set *s = mem_zalloc(1, sizeof(*s));
 	size_t n = 0;
@@ -577,6 +580,8 @@ static int inventory_set(struct agent *a, int64_t id, const char *app, struct re
 			rc = E_NOMEM;
 	}
 	store_objects_free(objs, n);
+	if (!rc && cfg && cfg->service_account)
+		rc = release_set_impersonate(s, cfg->namespace, cfg->service_account);
 	if (rc) {
 		release_set_free(s);
 		return rc;

@@ -8,6 +8,7 @@
 #include "apply.h"
 #include "doc.h"
 #include "error.h"
+#include "features.h"
 #include "log.h"
 #include "manifest.h"
 #include "mem.h"
@@ -64,7 +65,30 @@ void release_set_free(struct release_set *s)
 	for (size_t i = 0; i < s->n; i++)
 		release_obj_clear(&s->objs[i]);
 	mem_free(s->objs);
+	mem_free(s->as_user);
 	mem_free(s);
+}
+
+int release_set_impersonate(struct release_set *s, const char *ns, const char *name)
+{
+	struct buf h = BUF_INIT(256);
+
+	if (!IS_ENABLED(CONFIG_IMPERSONATION))
+		return 0;
+	if (buf_addf(&h, "Impersonate-User: system:serviceaccount:%s:%s", ns, name)) {
+		buf_free(&h);
+		return E_NOMEM;
+	}
+	mem_free(s->as_user);
+	s->as_user = buf_detach(&h, NULL);
+	buf_free(&h);
+	if (!s->as_user)
+		return E_NOMEM;
+	s->headers[0] = s->as_user;
+	s->headers[1] = NULL;
+	for (size_t i = 0; i < s->n; i++)
+		s->objs[i].headers = s->headers;
+	return 0;
 }
 
 /* The group of an apiVersion: "apps" of "apps/v1", "" of "v1". */
@@ -296,6 +320,7 @@ static void to_kube(const struct release_obj *r, struct kube_object *o)
 	o->json = r->json;
 	o->json_len = r->json_len;
 	o->prev_rv = *r->rv ? r->rv : NULL;
+	o->headers = r->headers;
 }
 
 /* The status of condition type in an object's JSON: "True", "False", or NULL. */
@@ -685,7 +710,7 @@ static int note_helm_jobs(struct kube *k, struct release_set *s, size_t a, size_
 		}
 		if (!rc) {
 			struct kube_object jo = { "batch/v1", "Job", o.namespace, job.data,
-						  NULL, 0, NULL };
+						  NULL, 0, NULL, o.headers };
 			struct doc *jd = NULL;
 
 			buf_reset(&body);
@@ -1128,7 +1153,7 @@ static enum health judge(struct kube *k, const struct release_obj *r,
 		return h;
 	{
 		struct kube_object dep = { ref.api_version, ref.kind, ref.namespace, ref.name,
-					   NULL, 0, NULL };
+					   NULL, 0, NULL, r->headers };
 
 		rc = kube_get(k, &dep, &body);
 	}

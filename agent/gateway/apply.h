@@ -82,6 +82,7 @@ struct release_obj {
 	int recreate;                           /* may be deleted and re-created when
 						 * a field it changes is immutable */
 	int adopt;                              /* the bundle lets it be adopted */
+	const char *const *headers;             /* its set's, for every request */
 	enum health health;
 	int current;                            /* judged Current: not polled again */
 	int seen;                               /* a health poll found it */
@@ -97,6 +98,8 @@ struct release_set {
 						 * from the start of each call */
 	size_t n;
 	struct release_obj *objs;               /* sorted by wave */
+	char *as_user;                          /* "Impersonate-User: ..." or NULL */
+	const char *headers[2];                 /* { as_user, NULL } */
 };
 
 /* A manifest file of a release: name and bytes. */
@@ -120,6 +123,14 @@ int release_set_build(struct kube *k, const char *app, int64_t sequence,
 		      const char *default_ns, const struct release_file *files,
 		      size_t nfiles, struct release_set **out);
 void release_set_free(struct release_set *s);
+
+/*
+ * Make every request for s's objects as the ServiceAccount name of
+ * namespace ns (Impersonate-User: system:serviceaccount:NS:NAME; both
+ * DNS labels), so that the API server's RBAC decides what the app may
+ * touch. 0 or E_NOMEM.
+ */
+int release_set_impersonate(struct release_set *s, const char *ns, const char *name);
 
 /*
  * Where an app's objects may go: namespaces[0..nns) and cluster-scoped

@@ -448,7 +448,7 @@ static void parse_apps(struct parser *p, const struct node *root)
 {
 	static const char *const keys[] = {
 		"name", "channel", "namespace", "on_first_install_failure", "namespaces",
-		"cluster_kinds", NULL
+		"cluster_kinds", "service_account", NULL
 	};
 	const struct node *apps = node_map_get(root, "apps");
 	struct config *c = p->c;
@@ -485,6 +485,9 @@ static void parse_apps(struct parser *p, const struct node *root)
 		app->namespace = label_value(p, a, "namespace", "default");
 		if (app->namespace)
 			app->namespaces[app->nnamespaces++] = app->namespace;
+		if (!compiled_out(p, a, "service_account", IS_ENABLED(CONFIG_IMPERSONATION),
+				  "impersonation", "CONFIG_IMPERSONATION"))
+			app->service_account = label_value(p, a, "service_account", NULL);
 		parse_scope(p, a, "namespaces", manifest_valid_label,
 			    "namespaces (DNS labels)", app->namespaces, &app->nnamespaces);
 		parse_scope(p, a, "cluster_kinds", valid_kind,

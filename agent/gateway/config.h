@@ -46,6 +46,7 @@ struct config_app {
 	const char *channel;        /* DNS label, unique; default: name */
 	const char *namespace;      /* DNS label; default "default" */
 	enum cfg_first_failure on_first_install_failure;
+	const char *service_account; /* DNS label: apply as it, or NULL */
 	/* where its objects may go: namespaces (DNS labels or CFG_ANY; the
 	 * first is always namespace) and cluster-scoped kinds (kind names
 	 * or CFG_ANY; none by default) */

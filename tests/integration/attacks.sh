@@ -523,6 +523,7 @@ apps:
   - {name: db, namespace: db, namespaces: [shared]}
   - {name: sys, namespace: kube-system}
   - {name: ops, namespace: ops, cluster_kinds: [ClusterRole]}
+  - {name: imp, namespace: imp, service_account: deployer}
 kubernetes: {kubeconfig: $KC}
 state_dir: $TMP/gwstate-scope
 health: {default_timeout: 20}
@@ -552,7 +553,7 @@ cm() { # NAME NAMESPACE [ANNOTATIONS-FLOW-MAP]
 	printf -- '---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: %s, namespace: %s%s}\ndata: {by: "%s"}\n' \
 		"$1" "$2" "${3:+, annotations: $3}" "${APP:-x}"
 }
-for ns in web db shared ops; do kctl apply -f - <<<"{\"apiVersion\": \"v1\", \"kind\": \"Namespace\", \"metadata\": {\"name\": \"$ns\"}}" >/dev/null; done
+for ns in web db shared ops imp; do kctl apply -f - <<<"{\"apiVersion\": \"v1\", \"kind\": \"Namespace\", \"metadata\": {\"name\": \"$ns\"}}" >/dev/null; done
 has() { kctl get "$@" >/dev/null 2>&1; }
 hasnt() { ! has "$@"; }
 
@@ -657,6 +658,33 @@ check "first install: what it created is removed" hasnt configmap sys-new -n kub
 check "first install: the pre-existing kube-system ConfigMap it modified is not deleted" \
 	has configmap coredns-custom -n kube-system
 grep -q "first install failed" first.log || sed 's/^/#   /' first.log
+
+# RBAC as a second wall: app imp is applied as its ServiceAccount, which a
+# Role lets touch ConfigMaps only; a Secret in its own namespace is the API
+# server's to refuse (403), before anything is applied
+kctl apply -f - >/dev/null <<'YAML'
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: deployer, namespace: imp}
+rules: [{apiGroups: [""], resources: [configmaps], verbs: [get, list, create, patch, delete]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: deployer, namespace: imp}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: deployer}
+subjects: [{kind: ServiceAccount, name: deployer, namespace: imp}]
+YAML
+mkdir -p imp-1 imp-2
+APP=imp cm settings imp > imp-1/cm.yaml
+printf -- '---\napiVersion: v1\nkind: Secret\nmetadata: {name: creds, namespace: imp}\nstringData: {k: v}\n' >> imp-1/cm.yaml
+denied "impersonation: a Secret its ServiceAccount may not touch" \
+	'Secret imp/creds: 403 Forbidden: secrets .*creds.* is forbidden: User .*system:serviceaccount:imp:deployer.* cannot get resource .*secrets' imp 1
+check "impersonation: the Secret was not made" hasnt secret creds -n imp
+check "impersonation: nor the ConfigMap of the same release" hasnt configmap settings -n imp
+APP=imp cm settings imp > imp-2/cm.yaml
+ship imp 2 imp2.log
+check "impersonation: what its ServiceAccount may do is applied" \
+	test "$(kctl get configmap settings -n imp -o jsonpath='{.metadata.labels.outpost\.dev/app}')" = imp
 else
 	echo "# nginx is missing: the gateway cases need it (tests/bootstrap.sh)"
 	check "nginx for the gateway cases" false
