@@ -29,6 +29,7 @@ static const char *const msgs[] = {
 	[-E_UNSUPPORTED] = "not supported by this build",
 	[-E_INTERNAL] = "internal error",
 	[-E_TRUNCATED] = "input is truncated",
+	[-E_DENIED] = "not this app's to touch",
 };
 
 const char *err_str(int e)

@@ -34,7 +34,8 @@ enum err {
 	E_UNSUPPORTED = -20,/* compiled out or not supported */
 	E_INTERNAL = -21,   /* a broken invariant */
 	E_TRUNCATED = -22, /* input ended before its format says it does */
-	E_NERR = -23
+	E_DENIED = -23,     /* outside what this app may touch, or another's */
+	E_NERR = -24
 };
 
 /* A sentence for an error code; never NULL. */

@@ -1322,6 +1322,7 @@ static int run_batch(struct kube *k, enum verb v, const struct kube_object *objs
 		}
 		qq->url = url[m].data;
 		qq->accept = "application/json";
+		qq->headers = o->headers;
 		if ((v == V_APPLY || v == V_CREATE) && o->json && o->json_len > REQUEST_BODY_MAX) {
 			char why[200];
 

@@ -168,6 +168,7 @@ struct kube_object {
 	const char *json;           /* apply: the object as JSON */
 	size_t json_len;
 	const char *prev_rv;        /* apply: resourceVersion last seen, or NULL */
+	const char *const *headers; /* more "Name: value" lines (NULL-ended), or NULL */
 };
 
 /* What the server's answer says of a refusal (E_API, E_NOTFOUND). */

@@ -583,14 +583,28 @@ static int load_release(struct agent *a, const struct store_release *r, struct l
 
 static int64_t health_timeout(struct agent *a, const struct loaded *l);
 
-/* The set's waits (a namespace being deleted, a CRD) end with its deadline. */
+/*
+ * The set's waits (a namespace being deleted, a CRD) end with its deadline.
+ * E_DENIED (why says it) when an object is outside the app's scope: the
+ * gateway's config confines it (only its own namespace by default).
+ */
 static int build_set(struct agent *a, const struct store_release *r, struct loaded *l,
-		     struct release_set **set)
+		     struct release_set **set, struct buf *why)
 {
+	static const char *const none[1] = { "default" };
 	const struct config_app *app = app_config(a, r->app);
+	struct apply_scope scope = {
+		app ? app->namespaces : none, app ? app->nnamespaces : 1,
+		app ? app->cluster_kinds : NULL, app ? app->ncluster_kinds : 0,
+		"apps[].namespaces and apps[].cluster_kinds of the config"
+	};
 	int rc = release_set_build(a->k, r->app, r->sequence, app ? app->namespace : "default",
 				   l->files, l->n, set);
 
+	if (!rc)
+		rc = release_set_confine(*set, &scope, why);
+	if (!rc && app && app->service_account)
+		rc = release_set_impersonate(*set, app->namespace, app->service_account);
 	if (!rc)
 		(*set)->deadline = (int64_t)time(NULL) + health_timeout(a, l);
 	return rc;
@@ -599,6 +613,7 @@ static int build_set(struct agent *a, const struct store_release *r, struct load
 /* The inventory of a release as a set (for prune). */
 static int inventory_set(struct agent *a, int64_t id, const char *app, struct release_set **out)
 {
+	const struct config_app *cfg = app_config(a, app);
 	struct store_object *objs = NULL;
 	struct release_set *s = mem_zalloc(1, sizeof(*s));
 	size_t n = 0;
@@ -622,6 +637,8 @@ static int inventory_set(struct agent *a, int64_t id, const char *app, struct re
 			rc = E_NOMEM;
 	}
 	store_objects_free(objs, n);
+	if (!rc && cfg && cfg->service_account)
+		rc = release_set_impersonate(s, cfg->namespace, cfg->service_account);
 	if (rc) {
 		release_set_free(s);
 		return rc;
@@ -856,9 +873,7 @@ static int roll_back(struct agent *a, struct store_release *r)
 	if (!rc && lkg_id) {
 		rc = load_release(a, &lkg, &l, NULL);
 		if (!rc)
-			rc = build_set(a, &lkg, l, &good);
-		if (!rc)
-			rc = apply_observe(a->k, good);
+			rc = build_set(a, &lkg, l, &good, NULL);
 		if (!rc)
 			rc = apply_release(a->k, good, &changed);
 		if (!rc)
@@ -960,9 +975,13 @@ static int deploy(struct agent *a, struct store_release *r)
 	if (!rc)
 		rc = kube_ready(a);
 	if (!rc)
-		rc = build_set(a, r, l, &set);
+		rc = build_set(a, r, l, &set, &msg);
 	if (rc == E_UNAVAILABLE || rc == E_NOMEM || rc == E_STORE)
 		goto out;
+	if (rc == E_DENIED) {
+		rc = fail(a, r, set, msg.data);
+		goto out;
+	}
 	if (rc) {
 		rc = fail(a, r, set, msg.len ? msg.data
 					     : "its manifests cannot be applied (see the log)");
@@ -977,9 +996,7 @@ static int deploy(struct agent *a, struct store_release *r)
 	}
 	if (r->state == STORE_APPLYING) {
 		applied_now = 1;
-		rc = apply_observe(a->k, set);
-		if (!rc)
-			rc = apply_release(a->k, set, &changed);
+		rc = apply_release(a->k, set, &changed);
 		if (inventory_save(a, r->id, set) && !rc)
 			rc = E_STORE;
 		if (rc == E_UNAVAILABLE || rc == E_STORE || rc == E_NOMEM)
@@ -988,7 +1005,8 @@ static int deploy(struct agent *a, struct store_release *r)
 			const char *why = apply_refusal(set);
 
 			buf_reset(&msg);
-			buf_addf(&msg, "the Kubernetes API refused %.1900s", why ? why : "an object (see the log)");
+			buf_addf(&msg, rc == E_DENIED ? "refused before anything was applied: %.1900s" :
+				 "the Kubernetes API refused %.1900s", why ? why : "an object (see the log)");
 			rc = fail(a, r, set, msg.data);
 			goto out;
 		}
@@ -1100,9 +1118,7 @@ int agent_drift(struct agent *a, const char *app, size_t *corrected)
 	if (!rc)
 		rc = kube_ready(a);
 	if (!rc)
-		rc = build_set(a, &r, l, &set);
-	if (!rc)
-		rc = apply_observe(a->k, set);
+		rc = build_set(a, &r, l, &set, NULL);
 	if (!rc)
 		rc = apply_drop_finished(a->k, set, &finished);
 	if (!rc)
@@ -1180,7 +1196,7 @@ int agent_rollback(struct agent *a, const char *app, int64_t sequence)
 	if (!rc)
 		rc = kube_ready(a);
 	if (!rc)
-		rc = build_set(a, &p.found, l, &set);
+		rc = build_set(a, &p.found, l, &set, NULL);
 	if (!rc)
 		rc = apply_release(a->k, set, &changed);
 	if (!rc)

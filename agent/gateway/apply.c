@@ -9,6 +9,7 @@
 #include "crypto.h"
 #include "doc.h"
 #include "error.h"
+#include "features.h"
 #include "log.h"
 #include "manifest.h"
 #include "mem.h"
@@ -68,7 +69,30 @@ void release_set_free(struct release_set *s)
 	for (size_t i = 0; i < s->n; i++)
 		release_obj_clear(&s->objs[i]);
 	mem_free(s->objs);
+	mem_free(s->as_user);
 	mem_free(s);
+}
+
+int release_set_impersonate(struct release_set *s, const char *ns, const char *name)
+{
+	struct buf h = BUF_INIT(256);
+
+	if (!IS_ENABLED(CONFIG_IMPERSONATION))
+		return 0;
+	if (buf_addf(&h, "Impersonate-User: system:serviceaccount:%s:%s", ns, name)) {
+		buf_free(&h);
+		return E_NOMEM;
+	}
+	mem_free(s->as_user);
+	s->as_user = buf_detach(&h, NULL);
+	buf_free(&h);
+	if (!s->as_user)
+		return E_NOMEM;
+	s->headers[0] = s->as_user;
+	s->headers[1] = NULL;
+	for (size_t i = 0; i < s->n; i++)
+		s->objs[i].headers = s->headers;
+	return 0;
 }
 
 /* The group of an apiVersion: "apps" of "apps/v1", "" of "v1". */
@@ -193,8 +217,22 @@ static int is_namespaced(struct kube *k, struct manifest **ms, size_t nm,
 		     o->file, o->line, o->api_version, o->kind);
 }
 
-/* An object's annotations for the engine: its wave, prune and recreate. */
-static int obj_wave(struct manifest_object *o, int *wave, int *no_prune, int *recreate)
+/* "true" 1, "false" or absent 0, else an error naming the annotation. */
+static int yes_no(const struct manifest_object *o, const struct node *ann, const char *key,
+		  int *out)
+{
+	const char *v = node_str(node_map_get(ann, key));
+
+	*out = v && strcmp(v, "true") == 0;
+	if (v && strcmp(v, "true") != 0 && strcmp(v, "false") != 0)
+		return error(E_FORMAT, "%s:%u: annotation %s must be \"true\" or \"false\"",
+			     o->file, o->line, key);
+	return 0;
+}
+
+/* An object's annotations for the engine: its wave, prune, recreate, adopt. */
+static int obj_wave(struct manifest_object *o, int *wave, int *no_prune, int *recreate,
+		    int *adopt)
 {
 	/* the keys hold dots: looked up whole, never as a path */
 	const struct node *ann = node_path(o->node, "metadata.annotations");
@@ -205,9 +243,12 @@ static int obj_wave(struct manifest_object *o, int *wave, int *no_prune, int *re
 	long v;
 
 	*no_prune = p && strcmp(p, "disabled") == 0;
-	if (r && strcmp(r, "true") != 0 && strcmp(r, "false") != 0)
-		return error(E_FORMAT, "%s:%u: annotation %s must be \"true\" or \"false\"",
-			     o->file, o->line, ANNOTATION_RECREATE);
+	if (yes_no(o, ann, ANNOTATION_RECREATE, recreate) || yes_no(o, ann, ANNOTATION_ADOPT, adopt))
+		return E_FORMAT;
+	if (node_map_get(ann, ANNOTATION_ORIGIN))
+		return error(E_FORMAT, "%s:%u: annotation %s is outpost's own record of who "
+			     "made the object: a bundle may not set it", o->file, o->line,
+			     ANNOTATION_ORIGIN);
 	/* a Job is mostly a migration run again: re-created unless it says not */
 	*recreate = r ? strcmp(r, "true") == 0 : strcmp(o->kind, "Job") == 0;
 	if (!w) {
@@ -223,7 +264,7 @@ static int obj_wave(struct manifest_object *o, int *wave, int *no_prune, int *re
 }
 
 static int add_object(struct release_set *s, struct manifest *m, struct manifest_object *o,
-		      const char *ns, int wave, int no_prune, int recreate)
+		      const char *ns, int wave, int no_prune, int recreate, int adopt)
 {
 	char where[300];
 
@@ -258,6 +299,7 @@ static int add_object(struct release_set *s, struct manifest *m, struct manifest
 	r->wave = wave;
 	r->no_prune = no_prune;
 	r->recreate = recreate;
+	r->adopt = adopt;
 	s->n++;
 	if (!r->api_version || !r->kind || !r->ns || !r->name || !r->json || !r->where)
 		return E_NOMEM;
@@ -300,14 +342,16 @@ int release_set_build(struct kube *k, const char *app, int64_t sequence,
 		for (size_t j = 0; !rc && j < ms[i]->n; j++) {
 			struct manifest_object *o = &ms[i]->objs[j];
 			const char *ns = NULL;
-			int wave = 0, no_prune = 0, recreate = 0, namespaced;
+			int wave = 0, no_prune = 0, recreate = 0, adopt = 0, namespaced;
 
-			if (app)
+			rc = obj_wave(o, &wave, &no_prune, &recreate, &adopt);
+			if (!rc && app)
 				rc = manifest_set_label(ms[i], o, LABEL_APP, app);
 			if (!rc && app)
 				rc = manifest_set_label(ms[i], o, LABEL_SEQUENCE, seq);
-			if (!rc)
-				rc = obj_wave(o, &wave, &no_prune, &recreate);
+			/* apply_observe() says "adopted" where this is not so */
+			if (!rc && app)
+				rc = manifest_set_annotation(ms[i], o, ANNOTATION_ORIGIN, ORIGIN_CREATED);
 			if (!rc && !o->namespace) {
 				namespaced = is_namespaced(k, ms, nm, o);
 				if (namespaced < 0)
@@ -316,7 +360,7 @@ int release_set_build(struct kube *k, const char *app, int64_t sequence,
 					ns = default_ns;
 			}
 			if (!rc)
-				rc = add_object(s, ms[i], o, ns, wave, no_prune, recreate);
+				rc = add_object(s, ms[i], o, ns, wave, no_prune, recreate, adopt);
 		}
 	for (size_t i = 0; i < nm; i++)
 		manifest_free(ms[i]);
@@ -342,6 +386,7 @@ static void to_kube(const struct release_obj *r, struct kube_object *o)
 	o->json = r->json;
 	o->json_len = r->json_len;
 	o->prev_rv = *r->rv ? r->rv : NULL;
+	o->headers = r->headers;
 }
 
 /* The status of condition type in an object's JSON: "True", "False", or NULL. */
@@ -731,7 +776,7 @@ static int note_helm_jobs(struct kube *k, struct release_set *s, size_t a, size_
 		}
 		if (!rc) {
 			struct kube_object jo = { "batch/v1", "Job", o.namespace, job.data,
-						  NULL, 0, NULL };
+						  NULL, 0, NULL, o.headers };
 			struct doc *jd = NULL;
 
 			buf_reset(&body);
@@ -774,6 +819,7 @@ int apply_release(struct kube *k, struct release_set *s, size_t *changed)
 		s->objs[i].message = NULL;
 		s->objs[i].recreated = 0;
 	}
+	rc = apply_observe(k, s);
 	for (size_t a = 0, b; !rc && a < s->n; a = b) {
 		int crds = 0;
 
@@ -800,6 +846,47 @@ int apply_release(struct kube *k, struct release_set *s, size_t *changed)
 	return rc;
 }
 
+/* Is v one of list[0..n), or is "*" one of them? */
+static int in_scope(const char *const *list, size_t n, const char *v)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(list[i], "*") == 0 || strcmp(list[i], v) == 0)
+			return 1;
+	return 0;
+}
+
+int release_set_confine(const struct release_set *s, const struct apply_scope *scope,
+			struct buf *why)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < s->n; i++) {
+		const struct release_obj *r = &s->objs[i];
+		int own_ns = !*r->ns && strcmp(r->kind, "Namespace") == 0 &&
+			     !group_len(r->api_version) &&
+			     in_scope(scope->namespaces, scope->nns, r->name);
+		struct buf m = BUF_INIT(2048);
+
+		if (*r->ns ? in_scope(scope->namespaces, scope->nns, r->ns) :
+		    own_ns || in_scope(scope->kinds, scope->nkinds, r->kind))
+			continue;
+		buf_addf(&m, "%s%sapp %s may not apply %s %s%s%s: ", r->where, *r->where ? ": " : "",
+			 s->app, r->kind, r->ns, *r->ns ? "/" : "", r->name);
+		if (*r->ns)
+			buf_addf(&m, "namespace %s is not one of its namespaces (%s)", r->ns,
+				 scope->source);
+		else
+			buf_addf(&m, "%s is a cluster-scoped kind it is not allowed (%s)", r->kind,
+				 scope->source);
+		error(E_DENIED, "%s", m.data);
+		if (!rc && why)
+			buf_addstr(why, m.data);
+		buf_free(&m);
+		rc = E_DENIED;
+	}
+	return rc;
+}
+
 const char *apply_refusal(const struct release_set *s)
 {
 	for (size_t i = 0; s && i < s->n; i++)
@@ -808,23 +895,124 @@ const char *apply_refusal(const struct release_set *s)
 	return NULL;
 }
 
+/* The label or annotation value of an object's JSON, or NULL. */
+static const char *meta_value(const struct node *obj, const char *map, const char *key)
+{
+	const struct node *m = node_path(obj, map);
+
+	return m ? node_str(node_map_get(m, key)) : NULL;
+}
+
+/* r's body with ANNOTATION_ORIGIN set to ORIGIN_ADOPTED. 0 or E_NOMEM/E_LIMIT. */
+static int mark_adopted(struct release_obj *r)
+{
+	struct buf json = BUF_INIT(OBJECT_JSON_MAX);
+	struct doc *d = NULL;
+	struct node *ann, *v;
+	int rc = doc_load("object", r->json, r->json_len, NULL, &d);
+
+	if (!rc) {
+		ann = node_path(doc_root(d, 0), "metadata.annotations");
+		v = doc_new_str(d, ORIGIN_ADOPTED, strlen(ORIGIN_ADOPTED));
+		rc = !ann || !v ? E_NOMEM : doc_map_set(d, ann, ANNOTATION_ORIGIN, v);
+	}
+	if (!rc)
+		rc = doc_to_json(doc_root(d, 0), &json);
+	if (!rc) {
+		mem_free(r->json);
+		r->json = buf_detach(&json, &r->json_len);
+		rc = r->json ? 0 : E_NOMEM;
+	}
+	doc_free(d);
+	buf_free(&json);
+	return rc;
+}
+
+/* r refused before anything is applied: E_DENIED, its message, logged. */
+static int deny(struct release_obj *r, const char *app, const char *owner)
+{
+	struct buf m = BUF_INIT(2048);
+
+	r->err = E_DENIED;
+	buf_addf(&m, "%s%s%s %s%s%s ", r->where && *r->where ? r->where : "",
+		 r->where && *r->where ? ": " : "", r->kind, r->ns, *r->ns ? "/" : "", r->name);
+	if (owner)
+		buf_addf(&m, "belongs to app %s: app %s may not take it (conflict)", owner, app);
+	else
+		buf_addf(&m, "exists and was not made by outpost: app %s takes it only when "
+			 "the bundle annotates it %s: \"true\"", app, ANNOTATION_ADOPT);
+	mem_free(r->message);
+	r->message = buf_detach(&m, NULL);
+	buf_free(&m);
+	return error(E_DENIED, "%s", r->message ? r->message : err_str(E_DENIED));
+}
+
+/*
+ * May app apply r, which the cluster has as obj (NULL: it is missing)?
+ * Not when another app owns it, nor when outpost did not make it and the
+ * bundle does not adopt it; what it adopted stays adopted. 0, E_DENIED,
+ * E_NOMEM.
+ */
+static int check_owner(struct release_obj *r, const char *app, const struct node *obj)
+{
+	const char *owner, *origin;
+
+	if (!obj)
+		return 0;       /* this apply creates it */
+	owner = meta_value(obj, "metadata.labels", LABEL_APP);
+	origin = meta_value(obj, "metadata.annotations", ANNOTATION_ORIGIN);
+	if (owner && strcmp(owner, app) != 0)
+		return deny(r, app, owner);
+	if (!owner && !r->adopt)
+		return deny(r, app, NULL);
+	if (owner && origin && strcmp(origin, ORIGIN_CREATED) == 0)
+		return 0;
+	/* adopted now, before, or made before outpost kept the origin */
+	return mark_adopted(r);
+}
+
 int apply_observe(struct kube *k, struct release_set *s)
 {
 	struct kube_object *objs = mem_zalloc(s->n ? s->n : 1, sizeof(*objs));
 	struct kube_result *res = mem_zalloc(s->n ? s->n : 1, sizeof(*res));
-	int rc = E_NOMEM;
+	int rc = E_NOMEM, denied = 0;
 
 	if (objs && res) {
 		for (size_t i = 0; i < s->n; i++)
 			to_kube(&s->objs[i], &objs[i]);
 		rc = kube_get_batch(k, objs, s->n, 0, res);
-		for (size_t i = 0; i < s->n; i++) {
-			snprintf(s->objs[i].rv, sizeof(s->objs[i].rv), "%s",
-				 res[i].err ? "" : res[i].rv);
-			kube_result_free(&res[i]);
-		}
 		if (rc == E_NOTFOUND || rc == E_API)
 			rc = 0;         /* missing objects are what drift recreates */
+		for (size_t i = 0; i < s->n; i++) {
+			struct release_obj *r = &s->objs[i];
+			struct kube_result *q = &res[i];
+			struct doc *d = NULL;
+			int e = 0;
+
+			r->err = 0;
+			snprintf(r->rv, sizeof(r->rv), "%s", q->err ? "" : q->rv);
+			if (!*s->app || q->err == E_UNAVAILABLE) {
+				/* no owner to check (`outpost kube apply`), or
+				 * nothing known: rc says so */
+			} else if (q->err && q->err != E_NOTFOUND) {
+				/* a refused read is never taken for "missing" */
+				refuse(r, q, q->err, " (read to check its owner before applying)");
+				e = q->err == E_API ? E_DENIED : q->err;
+			} else if (q->err) {
+				e = check_owner(r, s->app, NULL);
+			} else {
+				e = doc_load("object", q->object, q->object_len, NULL, &d);
+				if (!e)
+					e = check_owner(r, s->app, doc_root(d, 0));
+			}
+			doc_free(d);
+			denied |= e == E_DENIED;
+			if (e && e != E_DENIED && !rc)
+				rc = e;
+			kube_result_free(q);
+		}
+		if (!rc && denied)
+			rc = E_DENIED;
 	}
 	mem_free(objs);
 	mem_free(res);
@@ -864,14 +1052,6 @@ int apply_drop_finished(struct kube *k, struct release_set *s, size_t *dropped)
 	}
 	s->n = keep;
 	return rc;
-}
-
-/* The label or annotation value of an object's JSON, or NULL. */
-static const char *meta_value(const struct node *obj, const char *map, const char *key)
-{
-	const struct node *m = node_path(obj, map);
-
-	return m ? node_str(node_map_get(m, key)) : NULL;
 }
 
 /* Namespaces the cluster needs: never deleted (the API refuses with 403). */
@@ -977,15 +1157,21 @@ int apply_prune(struct kube *k, const char *app, const struct release_set *old,
 	rc = 0;
 	for (size_t i = 0; i < m; i++) {
 		struct doc *d = NULL;
-		const char *owner = NULL, *prune = NULL;
+		const char *owner = NULL, *prune = NULL, *origin = NULL;
 
 		if (!res[i].err && res[i].object &&
 		    doc_load("object", res[i].object, res[i].object_len, NULL, &d) == 0) {
 			owner = meta_value(doc_root(d, 0), "metadata.labels", LABEL_APP);
 			prune = meta_value(doc_root(d, 0), "metadata.annotations", ANNOTATION_PRUNE);
+			origin = meta_value(doc_root(d, 0), "metadata.annotations", ANNOTATION_ORIGIN);
 		}
-		if (owner && strcmp(owner, app) == 0 && !(prune && strcmp(prune, "disabled") == 0)) {
-			/* ours and not kept on purpose (else: gone, or not ours) */
+		if (owner && strcmp(owner, app) == 0 && !(origin && strcmp(origin, ORIGIN_CREATED) == 0))
+			log_info("%s: %s %s%s%s was not made by outpost (adopted): left in place",
+				 app, objs[i].kind, objs[i].namespace ? objs[i].namespace : "",
+				 objs[i].namespace ? "/" : "", objs[i].name);
+		else if (owner && strcmp(owner, app) == 0 && !(prune && strcmp(prune, "disabled") == 0)) {
+			/* made by this app and not kept on purpose (else:
+			 * gone, or not ours) */
 			objs[ours] = objs[i];
 			pick[ours] = pick[i];
 			snprintf(uids[ours], sizeof(uids[ours]), "%s", res[i].uid);
@@ -1033,7 +1219,7 @@ static enum health judge(struct kube *k, const struct release_obj *r,
 		return h;
 	{
 		struct kube_object dep = { ref.api_version, ref.kind, ref.namespace, ref.name,
-					   NULL, 0, NULL };
+					   NULL, 0, NULL, r->headers };
 
 		rc = kube_get(k, &dep, &body);
 	}

@@ -34,6 +34,15 @@
  * Inventory. Every object applied carries the labels outpost.dev/app and
  * outpost.dev/sequence, so orphans can be found from the cluster alone. An
  * object annotated outpost.dev/prune: disabled is never deleted.
+ *
+ * Ownership. Before the first wave, every object is read from the cluster:
+ * one that carries another app's outpost.dev/app label is never taken (a
+ * conflict naming both apps), and one that exists without that label was
+ * not made by outpost and is taken only when the bundle annotates it
+ * outpost.dev/adopt: "true". The annotation outpost.dev/origin says which
+ * ("created": this app made it; "adopted"; a bundle may not set it), and
+ * prune deletes only what this app created. Any refusal here comes before
+ * anything is applied.
  */
 #ifndef OUTPOST_APPLY_H
 #define OUTPOST_APPLY_H
@@ -50,6 +59,10 @@
 #define ANNOTATION_WAVE "outpost.dev/wave"
 #define ANNOTATION_PRUNE "outpost.dev/prune"
 #define ANNOTATION_RECREATE "outpost.dev/recreate"
+#define ANNOTATION_ADOPT "outpost.dev/adopt"
+#define ANNOTATION_ORIGIN "outpost.dev/origin"
+#define ORIGIN_CREATED "created"
+#define ORIGIN_ADOPTED "adopted"
 #define APPLY_WAIT_SECONDS 300
 
 /* One object of a release, as applied and as recorded in the inventory. */
@@ -68,6 +81,8 @@ struct release_obj {
 	int no_prune;
 	int recreate;                           /* may be deleted and re-created when
 						 * a field it changes is immutable */
+	int adopt;                              /* the bundle lets it be adopted */
+	const char *const *headers;             /* its set's, for every request */
 	enum health health;
 	int current;                            /* judged Current: not polled again */
 	int seen;                               /* a health poll found it */
@@ -83,6 +98,8 @@ struct release_set {
 						 * from the start of each call */
 	size_t n;
 	struct release_obj *objs;               /* sorted by wave */
+	char *as_user;                          /* "Impersonate-User: ..." or NULL */
+	const char *headers[2];                 /* { as_user, NULL } */
 };
 
 /* A manifest file of a release: name and bytes. */
@@ -107,6 +124,35 @@ int release_set_build(struct kube *k, const char *app, int64_t sequence,
 		      size_t nfiles, struct release_set **out);
 void release_set_free(struct release_set *s);
 
+/*
+ * Make every request for s's objects as the ServiceAccount name of
+ * namespace ns (Impersonate-User: system:serviceaccount:NS:NAME; both
+ * DNS labels), so that the API server's RBAC decides what the app may
+ * touch. 0 or E_NOMEM.
+ */
+int release_set_impersonate(struct release_set *s, const char *ns, const char *name);
+
+/*
+ * Where an app's objects may go: namespaces[0..nns) and cluster-scoped
+ * kinds[0..nkinds), each "*" for any. A Namespace object is allowed when
+ * its name is one of namespaces.
+ */
+struct apply_scope {
+	const char *const *namespaces;
+	size_t nns;
+	const char *const *kinds;
+	size_t nkinds;
+	const char *source;                     /* who set it, for messages */
+};
+
+/*
+ * 0 when every object of s is inside scope, else E_DENIED, each object
+ * outside logged ("file:line: app web may not apply Secret kube-system/x:
+ * ...") and the first one's words in why (why may be NULL).
+ */
+int release_set_confine(const struct release_set *s, const struct apply_scope *scope,
+			struct buf *why);
+
 /* The wave of a kind without an annotation (the table above). */
 int apply_kind_wave(const char *kind);
 
@@ -130,7 +176,10 @@ const char *apply_refusal(const struct release_set *s);
 /*
  * Read the resourceVersion each object has in the cluster now (empty when
  * it is missing), so that apply_release() can tell what it changed: an
- * apply that changes nothing keeps the resourceVersion. 0 or E_UNAVAILABLE.
+ * apply that changes nothing keeps the resourceVersion; and, for a set of
+ * an app, its owner (see Ownership above): an object this app adopted is
+ * applied with outpost.dev/origin: adopted. 0, E_UNAVAILABLE, E_NOMEM, or
+ * E_DENIED (each refusal in its object's message and logged).
  */
 int apply_observe(struct kube *k, struct release_set *s);
 

@@ -13,6 +13,7 @@
 #include "features.h"
 #include "file.h"
 #include "log.h"
+#include "manifest.h"
 #include "mem.h"
 #include "meta.h"
 
@@ -398,10 +399,56 @@ static void parse_device(struct parser *p, const struct node *root)
 	}
 }
 
+/* A kind name as the API writes them: 1 to 63 ASCII letters and digits. */
+static int valid_kind(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 63)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (i && s[i] >= '0' && s[i] <= '9')))
+			return 0;
+	return 1;
+}
+
+/*
+ * apps[].namespaces / apps[].cluster_kinds: a list of at most CFG_SCOPE_MAX
+ * entries, each CFG_ANY or valid by ok(), appended to out[*n].
+ */
+static void parse_scope(struct parser *p, const struct node *app, const char *key,
+			int (*ok)(const char *), const char *what, const char **out, size_t *n)
+{
+	const struct node *list = node_map_get(app, key);
+
+	if (!list || node_is_null(list))
+		return;
+	if (list->type != NODE_SEQ || list->len > CFG_SCOPE_MAX) {
+		fail(p, list, "'%s' must be a list of at most %d %s", key, CFG_SCOPE_MAX, what);
+		return;
+	}
+	for (size_t i = 0; i < list->len; i++) {
+		const char *v = meta_text(list->items[i]);
+		int dup = 0;
+
+		if (!v || (strcmp(v, CFG_ANY) != 0 && !ok(v))) {
+			fail(p, list->items[i], "'%s' entries must be %s or \"" CFG_ANY "\" (all)",
+			     key, what);
+			continue;
+		}
+		for (size_t j = 0; j < *n; j++)
+			dup |= strcmp(out[j], v) == 0;
+		if (!dup)
+			out[(*n)++] = v;
+	}
+}
+
 static void parse_apps(struct parser *p, const struct node *root)
 {
 	static const char *const keys[] = {
-		"name", "channel", "namespace", "on_first_install_failure", NULL
+		"name", "channel", "namespace", "on_first_install_failure", "namespaces",
+		"cluster_kinds", "service_account", NULL
 	};
 	const struct node *apps = node_map_get(root, "apps");
 	struct config *c = p->c;
@@ -436,6 +483,15 @@ static void parse_apps(struct parser *p, const struct node *root)
 			continue;
 		app->channel = label_value(p, a, "channel", app->name);
 		app->namespace = label_value(p, a, "namespace", "default");
+		if (app->namespace)
+			app->namespaces[app->nnamespaces++] = app->namespace;
+		if (!compiled_out(p, a, "service_account", IS_ENABLED(CONFIG_IMPERSONATION),
+				  "impersonation", "CONFIG_IMPERSONATION"))
+			app->service_account = label_value(p, a, "service_account", NULL);
+		parse_scope(p, a, "namespaces", manifest_valid_label,
+			    "namespaces (DNS labels)", app->namespaces, &app->nnamespaces);
+		parse_scope(p, a, "cluster_kinds", valid_kind,
+			    "kinds (like ClusterRole)", app->cluster_kinds, &app->ncluster_kinds);
 		if (!bad(p, meta_str(p->d, a, "on_first_install_failure", 8, 0, &mode)) && mode) {
 			if (strcmp(mode, "prune") == 0)
 				app->on_first_install_failure = CFG_FIRST_FAILURE_PRUNE;

@@ -22,6 +22,8 @@
 #define CFG_URL_MAX 2048
 #define CFG_PATH_MAX 4095
 #define CFG_PROBE_HOSTS_MAX 16
+#define CFG_SCOPE_MAX 32           /* apps[].namespaces, apps[].cluster_kinds */
+#define CFG_ANY "*"                /* a scope entry that allows every one */
 #define CFG_DEVICE_ID_MAX 128
 #define CFG_IDENTITIES_MAX 8       /* secrets.identities */
 #define CFG_IDENTITY_FILE "identity.txt" /* in state_dir: the gateway's own */
@@ -46,6 +48,13 @@ struct config_app {
 	const char *channel;        /* DNS label, unique; default: name */
 	const char *namespace;      /* DNS label; default "default" */
 	enum cfg_first_failure on_first_install_failure;
+	const char *service_account; /* DNS label: apply as it, or NULL */
+	/* where its objects may go: namespaces (DNS labels or CFG_ANY; the
+	 * first is always namespace) and cluster-scoped kinds (kind names
+	 * or CFG_ANY; none by default) */
+	size_t nnamespaces, ncluster_kinds;
+	const char *namespaces[CFG_SCOPE_MAX + 1];
+	const char *cluster_kinds[CFG_SCOPE_MAX];
 };
 
 struct config_label {

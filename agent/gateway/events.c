@@ -97,7 +97,7 @@ int event_json(const struct event *e, struct buf *out)
 int event_post(struct kube *k, const struct event *e)
 {
 	struct buf body = BUF_INIT(16384);
-	struct kube_object o = { "v1", "Event", NULL, NULL, NULL, 0, NULL };
+	struct kube_object o = { "v1", "Event", NULL, NULL, NULL, 0, NULL, NULL };
 	struct kube_result r;
 	const struct release_obj *subject = event_subject(e->set);
 	int rc = event_json(e, &body);

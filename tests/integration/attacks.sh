@@ -511,6 +511,180 @@ check "expired root: a report" grep -qs '"state": *"root-expired"' $SRV/reports/
 check "expired root: an Event" grep -q TrustRootExpired <(kctl get events -n default -o json)
 refused "expired root: import refused" "the trust root \(version 1\) expired at" \
 	gw oldroot import --no-apply "$WWW/bundles/web-2.bundle"
+
+# item 7: one app attacking the cluster or another app (side-loaded, signed by
+# the server's own release key: what a compromised app pipeline could ship)
+cat > gw-scope.yaml <<YAML
+server: https://releases.test:$SRV_PORT/fleet/
+device: {id: gw-scope}
+trust: {root: $SRV/root.yaml}
+apps:
+  - {name: web, namespace: web, namespaces: [shared]}
+  - {name: db, namespace: db, namespaces: [shared]}
+  - {name: sys, namespace: kube-system}
+  - {name: ops, namespace: ops, cluster_kinds: [ClusterRole]}
+  - {name: imp, namespace: imp, service_account: deployer}
+kubernetes: {kubeconfig: $KC}
+state_dir: $TMP/gwstate-scope
+health: {default_timeout: 20}
+YAML
+sgw() { $OUTPOST --config "$TMP/gw-scope.yaml" "$@"; }
+# spack APP SEQ [pack args]: bundle APP-SEQ.bundle from the directory APP-SEQ/
+spack() {
+	local app=$1 seq=$2
+	shift 2
+	$OUTPOST bundle pack --app "$app" --version "$app-$seq" --sequence "$seq" "$app-$seq" \
+		-o "$app-$seq.bundle" --key "$SRV/signer.key" "$@" >/dev/null 2>&1
+}
+# ship APP SEQ LOG [pack args]: pack APP-SEQ/ and side-load it; its exit status
+ship() {
+	local app=$1 seq=$2 log=$3
+	shift 3
+	spack "$app" "$seq" "$@" && sgw import "$app-$seq.bundle" >"$log" 2>&1
+}
+# denied DESC PATTERN APP SEQ: that release fails (exit 1), its log saying PATTERN
+denied() {
+	ship "$3" "$4" "denied-$3-$4.log"
+	check "$1: the release fails (exit 1)" test $? -eq 1
+	check "$1: refused, saying why" grep -q "$2" "denied-$3-$4.log"
+	grep -q "$2" "denied-$3-$4.log" || sed 's/^/#   /' "denied-$3-$4.log"
+}
+cm() { # NAME NAMESPACE [ANNOTATIONS-FLOW-MAP]
+	printf -- '---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: %s, namespace: %s%s}\ndata: {by: "%s"}\n' \
+		"$1" "$2" "${3:+, annotations: $3}" "${APP:-x}"
+}
+for ns in web db shared ops imp; do kctl apply -f - <<<"{\"apiVersion\": \"v1\", \"kind\": \"Namespace\", \"metadata\": {\"name\": \"$ns\"}}" >/dev/null; done
+has() { kctl get "$@" >/dev/null 2>&1; }
+hasnt() { ! has "$@"; }
+
+# config scope: a Secret in kube-system and a ClusterRoleBinding to cluster-admin
+mkdir -p web-1
+APP=web cm page web > web-1/ok.yaml
+cat > web-1/evil.yaml <<'YAML'
+apiVersion: v1
+kind: Secret
+metadata: {name: stolen, namespace: kube-system}
+stringData: {token: x}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: web-admin}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}
+subjects: [{kind: ServiceAccount, name: default, namespace: web}]
+YAML
+spack web 1
+sgw import web-1.bundle >scope1.log 2>&1; rc=$?
+check "scope: a Secret in another namespace is refused" \
+	grep -q "app web may not apply Secret kube-system/stolen: namespace kube-system is not one of its namespaces" scope1.log
+check "scope: a cluster-scoped ClusterRoleBinding is refused" \
+	grep -q "app web may not apply ClusterRoleBinding web-admin: ClusterRoleBinding is a cluster-scoped kind it is not allowed" scope1.log
+check "scope: the release fails (exit 1)" test $rc -eq 1
+check "scope: the Secret was not made" hasnt secret stolen -n kube-system
+check "scope: the binding was not made" hasnt clusterrolebinding web-admin
+check "scope: nothing of the release was applied, not even what was in scope" hasnt configmap page -n web
+grep -q "may not apply Secret" scope1.log || sed 's/^/#   /' scope1.log
+# what the config allows is applied: another namespace it lists, a kind it lists
+mkdir -p ops-1
+printf 'apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: ops-read}\nrules: []\n' > ops-1/role.yaml
+APP=ops cm tools ops > ops-1/cm.yaml
+spack ops 1
+sgw import ops-1.bundle >scope2.log 2>&1; rc=$?
+check "scope: a kind apps[].cluster_kinds allows is applied" test $rc -eq 0 -a "$(kctl get clusterrole ops-read -o name 2>/dev/null)" = clusterrole.rbac.authorization.k8s.io/ops-read
+[ $rc -eq 0 ] || sed 's/^/#   /' scope2.log
+
+# ownership: app db may not take app web's object (a namespace both may use)
+mkdir -p web-2 db-1 db-2
+APP=web cm common shared > web-2/common.yaml
+spack web 2
+sgw import web-2.bundle >own1.log 2>&1; rc=$?
+check "ownership: web's release in a shared namespace is applied" test $rc -eq 0
+APP=db cm common shared > db-1/common.yaml
+APP=db cm dbconf db > db-1/conf.yaml
+denied "ownership: db taking web's ConfigMap, naming both apps" \
+	"ConfigMap shared/common belongs to app web: app db may not take it" db 1
+check "ownership: web's ConfigMap keeps its owner and data" \
+	test "$(kctl get configmap common -n shared -o jsonpath='{.metadata.labels.outpost\.dev/app} {.data.by}')" = "web web"
+APP=db cm dbconf db > db-2/conf.yaml
+spack db 2
+sgw import db-2.bundle >own3.log 2>&1
+check "ownership: db's next release does not prune web's ConfigMap" has configmap common -n shared
+
+# adopt: an object outpost did not make is taken only with outpost.dev/adopt
+kctl apply -f - >/dev/null <<'YAML'
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: legacy, namespace: web}
+data: {by: hand}
+YAML
+mkdir -p web-3 web-4 web-5 web-6
+cp web-2/common.yaml web-3/; APP=web cm legacy web > web-3/legacy.yaml
+denied "adopt: taking an existing object without the annotation" \
+	'ConfigMap web/legacy exists and was not made by outpost: app web takes it only when the bundle annotates it outpost.dev/adopt: ..true' web 3
+check "adopt: the object is unchanged" \
+	test "$(kctl get configmap legacy -n web -o jsonpath='{.data.by}')" = hand
+cp web-2/common.yaml web-4/; APP=web cm legacy web '{outpost.dev/adopt: "true"}' > web-4/legacy.yaml
+spack web 4
+sgw import web-4.bundle >adopt2.log 2>&1; rc=$?
+check "adopt: with outpost.dev/adopt: \"true\" it is adopted" \
+	test $rc -eq 0 -a "$(kctl get configmap legacy -n web -o jsonpath='{.data.by} {.metadata.annotations.outpost\.dev/origin}')" = "web adopted"
+cp web-2/common.yaml web-5/
+spack web 5
+sgw import web-5.bundle >adopt3.log 2>&1; rc=$?
+check "adopt: a release that drops it does not delete what outpost did not create" \
+	test $rc -eq 0 -a "$(kctl get configmap legacy -n web -o name 2>/dev/null)" = configmap/legacy
+grep -q "legacy was not made by outpost (adopted): left in place" adopt3.log || sed 's/^/#   /' adopt3.log
+cp web-2/common.yaml web-6/; APP=web cm legacy web '{outpost.dev/origin: created}' > web-6/legacy.yaml
+spack web 6
+refused "adopt: a bundle claiming to have created an object" \
+	"annotation outpost.dev/origin is outpost's own record of who made the object" \
+	sgw import web-6.bundle
+
+# a failed first install removes what it created, never a pre-existing
+# kube-system object it only modified (adopted)
+kctl apply -f - >/dev/null <<'YAML'
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: coredns-custom, namespace: kube-system}
+data: {by: k3s}
+YAML
+mkdir -p sys-1
+APP=sys cm coredns-custom kube-system '{outpost.dev/adopt: "true"}' > sys-1/dns.yaml
+APP=sys cm sys-new kube-system > sys-1/new.yaml
+kubesim_deployment sys-broken registry.test/broken:1 progress-deadline > sys-1/deploy.yaml
+spack sys 1 --health-timeout 10
+sgw import sys-1.bundle >first.log 2>&1; rc=$?
+check "first install: the broken release fails (exit 1)" test $rc -eq 1
+check "first install: what it created is removed" hasnt configmap sys-new -n kube-system
+check "first install: the pre-existing kube-system ConfigMap it modified is not deleted" \
+	has configmap coredns-custom -n kube-system
+grep -q "first install failed" first.log || sed 's/^/#   /' first.log
+
+# RBAC as a second wall: app imp is applied as its ServiceAccount, which a
+# Role lets touch ConfigMaps only; a Secret in its own namespace is the API
+# server's to refuse (403), before anything is applied
+kctl apply -f - >/dev/null <<'YAML'
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: deployer, namespace: imp}
+rules: [{apiGroups: [""], resources: [configmaps], verbs: [get, list, create, patch, delete]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: deployer, namespace: imp}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: deployer}
+subjects: [{kind: ServiceAccount, name: deployer, namespace: imp}]
+YAML
+mkdir -p imp-1 imp-2
+APP=imp cm settings imp > imp-1/cm.yaml
+printf -- '---\napiVersion: v1\nkind: Secret\nmetadata: {name: creds, namespace: imp}\nstringData: {k: v}\n' >> imp-1/cm.yaml
+denied "impersonation: a Secret its ServiceAccount may not touch" \
+	'Secret imp/creds: 403 Forbidden: secrets .*creds.* is forbidden: User .*system:serviceaccount:imp:deployer.* cannot get resource .*secrets' imp 1
+check "impersonation: the Secret was not made" hasnt secret creds -n imp
+check "impersonation: nor the ConfigMap of the same release" hasnt configmap settings -n imp
+APP=imp cm settings imp > imp-2/cm.yaml
+ship imp 2 imp2.log
+check "impersonation: what its ServiceAccount may do is applied" \
+	test "$(kctl get configmap settings -n imp -o jsonpath='{.metadata.labels.outpost\.dev/app}')" = imp
 else
 	echo "# nginx is missing: the gateway cases need it (tests/bootstrap.sh)"
 	check "nginx for the gateway cases" false

@@ -37,7 +37,7 @@ device: {id: gw-observe}
 trust: {root: $TMP/root.yaml}
 apps:
   - {name: web, namespace: web}
-  - {name: infra, namespace: nowhere}
+  - {name: infra, namespace: nowhere, cluster_kinds: [ClusterRole]}
 kubernetes: {kubeconfig: $KC}
 state_dir: $TMP/state
 health: {default_timeout: 20}

@@ -31,7 +31,7 @@ trust: {root: $TMP/root.yaml}
 apps:
   - {name: web, namespace: web}
   - {name: jobs, namespace: jobs}
-  - {name: ops, namespace: ops}
+  - {name: ops, namespace: ops, namespaces: [ops-extra, default], cluster_kinds: [CustomResourceDefinition]}
   - {name: term, namespace: term}
 kubernetes: {kubeconfig: $KC}
 state_dir: $TMP/state
@@ -146,8 +146,9 @@ check "... its data is unchanged" test "$(kctl get configmap frozen -n jobs -o j
 mkdir -p src/ops-1 src/ops-2
 ns ops > src/ops-1/00-ns.yaml; cp src/ops-1/00-ns.yaml src/ops-2/
 ns ops-extra > src/ops-1/01-extra-ns.yaml
-# the cluster's namespace, labelled by the release: never pruned
-printf 'apiVersion: v1\nkind: Namespace\nmetadata: {name: default, labels: {team: ops}}\n' > src/ops-1/02-default.yaml
+# the cluster's namespace, labelled by the release (adopted: outpost did not
+# make it): never pruned
+printf 'apiVersion: v1\nkind: Namespace\nmetadata: {name: default, labels: {team: ops}, annotations: {outpost.dev/adopt: "true"}}\n' > src/ops-1/02-default.yaml
 cat > src/ops-1/05-crd.yaml <<'YAML'
 apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition
@@ -225,7 +226,8 @@ metadata: {name: holder, namespace: term, finalizers: [example.com/hold]}
 YAML
 kctl delete namespace term --wait=false >/dev/null 2>&1
 mkdir -p src/term-1
-ns term > src/term-1/00-ns.yaml
+# the namespace is kubectl's, not outpost's: the release adopts it
+printf 'apiVersion: v1\nkind: Namespace\nmetadata: {name: term, annotations: {outpost.dev/adopt: "true"}}\n' > src/term-1/00-ns.yaml
 printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: late}\ndata: {a: "1"}\n' > src/term-1/10-cm.yaml
 release term 1 30
 ( sleep 4; kctl patch configmap holder -n term --type=merge -p '{"metadata":{"finalizers":null}}' >/dev/null 2>&1 ) &

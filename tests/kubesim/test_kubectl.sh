@@ -692,6 +692,31 @@ t_bad_requests() {   # malformed input: 400/431 and closed; the server lives on
 }
 check "malformed requests get 400/431 and harm nothing" t_bad_requests
 
+t_impersonation() {
+    local sa=system:serviceaccount:rb:reader
+    k create namespace rb >/dev/null 2>&1 || k apply -f - >/dev/null <<<'{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "rb"}}'
+    k apply -f - >/dev/null <<'YAML' || return 1
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: reader, namespace: rb}
+rules: [{apiGroups: [""], resources: [configmaps], verbs: [get, list]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: reader, namespace: rb}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: reader}
+subjects: [{kind: ServiceAccount, name: reader, namespace: rb}]
+YAML
+    k get configmaps -n rb --as=$sa >/dev/null &&
+        ! k get secrets -n rb --as=$sa 2>"$work/forbidden" &&
+        grep -q "secrets is forbidden: User \"$sa\" cannot list resource \"secrets\" in API group \"\" in the namespace \"rb\"" "$work/forbidden" &&
+        ! k get configmaps -n default --as=$sa 2>/dev/null &&
+        ! k apply -n rb --as=$sa -f - 2>"$work/forbidden" <<<'{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x", "namespace": "rb"}}' &&
+        grep -q 'forbidden' "$work/forbidden" &&
+        k get secrets -n rb >/dev/null     # the admin itself is not confined
+}
+check "an impersonated user is authorized by the RBAC objects applied" t_impersonation
+
 t_stats() {
     curl -sS --cacert "$sim/ca.crt" "$(url /kubesim/stats)" >"$work/stats" &&
         cat "$work/stats" &&

@@ -404,7 +404,7 @@ static void sim_reset(void)
 
 static int exists(const char *api, const char *kind, const char *ns, const char *name)
 {
-	struct kube_object o = { api, kind, ns, name, NULL, 0, NULL };
+	struct kube_object o = { api, kind, ns, name, NULL, 0, NULL, NULL };
 	struct buf out = BUF_INIT(1 << 20);
 	int rc = kube_get(kube, &o, &out);
 

@@ -85,6 +85,10 @@ static void test_minimal(void)
 	check_str(c.apps[0].channel, "web");
 	check_str(c.apps[0].namespace, "default");
 	check_int(c.apps[0].on_first_install_failure, ==, CFG_FIRST_FAILURE_BUNDLE);
+	/* confined by default: its own namespace, no cluster-scoped kinds */
+	check_int(c.apps[0].nnamespaces, ==, 1);
+	check_str(c.apps[0].namespaces[0], "default");
+	check_int(c.apps[0].ncluster_kinds, ==, 0);
 	check_str(c.trust.root, "/etc/outpost/root.yaml");
 	check_str(c.trust.root_sig, "/etc/outpost/root.yaml.sig");
 	check_str(c.kubernetes.kubeconfig, CONFIG_KUBECONFIG);
@@ -129,8 +133,11 @@ static void test_full(void)
 		"  - name: web\n"
 		"    channel: web-stable\n"
 		"    namespace: shop\n"
+		"    namespaces: [shop-cache, shop]\n"
+		"    cluster_kinds: [ClusterRole, CustomResourceDefinition]\n"
 		"    on_first_install_failure: keep\n"
 		"  - name: metrics\n"
+		"    namespaces: ['*']\n"
 		"    on_first_install_failure: prune\n"
 		"kubernetes:\n"
 		"  kubeconfig: /etc/rancher/k3s/k3s.yaml\n"
@@ -170,6 +177,13 @@ static void test_full(void)
 	check_str(c.apps[0].channel, "web-stable");
 	check_str(c.apps[0].namespace, "shop");
 	check_int(c.apps[0].on_first_install_failure, ==, CFG_FIRST_FAILURE_KEEP);
+	check_int(c.apps[0].nnamespaces, ==, 2);        /* shop listed twice counts once */
+	check_str(c.apps[0].namespaces[0], "shop");
+	check_str(c.apps[0].namespaces[1], "shop-cache");
+	check_int(c.apps[0].ncluster_kinds, ==, 2);
+	check_str(c.apps[0].cluster_kinds[1], "CustomResourceDefinition");
+	check_int(c.apps[1].nnamespaces, ==, 2);
+	check_str(c.apps[1].namespaces[1], CFG_ANY);
 	check_str(c.apps[1].name, "metrics");
 	check_str(c.apps[1].channel, "metrics");
 	check_int(c.apps[1].on_first_install_failure, ==, CFG_FIRST_FAILURE_PRUNE);
@@ -367,6 +381,12 @@ static void test_refusals(void)
 	       "t.yaml:5:11: 'name' must be a DNS label");
 	refuse("app without name", BASE "  - channel: x\n", "t.yaml:5:5: 'name' is missing");
 	refuse("bad namespace", BASE "    namespace: -x\n", "t.yaml:5:16: 'namespace' must be a DNS label");
+	refuse("bad scope namespace", BASE "    namespaces: [web, Kube_System]\n",
+	       "t.yaml:5:23: 'namespaces' entries must be namespaces (DNS labels) or \\\"*\\\" (all)");
+	refuse("scope namespaces not a list", BASE "    namespaces: web\n",
+	       "t.yaml:5:17: 'namespaces' must be a list of at most 32 namespaces");
+	refuse("bad cluster kind", BASE "    cluster_kinds: [cluster-role]\n",
+	       "t.yaml:5:21: 'cluster_kinds' entries must be kinds (like ClusterRole)");
 	refuse("bad first-failure mode", BASE "    on_first_install_failure: retry\n",
 	       "t.yaml:5:31: 'on_first_install_failure' must be prune or keep");
 	buf_reset(&t);

@@ -7,7 +7,7 @@ Reply (or an ApiError to render as a Status).
 import json
 from dataclasses import dataclass, field
 
-from . import errors
+from . import errors, rbac
 from .catalog import KUBE_VERSION
 from .selector import make_filter
 from .store import WriteOptions
@@ -36,6 +36,7 @@ class Request:
     content_type: str = ""
     user_agent: str = ""
     accept: str = ""
+    impersonate: str = ""       # Impersonate-User: authorized by RBAC as it
 
     def flag(self, name):
         return self.query.get(name, "").lower() in ("1", "true")
@@ -243,9 +244,29 @@ class Api:
                 (rtype.namespaced and name is not None and namespace is None):
             raise errors.no_route()
         scope = namespace if rtype.namespaced else ""
+        if req.impersonate:
+            self._authorize(req, rtype, scope, name, subresource)
         if name is None:
             return self._collection(req, rtype, namespace, should_stop)
         return self._object(req, rtype, scope, name, subresource)
+
+    def _authorize(self, req, rtype, namespace, name, subresource):
+        """RBAC for an impersonated user (endpoints/filters/authorization):
+        the verb of the request; an apply that creates the object also
+        needs create (handlers/patch.go createValidation)."""
+        verbs = {"GET": "get", "PUT": "update", "PATCH": "patch",
+                 "DELETE": "delete", "POST": "create"}
+        verb = verbs.get(req.method, req.method.lower())
+        if name is None and req.method == "GET":
+            verb = "watch" if req.flag("watch") else "list"
+        elif name is None and req.method == "DELETE":
+            verb = "deletecollection"
+        rbac.authorize(self.store, req.impersonate, verb, rtype, namespace,
+                       name, subresource)
+        if req.method == "PATCH" and not subresource and \
+                self.store.find(rtype.resource, namespace, name) is None:
+            rbac.authorize(self.store, req.impersonate, "create", rtype,
+                           namespace, name)
 
     def _collection(self, req, rtype, namespace, should_stop):
         match = make_filter(req.query.get("labelSelector", ""),

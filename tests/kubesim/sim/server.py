@@ -656,7 +656,8 @@ class Server:
                           dict(parse_qsl(query)) if query else {},
                           req.body, req.headers.get("content-type", ""),
                           req.headers.get("user-agent", ""),
-                          req.headers.get("accept", ""))
+                          req.headers.get("accept", ""),
+                          req.headers.get("impersonate-user", ""))
         watch = Watch(conn, self)
         try:
             reply = sim.api.handle(request, watch.should_stop)
