@@ -167,15 +167,18 @@ static int floors_save(struct agent *a)
 	return rc;
 }
 
-/* A decimal count from s (to its end, or a space), in 0..max. */
+/* A plain decimal number from s, at most INT64_MAX; *end after it. */
 static int floors_int(const char *s, const char **end, int64_t *out)
 {
 	int64_t v = 0;
 	const char *p = s;
 
-	while (*p >= '0' && *p <= '9' && v <= (META_SEQUENCE_MAX - 9) / 10)
-		v = v * 10 + (*p++ - '0');
-	if (p == s || (p - s > 1 && *s == '0') || (*p >= '0' && *p <= '9'))
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (v > (INT64_MAX - (*p - '0')) / 10)
+			return E_FORMAT;
+		v = v * 10 + (*p - '0');
+	}
+	if (p == s || (p - s > 1 && *s == '0'))
 		return E_FORMAT;
 	*end = p;
 	*out = v;
@@ -257,7 +260,9 @@ static int floors_load(struct agent *a)
 static int root_accept(struct agent *a, struct trust *next, const char *name,
 		       const struct buf *root, const struct buf *sig)
 {
-	int reset = a->trust && trust_release_keys_replaced(a->trust, next);
+	/* once: walking the chain again after a lost database resets nothing */
+	int reset = a->trust && trust_version(next) > a->root_floor &&
+		    trust_release_keys_replaced(a->trust, next);
 	int rc = store_begin(a->st);
 
 	if (!rc)
@@ -289,8 +294,10 @@ int agent_root_rotate(struct agent *a, const char *name, const struct buf *root,
 		      const struct buf *sig)
 {
 	struct trust *next;
+	/* a link's expiry does not matter (TUF): the root the walk ends on is
+	 * checked before every update, and an expired one refuses them all */
 	int rc = trust_rotate(a->trust, name, root->data, root->len, sig->data, sig->len,
-			      agent_now(a), &next);
+			      0, &next);
 
 	return rc ? rc : root_accept(a, next, name, root, sig);
 }

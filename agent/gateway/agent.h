@@ -127,9 +127,11 @@ int agent_clock_floor_raise(struct agent *a, int64_t t);
 
 /*
  * Accept root (root.yaml bytes, with sig) as the successor of the agent's
- * root (trust_rotate() at the agent's clock) and make it current; a root
- * that replaces the release keys resets the floors resting on them. The
- * trust_rotate() and store errors; nothing changes on error.
+ * root (trust_rotate(), its expiry not checked: a gateway that was offline
+ * walks through links that expired since, and the root it ends on is
+ * checked before every update) and make it current; a root that replaces
+ * the release keys resets the floors resting on them. The trust_rotate()
+ * and store errors; nothing changes on error.
  */
 int agent_root_rotate(struct agent *a, const char *name, const struct buf *root,
 		      const struct buf *sig);
