@@ -145,7 +145,7 @@ static int floor_line(void *ctx, const char *app, int64_t sequence)
 
 static int floors_save(struct agent *a)
 {
-	struct buf text = BUF_INIT(AGENT_FLOORS_MAX);
+	struct buf text = BUF_INIT(AGENT_FLOORS_MAX), old = BUF_INIT(AGENT_FLOORS_MAX);
 	int64_t clock = 0, root = a->root_floor;
 	char path[4096];
 	int rc = floors_path(a, path);
@@ -159,11 +159,15 @@ static int floors_save(struct agent *a)
 			      (long long)clock);
 	if (!rc)
 		rc = store_floor_list(a->st, floor_line, &text);
-	if (!rc)
+	/* unchanged (most starts): no write, no fsync */
+	if (!rc && (access(path, F_OK) || file_read(path, AGENT_FLOORS_MAX, &old) ||
+		    old.len != text.len ||
+		    memcmp(old.data, text.data, text.len) != 0))
 		rc = file_write_atomic(path, text.data, text.len, 0600);
 	if (!rc)
 		a->root_floor = root;
 	buf_free(&text);
+	buf_free(&old);
 	return rc;
 }
 
@@ -193,12 +197,12 @@ static int floors_load(struct agent *a)
 	unsigned line = 0;
 	int rc = floors_path(a, path);
 
+	if (!rc && access(path, F_OK) && errno == ENOENT) {
+		buf_free(&text);
+		return 0;       /* a gateway's first start */
+	}
 	if (!rc)
 		rc = file_read(path, AGENT_FLOORS_MAX, &text);
-	if (rc == E_NOTFOUND) {
-		buf_free(&text);
-		return 0;
-	}
 	for (char *l = text.data, *nl; !rc && *l; l = nl + 1) {
 		const char *p = l, *e;
 		int64_t v = 0, cur = 0;
