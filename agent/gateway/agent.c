@@ -109,7 +109,7 @@ static int private_path(const char *path, int dir)
 	return 0;
 }
 
-static int private_state(const char *dir)
+int agent_state_dir_check(const char *dir)
 {
 	static const char *const files[] = { "outpost.db", "outpost.db-wal", "outpost.db-shm",
 					     AGENT_FLOORS_FILE };
@@ -437,7 +437,7 @@ int agent_open(struct agent **out, const struct config *cfg)
 		rc = error(E_IO, "%s: %s", cfg->state_dir, strerror(errno));
 		goto fail;
 	}
-	rc = private_state(cfg->state_dir);
+	rc = agent_state_dir_check(cfg->state_dir);
 	if (!rc)
 		rc = buf_addf(&path, "%s/outpost.db", cfg->state_dir);
 	if (!rc)

@@ -35,6 +35,14 @@ struct agent;
  * Kubernetes API. *out is the caller's (agent_close()).
  */
 int agent_open(struct agent **out, const struct config *cfg);
+
+/*
+ * The check agent_open() makes of a state directory that exists: it and
+ * its database and floors files (those that exist) are owned by this user
+ * or root and not writable by group or others, symlinks followed. 0, or
+ * E_CONFIG / E_IO, logged naming the path and why.
+ */
+int agent_state_dir_check(const char *dir);
 void agent_close(struct agent *a);
 
 /*

@@ -603,6 +603,8 @@ gwconfig opendir "$SRV/root.yaml"; mkdir -p "$TMP/gwstate-opendir"; chmod 0777 "
 refused "state dir: world-writable" "gwstate-opendir: writable by group or others \(mode 0777\)" \
 	gw opendir import --no-apply "$WWW/bundles/web-1.bundle"
 check "state dir: nothing created in it" test ! -e "$TMP/gwstate-opendir/outpost.db"
+check "state dir: check-config says so too" grep -q 'gwstate-opendir: writable by group or others' \
+	<(gw opendir check-config 2>&1)
 gwconfig linkdir "$SRV/root.yaml"; ln -s "$TMP/gwstate-opendir" "$TMP/gwstate-linkdir"
 refused "state dir: a symlink to a world-writable dir" "gwstate-linkdir: writable by group or others" \
 	gw linkdir import --no-apply "$WWW/bundles/web-1.bundle"
