@@ -139,6 +139,7 @@ src-$(CONFIG_REPORTS) += agent/gateway/report.c
 src-$(CONFIG_SECRETS) += agent/formats/age.c agent/formats/rx.c agent/formats/sops.c \
 	agent/gateway/secrets.c \
 	platform/cipher.c
+src-$(CONFIG_ROOT_WALK) += agent/gateway/roots.c
 
 SRC      := $(src-y)
 OBJ      := $(SRC:%.c=$(O)/obj/%.o)

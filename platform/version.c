@@ -20,6 +20,7 @@ static const struct {
 	{ "reports", IS_ENABLED(CONFIG_REPORTS) },
 	{ "metrics", IS_ENABLED(CONFIG_METRICS) },
 	{ "secrets", IS_ENABLED(CONFIG_SECRETS) },
+	{ "root-walk", IS_ENABLED(CONFIG_ROOT_WALK) },
 };
 
 const char *version_short(void)

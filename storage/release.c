@@ -178,7 +178,7 @@ int store_release_latest(struct store *st, const char *app,
 			 struct store_release *out)
 {
 	return release_query(st, "release latest", "SELECT " RELEASE_COLS
-			     " FROM releases WHERE app = ? ORDER BY sequence DESC"
+			     " FROM releases WHERE app = ? ORDER BY id DESC"
 			     " LIMIT 1", out, "t", app);
 }
 
@@ -455,4 +455,36 @@ int store_clock_floor_raise(struct store *st, int64_t t)
 	if (!rc && t > cur)
 		rc = store_setting_set_int(st, CLOCK_FLOOR, t);
 	return tx_end(st, op, tx, rc);
+}
+
+int store_floor_list(struct store *st, store_floor_fn fn, void *ctx)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	rc = sql_prepare(st, "floor list", "SELECT app, sequence_floor FROM apps "
+			 "WHERE sequence_floor > 0 ORDER BY app", &stmt);
+	if (rc)
+		return rc;
+	while ((rc = sql_step(st, "floor list", stmt)) == 1) {
+		rc = fn(ctx, (const char *)sqlite3_column_text(stmt, 0),
+			sqlite3_column_int64(stmt, 1));
+		if (rc)
+			break;
+	}
+	sqlite3_finalize(stmt);
+	return rc;
+}
+
+int store_floors_reset(struct store *st)
+{
+	const char *op = "floors reset";
+	int rc, tx = tx_begin(st, op);
+
+	if (tx < 0)
+		return tx;
+	rc = sql_exec(st, op, "UPDATE apps SET sequence_floor = 0", "");
+	if (rc >= 0)
+		rc = store_setting_delete(st, CLOCK_FLOOR);
+	return tx_end(st, op, tx, rc < 0 ? rc : 0);
 }

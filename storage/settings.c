@@ -167,17 +167,23 @@ int store_root_put(struct store *st, int64_t version, int64_t expires,
 	return tx_end(st, op, tx, rc < 0 ? rc : 0);
 }
 
-int store_root_get(struct store *st, struct buf *root, struct buf *sig,
-		   int64_t *version, int64_t *expires)
+/* The newest root (after < 0), or the lowest version above after. */
+static int root_get(struct store *st, int64_t after, struct buf *root, struct buf *sig,
+		    int64_t *version, int64_t *expires)
 {
 	sqlite3_stmt *stmt;
 	int rc;
 
-	rc = sql_prepare(st, "root get", "SELECT version, expires, root, sig "
-			 "FROM trust_roots ORDER BY version DESC LIMIT 1", &stmt);
+	rc = sql_prepare(st, "root get", after < 0 ?
+			 "SELECT version, expires, root, sig FROM trust_roots "
+			 "WHERE ?1 < 0 ORDER BY version DESC LIMIT 1" :
+			 "SELECT version, expires, root, sig FROM trust_roots "
+			 "WHERE version > ?1 ORDER BY version LIMIT 1", &stmt);
 	if (rc)
 		return rc;
-	rc = sql_step(st, "root get", stmt);
+	rc = sql_bind(st, "root get", stmt, "i", after);
+	if (!rc)
+		rc = sql_step(st, "root get", stmt);
 	if (rc == 1) {
 		if (version)
 			*version = sqlite3_column_int64(stmt, 0);
@@ -191,6 +197,18 @@ int store_root_get(struct store *st, struct buf *root, struct buf *sig,
 	}
 	sqlite3_finalize(stmt);
 	return rc;
+}
+
+int store_root_get(struct store *st, struct buf *root, struct buf *sig,
+		   int64_t *version, int64_t *expires)
+{
+	return root_get(st, -1, root, sig, version, expires);
+}
+
+int store_root_next(struct store *st, int64_t after, struct buf *root,
+		    struct buf *sig, int64_t *version)
+{
+	return root_get(st, after < 0 ? 0 : after, root, sig, version, NULL);
 }
 
 int store_root_history(struct store *st, store_root_fn fn, void *ctx)

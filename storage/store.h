@@ -170,7 +170,10 @@ int store_release_get(struct store *st, const char *app, int64_t sequence,
 		      struct store_release *out);
 int store_release_get_id(struct store *st, int64_t id,
 			 struct store_release *out);
-/* The release of app with the highest sequence. */
+/*
+ * The release of app accepted last: the one with the highest sequence, as
+ * the floor only rises, except after a rotation that reset the floors.
+ */
 int store_release_latest(struct store *st, const char *app,
 			 struct store_release *out);
 
@@ -224,6 +227,17 @@ int store_floor_raise(struct store *st, const char *app, int64_t sequence);
  */
 int store_clock_floor_get(struct store *st, int64_t *t);
 int store_clock_floor_raise(struct store *st, int64_t t);
+
+/* Call fn for each app's floor above 0, by app; a non-zero return stops. */
+typedef int (*store_floor_fn)(void *ctx, const char *app, int64_t sequence);
+int store_floor_list(struct store *st, store_floor_fn fn, void *ctx);
+
+/*
+ * Forget every app's sequence floor and the clock floor, in one
+ * transaction: only for a trust root that replaced the release keys those
+ * floors rest on (fast-forward recovery, docs/formats.md).
+ */
+int store_floors_reset(struct store *st);
 
 /* --- bundle files ----------------------------------------------------- */
 
@@ -403,6 +417,12 @@ int store_root_put(struct store *st, int64_t version, int64_t expires,
  */
 int store_root_get(struct store *st, struct buf *root, struct buf *sig,
 		   int64_t *version, int64_t *expires);
+/*
+ * The accepted root with the lowest version above `after`, as
+ * store_root_get(): walks the stored chain of roots upwards. E_NOTFOUND.
+ */
+int store_root_next(struct store *st, int64_t after, struct buf *root,
+		    struct buf *sig, int64_t *version);
 /* Each accepted root, oldest first: version, expiry, time accepted. */
 typedef int (*store_root_fn)(void *ctx, int64_t version, int64_t expires,
 			     int64_t accepted);

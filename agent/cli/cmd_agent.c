@@ -24,6 +24,7 @@
 #include "metrics.h"
 #include "opts.h"
 #include "report.h"
+#include "roots.h"
 #include "schedule.h"
 #include "sdnotify.h"
 #include "status.h"
@@ -83,8 +84,10 @@ static int cycle(struct agent *a, struct fetch *f, struct upstream *up,
 		 const struct config *cfg, struct schedule_state *reports, int drift,
 		 int force)
 {
-	int worst = 0;
+	int worst = 0, walked = roots_walk(a, up, cfg);
 
+	/* a newer root first: what the channels publish may need it */
+	outcome(&worst, walked == E_NETWORK || walked == E_HTTP || walked > 0 ? 0 : walked);
 	for (size_t i = 0; i < cfg->napps; i++) {
 		const struct config_app *app = &cfg->apps[i];
 		size_t corrected;

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agent.h"
 #include "buf.h"
 #include "cmd.h"
 #include "config.h"
@@ -97,7 +98,7 @@ static int check_state_dir(const char *dir)
 		return error(E_CONFIG, "state_dir %s: not a directory", dir);
 	if (access(dir, W_OK) != 0)
 		log_warn("state_dir %s: not writable by this user", dir);
-	return 0;
+	return agent_state_dir_check(dir);
 }
 
 /* The directory of a file to be written must exist. */

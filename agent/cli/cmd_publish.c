@@ -5,11 +5,13 @@
  * (create the signed release pointer of a channel). See docs/formats.md.
  */
 #include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "bundle.h"
 #include "cmd.h"
@@ -38,7 +40,8 @@ const char cmd_root_usage[] =
 	"       outpost root rotate --from OLD.yaml [--add-key PUB ...] [--add-release-key PUB ...]\n"
 	"                      [--remove-key ID ...] [--threshold N] [--release-threshold N] [--expires WHEN]\n"
 	"                      [--key KEY ...] -o NEW.yaml\n"
-	"       outpost root verify root.yaml [--from OLD.yaml]";
+	"       outpost root verify root.yaml [--from OLD.yaml]\n"
+	"       outpost root publish root.yaml -o ROOTS_DIR";
 const char cmd_bundle_usage[] =
 	"pack --app APP --version V --sequence N DIR|- -o FILE [--key KEY ...] [--gzip]\n"
 	"                      [--expires WHEN] [--health-timeout S] [--probe URL ...]\n"
@@ -509,11 +512,77 @@ out:
 	return rc ? 1 : 0;
 }
 
+/*
+ * Publish a root where gateways walk the chain (docs/server.md): as
+ * DIR/<version>.root.yaml(.sig), checked first as gateways will check it:
+ * a rotation of DIR/<version - 1>.root.yaml when that is there, else a
+ * root that stands on its own signatures. A different root of the same
+ * version already there is refused.
+ */
+static int root_publish(int argc, char **argv)
+{
+	const char *path = NULL, *dir = NULL;
+	struct buf text = BUF_INIT(ROOT_MAX_SIZE), sig = BUF_INIT(SIG_MAX_SIZE);
+	struct buf have = BUF_INIT(ROOT_MAX_SIZE), hsig = BUF_INIT(SIG_MAX_SIZE);
+	char prev[4096], dst[4096];
+	struct trust *t = NULL, *p = NULL;
+	int64_t now = (int64_t)time(NULL);
+	int rc;
+	const struct opt table[] = {
+		OPT_STRING(NULL, 'o', &dir, "DIR", "the server's roots/ directory"),
+		{ 0 }
+	};
+	struct opts o = OPTS_INIT("root", "publish", table, &path, 1);
+
+	if (opts_parse(&o, argc, argv))
+		return 2;
+	if (!path || !dir)
+		return cmd_bad_usage("root", "publish: root.yaml and -o DIR are required", NULL);
+	rc = read_with_sig(path, &text, &sig);
+	if (!rc)
+		rc = trust_parse(path, text.data, text.len, &t);
+	if (rc)
+		goto out;
+	snprintf(prev, sizeof(prev), "%s/%lld.root.yaml", dir, (long long)trust_version(t) - 1);
+	if (snprintf(dst, sizeof(dst), "%s/%lld.root.yaml", dir,
+		     (long long)trust_version(t)) >= (int)sizeof(dst)) {
+		rc = error(E_USAGE, "%s: path too long", dir);
+		goto out;
+	}
+	trust_free(t);
+	t = NULL;
+	rc = root_load(path, access(prev, F_OK) == 0 ? prev : NULL, now, &p);
+	if (rc)
+		goto out;
+	if (access(dst, F_OK) == 0)
+		rc = read_with_sig(dst, &have, &hsig);
+	if (!rc && have.len && (have.len != text.len || memcmp(have.data, text.data, text.len)))
+		rc = error(E_STATE, "%s: a different root of version %lld is published there: "
+			   "refused (a version names one root only)", dst,
+			   (long long)trust_version(p));
+	if (!rc && mkdir(dir, 0755) && errno != EEXIST)
+		rc = error(E_IO, "%s: %s", dir, strerror(errno));
+	if (!rc)
+		rc = write_signed(dst, &text, &sig);
+	if (!rc)
+		printf("%s: version %lld published%s%s\n", dst, (long long)trust_version(p),
+		       access(prev, F_OK) == 0 ? ", a verified rotation of " : "",
+		       access(prev, F_OK) == 0 ? prev : "");
+out:
+	trust_free(t);
+	trust_free(p);
+	buf_free(&text);
+	buf_free(&sig);
+	buf_free(&have);
+	buf_free(&hsig);
+	return rc ? 1 : 0;
+}
+
 int cmd_root(int argc, char **argv)
 {
 	static const struct subcmd subs[] = {
 		{ "init", root_init }, { "sign", root_sign }, { "rotate", root_rotate },
-		{ "verify", root_verify }, { NULL, NULL }
+		{ "verify", root_verify }, { "publish", root_publish }, { NULL, NULL }
 	};
 
 	return cmd_dispatch("root", subs, argc, argv);

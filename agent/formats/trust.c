@@ -298,6 +298,21 @@ int trust_rotate(const struct trust *cur, const char *name, const char *data,
 	return 0;
 }
 
+int trust_release_keys_replaced(const struct trust *cur, const struct trust *next)
+{
+	const struct role *r = &cur->roles[ROLE_RELEASE];
+	int gone = 0;
+
+	for (size_t i = 0; i < r->n; i++) {
+		int k = find_key(next, pubkey_id(cur->keys[r->key[i]].key)), kept = 0;
+
+		for (size_t j = 0; k >= 0 && j < next->roles[ROLE_RELEASE].n; j++)
+			kept |= next->roles[ROLE_RELEASE].key[j] == (size_t)k;
+		gone += !kept;
+	}
+	return gone >= r->threshold;
+}
+
 int64_t trust_version(const struct trust *t) { return t->version; }
 int64_t trust_expires(const struct trust *t) { return t->expires; }
 size_t trust_key_count(const struct trust *t) { return t->nkeys; }

@@ -90,6 +90,15 @@ int trust_rotate(const struct trust *cur, const char *name, const char *data,
 		 size_t len, const char *sig, size_t siglen, int64_t now,
 		 struct trust **out);
 
+/*
+ * Whether next replaces the release keys of cur: at least cur's release
+ * threshold of its release keys are gone from next's release role, so the
+ * floors that rest on their signatures (per-app sequences, the clock
+ * floor) rest on keys no longer trusted, and are reset (TUF's recovery
+ * from a fast-forward attack). 1 or 0.
+ */
+int trust_release_keys_replaced(const struct trust *cur, const struct trust *next);
+
 int64_t trust_version(const struct trust *t);
 int64_t trust_expires(const struct trust *t);
 /* Keys and their ids, for `outpost root` tools: index 0..trust_key_count()-1. */

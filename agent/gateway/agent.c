@@ -36,6 +36,7 @@ struct agent {
 	struct trust *trust;
 	struct kube *k;
 	struct secrets *sec;            /* the gateway's age identities */
+	int64_t root_floor;             /* the highest root version ever accepted */
 };
 
 /* "now" for expiry checks: the clock, never earlier than what was accepted. */
@@ -79,64 +80,345 @@ static const char *release_key(struct agent *a, const char *app)
 	return c ? c->channel : app;
 }
 
-/* The trust root: the stored one, or the one on disk (first run, rotation). */
-static int load_trust(struct agent *a)
-{
-	struct buf sroot = BUF_INIT(ROOT_MAX_SIZE), ssig = BUF_INIT(SIG_MAX_SIZE);
-	struct buf droot = BUF_INIT(ROOT_MAX_SIZE), dsig = BUF_INIT(SIG_MAX_SIZE);
-	const char *path = a->cfg->trust.root;
-	int64_t version = 0, expires = 0, now = agent_now(a);
-	struct trust *stored = NULL, *disk = NULL;
-	int rc, have;
+/* --- the trust anchors: state dir, floors, root chain ----------------------- */
 
-	rc = store_root_get(a->st, &sroot, &ssig, &version, &expires);
-	have = rc == 0;
-	if (rc == E_NOTFOUND)
-		rc = 0;
-	/* the stored root was verified when it was accepted; it is kept even
-	 * expired, so releases already stored can still be rolled back to */
-	if (!rc && have) {
-		/* a stored root that no longer parses is an error, never "no root" */
-		rc = trust_parse("stored root", sroot.data, sroot.len, &stored);
-		if (!rc)
-			rc = trust_check(stored, ROLE_ROOT, "stored root", sroot.data, sroot.len,
-					 ssig.data, ssig.len);
+/*
+ * The state directory holds the trust root and the floors: one another user
+ * can write is an anchor anyone can replace. Like ssh's StrictModes, refuse
+ * a directory (dir) or file not owned by this user (or root), or writable by
+ * group or others, and a symlink to one. A file that does not exist is fine.
+ */
+static int private_path(const char *path, int dir)
+{
+	uid_t me = geteuid();
+	struct stat st;
+
+	if (stat(path, &st)) {
+		if (errno == ENOENT && !dir)
+			return 0;
+		return error(E_IO, "%s: %s", path, strerror(errno));
 	}
-	if (!rc) {
-		rc = file_read(path, ROOT_MAX_SIZE, &droot);
-		if (!rc)
-			rc = file_read(a->cfg->trust.root_sig, SIG_MAX_SIZE, &dsig);
-		if (rc && have) {
-			rc = 0;         /* the stored root serves */
-			goto done;
+	if (dir ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode))
+		return error(E_CONFIG, "%s: not a %s: refused", path,
+			     dir ? "directory" : "regular file");
+	if (st.st_uid != me && st.st_uid != 0)
+		return error(E_CONFIG, "%s: owned by uid %u, not by this agent's user (uid %u) "
+			     "or root: another user could plant the trust root and floors it "
+			     "holds: refused", path, (unsigned)st.st_uid, (unsigned)me);
+	if (st.st_mode & (S_IWGRP | S_IWOTH))
+		return error(E_CONFIG, "%s: writable by group or others (mode %04o): another "
+			     "user could plant the trust root and floors it holds: refused "
+			     "(chmod go-w %s)", path, (unsigned)(st.st_mode & 07777), path);
+	return 0;
+}
+
+int agent_state_dir_check(const char *dir)
+{
+	static const char *const files[] = { "outpost.db", "outpost.db-wal", "outpost.db-shm",
+					     AGENT_FLOORS_FILE };
+	char path[4096];
+	int rc = private_path(dir, 1);
+
+	for (size_t i = 0; !rc && i < sizeof(files) / sizeof(files[0]); i++) {
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, files[i]) >= sizeof(path))
+			return error(E_LIMIT, "state_dir %s: path too long", dir);
+		rc = private_path(path, 0);
+	}
+	return rc;
+}
+
+/*
+ * The floors are also kept outside the database, in state_dir/floors, so
+ * that a database moved aside as corrupt (or replaced) does not forget
+ * them: "outpost-floors 1", then "root V", "clock T" and "app NAME SEQ"
+ * lines. Written atomically after each change; at open the highest of
+ * the file and the database wins, both ways.
+ */
+static int floors_path(struct agent *a, char out[4096])
+{
+	if ((size_t)snprintf(out, 4096, "%s/%s", a->cfg->state_dir, AGENT_FLOORS_FILE) >= 4096)
+		return error(E_LIMIT, "state_dir %s: path too long", a->cfg->state_dir);
+	return 0;
+}
+
+static int floor_line(void *ctx, const char *app, int64_t sequence)
+{
+	return buf_addf(ctx, "app %s %lld\n", app, (long long)sequence);
+}
+
+static int floors_save(struct agent *a)
+{
+	struct buf text = BUF_INIT(AGENT_FLOORS_MAX), old = BUF_INIT(AGENT_FLOORS_MAX);
+	int64_t clock = 0, root = a->root_floor;
+	char path[4096];
+	int rc = floors_path(a, path);
+
+	if (a->trust && trust_version(a->trust) > root)
+		root = trust_version(a->trust);
+	if (!rc)
+		rc = store_clock_floor_get(a->st, &clock);
+	if (!rc)
+		rc = buf_addf(&text, "outpost-floors 1\nroot %lld\nclock %lld\n", (long long)root,
+			      (long long)clock);
+	if (!rc)
+		rc = store_floor_list(a->st, floor_line, &text);
+	/* unchanged (most starts): no write, no fsync */
+	if (!rc && (access(path, F_OK) || file_read(path, AGENT_FLOORS_MAX, &old) ||
+		    old.len != text.len ||
+		    memcmp(old.data, text.data, text.len) != 0))
+		rc = file_write_atomic(path, text.data, text.len, 0600);
+	if (!rc)
+		a->root_floor = root;
+	buf_free(&text);
+	buf_free(&old);
+	return rc;
+}
+
+/* A plain decimal number from s, at most INT64_MAX; *end after it. */
+static int floors_int(const char *s, const char **end, int64_t *out)
+{
+	int64_t v = 0;
+	const char *p = s;
+
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (v > (INT64_MAX - (*p - '0')) / 10)
+			return E_FORMAT;
+		v = v * 10 + (*p - '0');
+	}
+	if (p == s || (p - s > 1 && *s == '0'))
+		return E_FORMAT;
+	*end = p;
+	*out = v;
+	return 0;
+}
+
+/* Raise the database's floors to the file's (the highest wins). */
+static int floors_load(struct agent *a)
+{
+	struct buf text = BUF_INIT(AGENT_FLOORS_MAX);
+	char path[4096], app[STORE_APP_MAX + 1];
+	unsigned line = 0;
+	int rc = floors_path(a, path);
+
+	if (!rc && access(path, F_OK) && errno == ENOENT) {
+		buf_free(&text);
+		return 0;       /* a gateway's first start */
+	}
+	if (!rc)
+		rc = file_read(path, AGENT_FLOORS_MAX, &text);
+	for (char *l = text.data, *nl; !rc && *l; l = nl + 1) {
+		const char *p = l, *e;
+		int64_t v = 0, cur = 0;
+		size_t n;
+
+		nl = strchr(l, '\n');
+		line++;
+		if (!nl) {
+			rc = E_FORMAT;
+			break;
+		}
+		*nl = '\0';
+		if (line == 1) {
+			rc = strcmp(l, "outpost-floors 1") ? E_FORMAT : 0;
+		} else if (strncmp(l, "root ", 5) == 0 || strncmp(l, "clock ", 6) == 0) {
+			int root = l[0] == 'r';
+
+			rc = floors_int(l + (root ? 5 : 6), &e, &v);
+			if (!rc && *e)
+				rc = E_FORMAT;
+			if (!rc && root && v > a->root_floor)
+				a->root_floor = v;
+			else if (!rc && !root)
+				rc = store_clock_floor_raise(a->st, v);
+		} else if (strncmp(l, "app ", 4) == 0) {
+			p = l + 4;
+			n = strcspn(p, " ");
+			if (n == 0 || n > STORE_APP_MAX || !p[n]) {
+				rc = E_FORMAT;
+				break;
+			}
+			memcpy(app, p, n);
+			app[n] = '\0';
+			rc = floors_int(p + n + 1, &e, &v);
+			if (!rc && *e)
+				rc = E_FORMAT;
+			if (!rc)
+				rc = store_floor_get(a->st, app, &cur);
+			if (!rc && v > cur)
+				rc = store_floor_raise(a->st, app, v);
+		} else {
+			rc = E_FORMAT;
 		}
 	}
-	if (!rc && !have)
-		rc = trust_load(path, droot.data, droot.len, dsig.data, dsig.len, now, &disk);
-	else if (!rc) {
-		struct trust *peek = NULL;
+	if (rc == E_FORMAT)
+		error(rc, "%s line %u: not a floors file line (\"outpost-floors 1\", then "
+		      "\"root N\", \"clock N\", \"app NAME N\"): refused; it keeps the "
+		      "anti-rollback floors when the database is lost", path, line);
+	buf_free(&text);
+	return rc;
+}
 
-		if (trust_parse(path, droot.data, droot.len, &peek) == 0 &&
-		    trust_version(peek) > trust_version(stored))
-			rc = trust_rotate(stored, path, droot.data, droot.len, dsig.data,
-					  dsig.len, now, &disk);
-		trust_free(peek);
+/*
+ * Make next (verified by the caller, from cur when cur is set) the agent's
+ * root: stored, and when it replaced the release keys of cur, the floors
+ * that rest on those keys are reset with it (TUF's fast-forward recovery).
+ * next is the agent's afterwards, whatever the outcome.
+ */
+static int root_accept(struct agent *a, struct trust *next, const char *name,
+		       const struct buf *root, const struct buf *sig)
+{
+	/* once: walking the chain again after a lost database resets nothing */
+	int reset = a->trust && trust_version(next) > a->root_floor &&
+		    trust_release_keys_replaced(a->trust, next);
+	int rc = store_begin(a->st);
+
+	if (!rc)
+		rc = store_root_put(a->st, trust_version(next), trust_expires(next), root->data,
+				    root->len, sig->data, sig->len);
+	if (!rc && reset)
+		rc = store_floors_reset(a->st);
+	if (!rc)
+		rc = store_commit(a->st);
+	else if (rc != E_STATE)
+		store_rollback(a->st);
+	if (rc) {
+		trust_free(next);
+		return rc;
 	}
-	if (!rc && disk) {
-		rc = store_root_put(a->st, trust_version(disk), trust_expires(disk),
-				    droot.data, droot.len, dsig.data, dsig.len);
-		if (!rc)
-			log_info("trust root version %lld accepted from %s",
-				 (long long)trust_version(disk), path);
+	trust_free(a->trust);
+	a->trust = next;
+	log_info("trust root version %lld accepted from %s", (long long)trust_version(next),
+		 name);
+	if (reset)
+		log_warn("trust root version %lld replaced the release keys: the anti-rollback "
+			 "and clock floors that rested on the old keys are reset; releases "
+			 "signed by the new keys are accepted from any sequence",
+			 (long long)trust_version(next));
+	return floors_save(a);
+}
+
+int agent_root_rotate(struct agent *a, const char *name, const struct buf *root,
+		      const struct buf *sig)
+{
+	struct trust *next;
+	/* a link's expiry does not matter (TUF): the root the walk ends on is
+	 * checked before every update, and an expired one refuses them all */
+	int rc = trust_rotate(a->trust, name, root->data, root->len, sig->data, sig->len,
+			      0, &next);
+
+	return rc ? rc : root_accept(a, next, name, root, sig);
+}
+
+int agent_clock_floor_raise(struct agent *a, int64_t t)
+{
+	int64_t cur = 0;
+	int rc = store_clock_floor_get(a->st, &cur);
+
+	if (rc || t <= cur)
+		return rc;
+	rc = store_clock_floor_raise(a->st, t);
+	return rc ? rc : floors_save(a);
+}
+
+int agent_root_floor_check(struct agent *a, const char *what)
+{
+	if (trust_version(a->trust) >= a->root_floor)
+		return 0;
+	return error(E_ROLLBACK, "%s: refused: trust root version %lld was accepted on this "
+		     "gateway before (%s/%s), the current one is version %lld: no update is "
+		     "accepted until the root is brought forward again (roots/ on the server, "
+		     "or trust.root)", what, (long long)a->root_floor, a->cfg->state_dir,
+		     AGENT_FLOORS_FILE, (long long)trust_version(a->trust));
+}
+
+/*
+ * The trust root: the configured one (trust.root, self-signed), then each
+ * stored root above it, each a verified rotation of the one before (a
+ * stored root that does not chain from the configured one is a planted
+ * database: refused), then the configured one again when it is newer than
+ * all of them (a rotation installed on disk).
+ */
+static int load_trust(struct agent *a)
+{
+	struct buf droot = BUF_INIT(ROOT_MAX_SIZE), dsig = BUF_INIT(SIG_MAX_SIZE);
+	struct buf sroot = BUF_INIT(ROOT_MAX_SIZE), ssig = BUF_INIT(SIG_MAX_SIZE);
+	const char *path = a->cfg->trust.root;
+	struct trust *cfg = NULL, *next = NULL;
+	int64_t v = 0;
+	int rc;
+
+	rc = file_read(path, ROOT_MAX_SIZE, &droot);
+	if (!rc)
+		rc = file_read(a->cfg->trust.root_sig, SIG_MAX_SIZE, &dsig);
+	if (!rc)
+		rc = trust_parse(path, droot.data, droot.len, &cfg);
+	if (!rc)
+		rc = trust_check(cfg, ROLE_ROOT, path, droot.data, droot.len, dsig.data, dsig.len);
+	/* the same version stored must be the same root */
+	if (!rc)
+		rc = store_root_next(a->st, trust_version(cfg) - 1, &sroot, &ssig, &v);
+	if (!rc && v == trust_version(cfg) &&
+	    (sroot.len != droot.len || memcmp(sroot.data, droot.data, droot.len) != 0))
+		rc = error(E_UNTRUSTED, "stored trust root version %lld differs from the "
+			   "configured %s of the same version: refused (a planted or altered "
+			   "state database?)", (long long)v, path);
+	if (rc == E_NOTFOUND)
+		rc = 0;
+	if (rc) {
+		trust_free(cfg);
+		goto out;
 	}
-done:
-	if (!rc) {
-		a->trust = disk ? disk : stored;
-		trust_free(disk ? stored : NULL);
-	} else {
-		trust_free(stored);
-		trust_free(disk);
+	a->trust = cfg;
+	v = trust_version(cfg);
+	/* the stored chain above it, each link verified; an old link may have
+	 * expired since, the newest is kept even expired (rollbacks) */
+	for (;;) {
+		buf_reset(&sroot);
+		buf_reset(&ssig);
+		rc = store_root_next(a->st, v, &sroot, &ssig, &v);
+		if (rc == E_NOTFOUND) {
+			rc = 0;
+			break;
+		}
+		if (rc)
+			break;
+		rc = trust_rotate(a->trust, "stored root", sroot.data, sroot.len, ssig.data,
+				  ssig.len, 0, &next);
+		if (rc) {
+			error(rc, "stored trust root version %lld is not a verified rotation of "
+			      "the configured %s (version %lld): refused (a planted or altered "
+			      "state database?)", (long long)v, path, (long long)trust_version(cfg));
+			break;
+		}
+		trust_free(a->trust);
+		a->trust = next;
 	}
+	/* first run, or a newer root installed at trust.root */
+	if (!rc && a->trust == cfg) {
+		struct trust *top = NULL;
+
+		rc = store_root_get(a->st, &sroot, &ssig, &v, NULL);
+		if (rc == E_NOTFOUND) {
+			a->trust = NULL;
+			rc = trust_check_expiry(path, trust_expires(cfg), agent_now(a));
+			if (rc)
+				trust_free(cfg);
+			else
+				rc = root_accept(a, cfg, path, &droot, &dsig);
+		} else if (!rc && v < trust_version(cfg)) {
+			a->trust = NULL;
+			rc = trust_parse("stored root", sroot.data, sroot.len, &top);
+			if (!rc) {
+				a->trust = top;
+				rc = trust_rotate(top, path, droot.data, droot.len, dsig.data,
+						  dsig.len, agent_now(a), &next);
+				if (!rc)
+					rc = root_accept(a, next, path, &droot, &dsig);
+			}
+			trust_free(cfg);
+		}
+	}
+out:
 	buf_free(&sroot);
 	buf_free(&ssig);
 	buf_free(&droot);
@@ -158,7 +440,9 @@ int agent_open(struct agent **out, const struct config *cfg)
 		rc = error(E_IO, "%s: %s", cfg->state_dir, strerror(errno));
 		goto fail;
 	}
-	rc = buf_addf(&path, "%s/outpost.db", cfg->state_dir);
+	rc = agent_state_dir_check(cfg->state_dir);
+	if (!rc)
+		rc = buf_addf(&path, "%s/outpost.db", cfg->state_dir);
 	if (!rc)
 		rc = store_open(path.data, &a->st);
 	if (!rc && store_was_reset(a->st))
@@ -166,7 +450,11 @@ int agent_open(struct agent **out, const struct config *cfg)
 			  "afresh, releases will be fetched or imported again",
 			  store_reset_path(a->st));
 	if (!rc)
+		rc = floors_load(a);
+	if (!rc)
 		rc = load_trust(a);
+	if (!rc)
+		rc = floors_save(a);
 	if (!rc)
 		rc = secrets_open(cfg, &a->sec);
 	/* the recipient (public) for status and reports */
@@ -429,6 +717,8 @@ int agent_store_stream(struct agent *a, read_fn read, void *ctx, const char *nam
 			rc = store_commit(a->st);
 		}
 		if (!rc)
+			rc = floors_save(a);
+		if (!rc)
 			log_info("%s: %s %s (sequence %lld) verified and stored", name, b->app,
 				 b->version, (long long)b->sequence);
 	}
@@ -441,8 +731,10 @@ int agent_store_stream(struct agent *a, read_fn read, void *ctx, const char *nam
 int agent_import(struct agent *a, const char *path, int force, char app[64])
 {
 	int64_t now = agent_now(a);
-	int fd, rc;
+	int fd, rc = agent_root_floor_check(a, path);
 
+	if (rc)
+		return rc;
 	if (trust_expires(a->trust) <= now) {
 		char when[META_TIME_LEN + 1], msg[400];
 

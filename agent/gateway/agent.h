@@ -26,12 +26,23 @@
 struct agent;
 
 /*
- * Open the state store in cfg->state_dir (created 0700), load the trust
- * root (the stored one; a newer root.yaml on disk is accepted only as a
- * valid rotation), and connect lazily to the Kubernetes API. *out is the
- * caller's (agent_close()).
+ * Open the state store in cfg->state_dir (created 0700; refused, E_CONFIG,
+ * when it or its files are not this user's or root's, or group/other
+ * writable), take the floors file's floors where they are higher, load the
+ * trust root (the configured one, then each stored root above it, each a
+ * verified rotation of the one before, else E_UNTRUSTED; a newer root.yaml
+ * on disk is accepted only as a valid rotation), and connect lazily to the
+ * Kubernetes API. *out is the caller's (agent_close()).
  */
 int agent_open(struct agent **out, const struct config *cfg);
+
+/*
+ * The check agent_open() makes of a state directory that exists: it and
+ * its database and floors files (those that exist) are owned by this user
+ * or root and not writable by group or others, symlinks followed. 0, or
+ * E_CONFIG / E_IO, logged naming the path and why.
+ */
+int agent_state_dir_check(const char *dir);
 void agent_close(struct agent *a);
 
 /*
@@ -113,5 +124,34 @@ int64_t agent_clock(struct agent *a);
 void agent_alarm(struct agent *a, const char *channel, int root_expired, const char *msg);
 /* The max_created of a verify_ctx now (trust_created_limit()). */
 int64_t agent_created_limit(struct agent *a);
+
+/*
+ * The floors kept outside the database (state_dir/floors, fsync'd): the
+ * highest root version, the clock floor and each app's sequence floor, so
+ * that a database lost or replaced does not forget them.
+ */
+#define AGENT_FLOORS_FILE "floors"
+#define AGENT_FLOORS_MAX (256 * 1024)
+
+/* Raise the clock floor to t (a verified update's time), in both places. */
+int agent_clock_floor_raise(struct agent *a, int64_t t);
+
+/*
+ * Accept root (root.yaml bytes, with sig) as the successor of the agent's
+ * root (trust_rotate(), its expiry not checked: a gateway that was offline
+ * walks through links that expired since, and the root it ends on is
+ * checked before every update) and make it current; a root that replaces
+ * the release keys resets the floors resting on them. The trust_rotate()
+ * and store errors; nothing changes on error.
+ */
+int agent_root_rotate(struct agent *a, const char *name, const struct buf *root,
+		      const struct buf *sig);
+
+/*
+ * E_ROLLBACK (logged, naming what) when the agent's root is older than a
+ * root version this gateway accepted before (the floors file outlives a
+ * lost database): no update is taken until the root is brought forward.
+ */
+int agent_root_floor_check(struct agent *a, const char *what);
 
 #endif

@@ -186,8 +186,10 @@ static int root_check(struct fetch *f, const char *channel)
 {
 	int64_t exp = trust_expires(agent_trust(f->a)), now = agent_clock(f->a);
 	char k[KEY_MAX], when[META_TIME_LEN + 1], msg[400];
-	int rc;
+	int rc = agent_root_floor_check(f->a, channel);
 
+	if (rc)
+		return rc;
 	snprintf(k, sizeof(k), "%s/%s", METRICS_KEY_ROOT_EXPIRED, channel);
 	if (exp > now) {
 		rc = alarm_clear(f, METRICS_KEY_ROOT_EXPIRED);
@@ -559,7 +561,7 @@ static int verify_and_store(struct fetch *f, int64_t id, const struct pointer *p
 		rc = agent_store_stream(f->a, dl_read, &src, url, 0, p, app);
 	/* the whole update verified: only now may its pointer move the clock */
 	if (!rc)
-		rc = store_clock_floor_raise(f->st, p->created);
+		rc = agent_clock_floor_raise(f->a, p->created);
 	if (!rc && p->health_timeout)
 		rc = agent_set_health_timeout(f->a, p->app, p->sequence, p->health_timeout);
 	buf_free(&src.chunk);

@@ -685,6 +685,140 @@ APP=imp cm settings imp > imp-2/cm.yaml
 ship imp 2 imp2.log
 check "impersonation: what its ServiceAccount may do is applied" \
 	test "$(kctl get configmap settings -n imp -o jsonpath='{.metadata.labels.outpost\.dev/app}')" = imp
+
+# --- issue 13 items 5, 3, 6: roots from the server, fast-forward recovery, state dir ---
+keyid() { printf x > keyid.txt; rm -f keyid.txt.sig; $OUTPOST sign keyid.txt --key "$1" >/dev/null 2>&1; cut -d' ' -f1 keyid.txt.sig; }
+publish_by() { # KEY APP SEQ DIR: a release signed by KEY only
+	$OUTPOST bundle pack --app "$2" --version "$2-v$3" --sequence "$3" "$4" \
+		-o "$WWW/bundles/$2-$3.bundle" --key "$1" --health-timeout 20 >/dev/null 2>&1 &&
+	$OUTPOST release create --bundle "$WWW/bundles/$2-$3.bundle" --url "../../bundles/$2-$3.bundle" \
+		-o "$WWW/channels/$2/release.yaml" --key "$1" >/dev/null 2>&1 &&
+	stamp "$WWW/channels/$2/release.yaml"
+}
+cm() { mkdir -p "src$1" && printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: web}\ndata: {v: "%s"}\n' "$1" > "src$1/cm.yaml"; }
+for k in wrel2 wrel3 wrel4; do $OUTPOST keygen -o $k >/dev/null 2>&1; done
+# item 5: root v2 (adds a release key) and v3 (another) are published under roots/;
+# release 3 is signed by the v3 key alone; a gateway flashed with v1 walks to v3 by itself
+$OUTPOST root rotate --from "$SRV/root.yaml" --add-release-key wrel2.pub --key "$SRV/signer.key" \
+	-o rootv2.yaml >/dev/null 2>&1
+$OUTPOST root rotate --from rootv2.yaml --add-release-key wrel3.pub --key "$SRV/signer.key" \
+	-o rootv3.yaml >/dev/null 2>&1
+check "publish: roots/2 is a verified rotation of roots/1" \
+	$OUTPOST root publish rootv2.yaml -o "$WWW/roots"
+$OUTPOST root publish rootv3.yaml -o "$WWW/roots" >/dev/null 2>&1
+check "publish: roots/ holds versions 1, 2 and 3" test -s "$WWW/roots/1.root.yaml.sig" \
+	-a -s "$WWW/roots/2.root.yaml" -a -s "$WWW/roots/3.root.yaml.sig"
+$OUTPOST root rotate --from "$SRV/root.yaml" --add-release-key wrel3.pub --key "$SRV/signer.key" \
+	-o rootv2b.yaml >/dev/null 2>&1
+refused "publish: a different root under a published version" "a different root of version 2" \
+	$OUTPOST root publish rootv2b.yaml -o "$WWW/roots"
+cm 3; publish_by wrel3.key web 3 src3
+gwconfig walk "$SRV/root.yaml"
+gw walk once >walk1.log 2>&1; rc=$?
+check "root walk: v2 and v3 accepted from the server" \
+	grep -q 'trust root version 3 accepted from https://releases.test:[0-9]*/fleet/roots/3.root.yaml' walk1.log
+check "root walk: release 3 (signed by a v3 key only) applied" test $rc -eq 0
+grep -q 'version 3 accepted' walk1.log || sed 's/^/#   /' walk1.log
+check "root walk: release 3 runs" grep -q '"v": "3"' <(kctl get configmap web -n default -o json)
+check "root walk: the next version is asked for (404)" grep -q '^404 GET /fleet/roots/4.root.yaml ' <(srv_log)
+check "root walk: an added key resets no floor" grep -q '^app web 3$' "$TMP/gwstate-walk/floors"
+# a v4 that is not signed by the v3 root keys is refused, and then costs a 304
+$OUTPOST keygen -o wevil >/dev/null 2>&1
+$OUTPOST root init --key wevil.key -o evil1.yaml >/dev/null 2>&1
+sed 's/^version: 1$/version: 4/' evil1.yaml > "$WWW/roots/4.root.yaml"
+$OUTPOST sign "$WWW/roots/4.root.yaml" --key wevil.key >/dev/null 2>&1
+gw walk once >walk2.log 2>&1; rc=$?
+check "root walk: a v4 not signed by the v3 root keys is refused" \
+	grep -q 'roots/4.root.yaml: not signed by a threshold of the current root' walk2.log
+check "root walk: the cycle says so (exit 1)" test $rc -eq 1
+gw walk once >walk3.log 2>&1
+check "root walk: a refused root is asked for again with If-None-Match (304)" \
+	grep -q '^304 GET /fleet/roots/4.root.yaml ' <(srv_log)
+rm -f "$WWW/roots/4.root.yaml" "$WWW/roots/4.root.yaml.sig"
+
+# item 3: a compromised release key signs sequence 2^53; the fleet rotates to v4,
+# which replaces the release keys: the floors resting on them are reset
+cm 4; publish_by wrel3.key web 9007199254740992 src4
+gw walk once >ff1.log 2>&1
+check "fast-forward: sequence 2^53 was applied" grep -q '"v": "4"' <(kctl get configmap web -n default -o json)
+$OUTPOST root rotate --from rootv3.yaml --remove-key "$(keyid wrel2.key)" --remove-key "$(keyid wrel3.key)" \
+	--remove-key "$(keyid "$SRV/signer.key")" --add-key wrel4.pub --add-release-key wrel4.pub \
+	--key "$SRV/signer.key" --key wrel4.key -o rootv4.yaml >/dev/null 2>&1
+$OUTPOST root publish rootv4.yaml -o "$WWW/roots" >/dev/null 2>&1
+cm 5; publish_by wrel4.key web 5 src5
+gw walk once >ff2.log 2>&1; rc=$?
+check "fast-forward: v4 replaced the release keys, the floors are reset" \
+	grep -q 'replaced the release keys: the anti-rollback and clock floors' ff2.log
+check "fast-forward: sequence 5, signed by the new key, is applied (recovered)" test $rc -eq 0
+check "fast-forward: release 5 runs" grep -q '"v": "5"' <(kctl get configmap web -n default -o json)
+grep -q '"v": "5"' <(kctl get configmap web -n default -o json) || sed 's/^/#   /' ff2.log
+check "fast-forward: status shows sequence 5 current" grep -q '^web: current sequence 5 ' <(gw walk status)
+check "fast-forward: the floors file follows" grep -q '^app web 5$' "$TMP/gwstate-walk/floors"
+
+# item 3 again, with the new root installed at trust.root (no server walk): the
+# same recovery for a gateway that is given its roots by hand
+$OUTPOST keygen -o ffrel >/dev/null 2>&1
+cp "$SRV/root.yaml" ffroot.yaml; cp "$SRV/root.yaml.sig" ffroot.yaml.sig
+gwconfig ffdisk "$TMP/ffroot.yaml"
+$OUTPOST bundle pack --app web --version big --sequence 9007199254740992 src4 -o ffbig.bundle \
+	--key "$SRV/signer.key" >/dev/null 2>&1
+$OUTPOST bundle pack --app web --version after --sequence 7 src5 -o ff7.bundle --key ffrel.key >/dev/null 2>&1
+gw ffdisk import --no-apply ffbig.bundle >/dev/null 2>&1
+$OUTPOST root rotate --from "$SRV/root.yaml" --remove-key "$(keyid "$SRV/signer.key")" --add-key ffrel.pub \
+	--add-release-key ffrel.pub --key "$SRV/signer.key" --key ffrel.key -o ffroot.yaml >/dev/null 2>&1
+gw ffdisk import --no-apply ff7.bundle >ffdisk.log 2>&1; rc=$?
+check "fast-forward (trust.root): sequence 7 by the new release key is accepted after 2^53" test $rc -eq 0
+check "fast-forward (trust.root): the reset is said" grep -q 'replaced the release keys' ffdisk.log
+[ $rc -eq 0 ] || sed 's/^/#   /' ffdisk.log
+check "fast-forward (trust.root): release 7 is the newest" grep -q '^web: no healthy release yet; newest sequence 7 (after) is verified' <(gw ffdisk status)
+
+# item 6: a state dir other users can write, or a symlink to one, or a DB file
+gwconfig opendir "$SRV/root.yaml"; mkdir -p "$TMP/gwstate-opendir"; chmod 0777 "$TMP/gwstate-opendir"
+refused "state dir: world-writable" "gwstate-opendir: writable by group or others \(mode 0777\)" \
+	gw opendir import --no-apply "$WWW/bundles/web-1.bundle"
+check "state dir: nothing created in it" test ! -e "$TMP/gwstate-opendir/outpost.db"
+check "state dir: check-config says so too" grep -q 'gwstate-opendir: writable by group or others' \
+	<(gw opendir check-config 2>&1)
+gwconfig linkdir "$SRV/root.yaml"; ln -s "$TMP/gwstate-opendir" "$TMP/gwstate-linkdir"
+refused "state dir: a symlink to a world-writable dir" "gwstate-linkdir: writable by group or others" \
+	gw linkdir import --no-apply "$WWW/bundles/web-1.bundle"
+gwconfig opendb "$SRV/root.yaml"
+gw opendb import --no-apply "$WWW/bundles/web-1.bundle" >/dev/null 2>&1; chmod 0666 "$TMP/gwstate-opendb/outpost.db"
+refused "state dir: a group/other-writable outpost.db" "outpost.db: writable by group or others" \
+	gw opendb import --no-apply "$WWW/bundles/web-2.bundle"
+# a planted database: the attacker's own self-signed root v999 and a release it signed
+sed 's/^version: 1$/version: 999/' evil1.yaml > evil999.yaml
+$OUTPOST sign evil999.yaml --key wevil.key >/dev/null 2>&1
+$OUTPOST bundle pack --app web --version evil --sequence 99 src1 -o evil.bundle --key wevil.key >/dev/null 2>&1
+gwconfig planted "$TMP/evil999.yaml"
+gw planted import --no-apply evil.bundle >/dev/null 2>&1
+gwconfig victim "$SRV/root.yaml"
+mkdir -m 0700 "$TMP/gwstate-victim"; cp "$TMP/gwstate-planted/outpost.db" "$TMP/gwstate-victim/"
+refused "planted database: its root does not chain from the configured one" \
+	"stored trust root version 999 is not a verified rotation of the configured" \
+	gw victim import --no-apply evil.bundle
+gw victim once >victim.log 2>&1; rc=$?
+check "planted database: the gateway does not run on it" test $rc -eq 1
+check "planted database: said so" grep -q 'a planted or altered state database' victim.log
+# floors outside the database: a corrupt database is moved aside, its floors are not forgotten
+gwconfig rebuilt "$SRV/root.yaml"
+gw rebuilt import --no-apply "$WWW/bundles/web-2.bundle" >/dev/null 2>&1
+check "floors file: written beside the database, fsync'd, 0600" \
+	test "$(stat -c %a "$TMP/gwstate-rebuilt/floors")" = 600 -a -n "$(grep '^app web 2$' "$TMP/gwstate-rebuilt/floors")"
+head -c 4096 /dev/urandom > "$TMP/gwstate-rebuilt/outpost.db"; rm -f "$TMP/gwstate-rebuilt/outpost.db-wal" "$TMP/gwstate-rebuilt/outpost.db-shm"
+refused "floors file: after a rebuild an older sequence is still refused" "sequence 1 is older than 2" \
+	gw rebuilt import --no-apply "$WWW/bundles/web-1.bundle"
+check "floors file: the database was rebuilt" ls "$TMP/gwstate-rebuilt/" -1 | grep -q corrupt
+# the walking gateway's database lost: the root version floor holds updates until it walks again
+head -c 4096 /dev/urandom > "$TMP/gwstate-walk/outpost.db"; rm -f "$TMP/gwstate-walk/outpost.db-wal" "$TMP/gwstate-walk/outpost.db-shm"
+refused "floors file: below the root version accepted before, no update" \
+	"trust root version 4 was accepted on this gateway before" \
+	gw walk import --no-apply "$WWW/bundles/web-5.bundle"
+cm 6; publish_by wrel4.key web 6 src6
+gw walk once >rb.log 2>&1; rc=$?
+check "floors file: the gateway walks back to root v4 and goes on" test $rc -eq 0
+check "floors file: release 6 runs" grep -q '"v": "6"' <(kctl get configmap web -n default -o json)
+grep -q '"v": "6"' <(kctl get configmap web -n default -o json) || sed 's/^/#   /' rb.log
 else
 	echo "# nginx is missing: the gateway cases need it (tests/bootstrap.sh)"
 	check "nginx for the gateway cases" false

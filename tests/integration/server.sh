@@ -97,7 +97,10 @@ n_before=$(srv_log | wc -l)
 op main once 2>log; rc=$?
 new=$(srv_log | tail -n +$((n_before + 1)))
 check "second poll: exit 0" test $rc -eq 0
-check "second poll: one request" test "$(echo "$new" | grep -c .)" -eq 1
+check "second poll: one request for the pointer" test "$(grep -vc ' /fleet/roots/' <<<"$new")" -eq 1
+check "second poll: and one for the next trust root, not published (404)" \
+	test "$(grep -c '^404 GET /fleet/roots/2.root.yaml ' <<<"$new")" -eq 1
+new=$(grep -v ' /fleet/roots/' <<<"$new")
 check "second poll: 304 Not Modified" grep -q '^304 GET /fleet/channels/web/release.yaml ' <<<"$new"
 check "second poll: sent the ETag" test "$(awk '{print $NF}' <<<"$new")" != '"-"'
 read -r _ _ _ reqlen sent _ <<<"$new"

@@ -7,6 +7,7 @@
 # logs under $SRV, in the foreground, as a child of the test.
 #
 #   srv_init                 certificates, config, publisher key and root
+#                            (also published as roots/1.root.yaml)
 #   srv_start / srv_stop     nginx (SRV_PORT: HTTPS, SRV_MTLS_PORT: mTLS,
 #                            SRV_HTTP_PORT: plain HTTP, for comparisons)
 #   recv_start               the receiver (RECV_PORT, reports in $SRV/reports)
@@ -88,6 +89,9 @@ http {
         root $SRV/www;
         # pointers change: always revalidate (ETag / Last-Modified -> 304)
         location /fleet/channels/ { add_header Cache-Control "no-cache"; }
+        # the chain of roots: a version is written once, but the next one
+        # is asked for (404) until it is published
+        location /fleet/roots/ { add_header Cache-Control "no-cache"; }
         # bundles never change once published
         location /fleet/bundles/ {
             add_header Cache-Control "public, max-age=31536000, immutable";
@@ -122,6 +126,7 @@ srv_init() {
 	$OUTPOST keygen -o "$SRV/signer" >/dev/null 2>&1
 	$OUTPOST root init --key "$SRV/signer.key" -o "$SRV/root.yaml" >/dev/null 2>&1
 	cp "$SRV/root.yaml" "$SRV/root.yaml.sig" "$SRV/www/fleet/" 2>/dev/null
+	$OUTPOST root publish "$SRV/root.yaml" -o "$WWW/roots" >/dev/null 2>&1
 }
 
 # Wait until a TCP port on loopback accepts connections (or 5 s).

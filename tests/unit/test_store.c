@@ -265,11 +265,15 @@ static void test_compare_and_set(void)
 	check_str(store_state_name(STORE_ROLLING_BACK), "rolling-back");
 	check_int(store_state_parse("rolled-back"), ==, STORE_ROLLED_BACK);
 	check_int(store_state_parse("nope"), ==, -1);
-	/* latest is by sequence */
+	/* latest is the one accepted last: the highest sequence while floors
+	 * only rise, a lower one after a rotation reset them */
 	check_int(store_release_add(st, "web", 3, "3.0", D2, NULL), ==, 0);
 	check_int(store_release_add(st, "db", 9, "9.0", D2, NULL), ==, 0);
 	check_int(store_release_latest(st, "web", &r), ==, 0);
 	check_int(r.sequence, ==, 3);
+	check_int(store_release_add(st, "web", 2, "2.0", D2, NULL), ==, 0);
+	check_int(store_release_latest(st, "web", &r), ==, 0);
+	check_int(r.sequence, ==, 2);
 	check_int(store_release_latest(st, "none", &r), ==, E_NOTFOUND);
 	store_close(st);
 }
@@ -371,6 +375,13 @@ static void test_outbox(void)
 	store_close(st);
 }
 
+static int floor_sum(void *ctx, const char *app, int64_t sequence)
+{
+	(void)app;
+	*(int64_t *)ctx += sequence;
+	return 0;
+}
+
 static void test_floors(void)
 {
 	struct store *st = open_ok(path_of("floor.db"));
@@ -398,6 +409,40 @@ static void test_floors(void)
 	check_int(store_root_put(st, 2, 9, "other", 5, "s", 1), ==, E_ROLLBACK);
 	check_int(store_root_put(st, 1, 9, "r1", 2, "s", 1), ==, E_ROLLBACK);
 	check_int(store_root_put(st, 3, 9, "r3", 2, "s", 1), ==, 0);
+	/* the chain, walked upwards from any version */
+	{
+		struct buf r = BUF_INIT(64), sg = BUF_INIT(64);
+		int64_t ver = 0;
+
+		check_int(store_root_next(st, 0, &r, &sg, &ver), ==, 0);
+		check_int(ver, ==, 2);
+		check(strcmp(r.data, "r2") == 0 && strcmp(sg.data, "s") == 0);
+		buf_reset(&r);
+		check_int(store_root_next(st, 2, &r, NULL, &ver), ==, 0);
+		check_int(ver, ==, 3);
+		check(strcmp(r.data, "r3") == 0);
+		check_int(store_root_next(st, 3, &r, NULL, &ver), ==, E_NOTFOUND);
+		buf_free(&r);
+		buf_free(&sg);
+	}
+	/* every floor listed, then reset by a rotation that replaced the keys */
+	{
+		int64_t sum = 0;
+
+		check_int(store_floor_raise(st, "db", 3), ==, 0);
+		check_int(store_floor_list(st, floor_sum, &sum), ==, 0);
+		check_int(sum, ==, 11);
+		check_int(store_floors_reset(st), ==, 0);
+		check_int(store_floor_get(st, "web", &v), ==, 0);
+		check_int(v, ==, 0);
+		check_int(store_clock_floor_get(st, &v), ==, 0);
+		check_int(v, ==, 0);
+		sum = 0;
+		check_int(store_floor_list(st, floor_sum, &sum), ==, 0);
+		check_int(sum, ==, 0);
+		/* and they rise again from any sequence */
+		check_int(store_floor_raise(st, "web", 2), ==, 0);
+	}
 	store_close(st);
 }
 

@@ -152,6 +152,34 @@ static void test_root(void)
 	buf_free(&sig);
 }
 
+/* The floors reset only when at least the old release threshold is gone. */
+static void test_release_keys_replaced(void)
+{
+	static const struct { int c, d, thr, replaced; } next[] = {
+		{ 1, 3, 2, 0 },         /* the same release keys 1, 2 */
+		{ 1, 4, 2, 0 },         /* one added */
+		{ 2, 4, 1, 0 },         /* key 1 gone: 1 below the old threshold 2 */
+		{ 3, 4, 1, 1 },         /* keys 1 and 2 gone: replaced */
+		{ 0, 1, 1, 1 },         /* another key altogether */
+	};
+	struct buf text = BUF_INIT(65536);
+	struct trust *cur = NULL, *t = NULL;
+
+	root_text(&text, 1, "2027-11-26T00:00:00Z", 0, 1, 1, 1, 3, 2);
+	check_int(trust_parse("v1", text.data, text.len, &cur), ==, 0);
+	for (size_t i = 0; cur && i < sizeof(next) / sizeof(next[0]); i++) {
+		root_text(&text, 2, "2027-11-26T00:00:00Z", 0, 1, 1, next[i].c, next[i].d,
+			  next[i].thr);
+		check_int(trust_parse("v2", text.data, text.len, &t), ==, 0);
+		if (t)
+			check_int(trust_release_keys_replaced(cur, t), ==, next[i].replaced);
+		trust_free(t);
+		t = NULL;
+	}
+	trust_free(cur);
+	buf_free(&text);
+}
+
 static void test_rotation(void)
 {
 	struct buf v1 = BUF_INIT(65536), s1 = BUF_INIT(16384);
@@ -310,6 +338,7 @@ int main(void)
 	test_time();
 	test_root();
 	test_rotation();
+	test_release_keys_replaced();
 	test_pointer();
 	for (int i = 0; i < NKEYS; i++) {
 		privkey_free(keys[i]);
