@@ -135,6 +135,7 @@ src-y := \
 src-$(CONFIG_GZIP) += platform/gzip.c
 src-$(CONFIG_METRICS) += agent/gateway/metrics.c
 src-$(CONFIG_REPORTS) += agent/gateway/report.c
+src-$(CONFIG_PAUSE) += agent/gateway/pause.c
 
 SRC      := $(src-y)
 OBJ      := $(SRC:%.c=$(O)/obj/%.o)

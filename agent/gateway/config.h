@@ -22,6 +22,7 @@
 #define CFG_URL_MAX 2048
 #define CFG_PATH_MAX 4095
 #define CFG_PROBE_HOSTS_MAX 16
+#define CFG_DEPENDS_MAX 8          /* apps[].depends_on entries */
 #define CFG_DEVICE_ID_MAX 128
 #define CFG_PEM_MAX (64 * 1024)    /* inline tls.ca */
 #define CFG_INTERVAL_MIN 10        /* seconds, for every poll bound */
@@ -44,6 +45,11 @@ struct config_app {
 	const char *channel;        /* DNS label, unique; default: name */
 	const char *namespace;      /* DNS label; default "default" */
 	enum cfg_first_failure on_first_install_failure;
+	/* apps[].depends_on (CONFIG_DEPENDS_ON): names of other apps of
+	 * this config whose newest release must be healthy before a new
+	 * release of this one is applied; no cycle (config_parse checks) */
+	size_t ndepends;
+	const char *depends_on[CFG_DEPENDS_MAX];
 };
 
 struct config_label {
@@ -108,6 +114,9 @@ struct config {
 		const char *path;   /* NULL: no metrics file */
 	} metrics;
 	int log_level;              /* enum log_level */
+	/* pause_file (CONFIG_PAUSE): while this file exists, every app is
+	 * paused (the site's switch); NULL when not set */
+	const char *pause_file;
 
 	unsigned errors;            /* problems the last load found (kept on failure) */
 	struct doc *doc;            /* owns the strings above */
@@ -149,6 +158,12 @@ const struct config_app *config_app_find(const struct config *c, const char *nam
  * and of a bundle's (and a release pointer's) app. NULL when none does.
  */
 const struct config_app *config_app_by_channel(const struct config *c, const char *channel);
+
+/*
+ * The indexes of c's apps, each after the apps it depends on (config_parse()
+ * refused cycles), else in the file's order: order[0..c->napps).
+ */
+void config_app_order(const struct config *c, size_t order[CFG_APPS_MAX]);
 
 /*
  * The path config_load(NULL, ...) uses (the global --config option sets
