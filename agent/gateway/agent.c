@@ -652,8 +652,12 @@ static int wait_healthy(struct agent *a, struct release_set *s, int64_t deadline
 				return E_UNAVAILABLE;   /* unknown is never failed */
 			return E_STATE;
 		}
-		if (!block)
+		if (!block) {
+			log_debug("%s sequence %lld: waiting for health, %lld s left: %s", s->app,
+				  (long long)s->sequence,
+				  (long long)(deadline - (int64_t)time(NULL)), msg->data);
 			return WAITING;
+		}
 		usleep(HEALTH_POLL_MS * 1000);
 	}
 }
