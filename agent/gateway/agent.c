@@ -1090,21 +1090,43 @@ static int held(struct agent *a, const struct config_app *c, struct buf *why, in
 	return 0;
 }
 
+/* The release of an app that is on its way: applying, applied, failing. */
+static int find_in_progress(void *ctx, const struct store_release *r)
+{
+	struct store_release *out = ctx;
+
+	if (r->state != STORE_APPLYING && r->state != STORE_APPLIED &&
+	    r->state != STORE_FAILED && r->state != STORE_ROLLING_BACK)
+		return 0;
+	*out = *r;
+	return 1;
+}
+
 /*
  * One step of app: block, until its newest release is healthy or rolled
  * back; else one look at a wait (health), *wake the time to come back.
+ * A newer release stored while an older one waits (a poll during its
+ * health check) waits in turn: the older one is carried to its end first,
+ * so that its objects are judged, kept or pruned as the store says.
  */
-static int step(struct agent *a, const char *app, int block, int64_t *wake)
+static int step(struct agent *a, const char *app, int block, int64_t *wake, int *again)
 {
 	const struct config_app *c = app_config(a, app);
 	struct store_release r;
 	int rc = store_release_latest(a->st, release_key(a, app), &r);
+	int64_t newest;
 
 	*wake = 0;
+	*again = 0;
 	if (rc == E_NOTFOUND)
 		return 0;
+	newest = rc ? 0 : r.id;
 	if (!rc)
 		rc = finish_prune(a, r.app);
+	if (!rc && r.state == STORE_VERIFIED) {
+		rc = store_release_list(a->st, r.app, find_in_progress, &r);
+		rc = rc == 1 ? 0 : rc;
+	}
 	if (!rc && r.state == STORE_VERIFIED && c) {
 		struct buf why = BUF_INIT(1024);
 		int soon = 0;
@@ -1112,6 +1134,9 @@ static int step(struct agent *a, const char *app, int block, int64_t *wake)
 		rc = held(a, c, &why, &soon);
 		if (rc == 1 && soon)
 			*wake = (int64_t)time(NULL) + 1;
+		if (rc == 1 && block)
+			log_info("%s: sequence %lld is stored and not applied now: %s", r.app,
+				 (long long)r.sequence, why.data);
 		buf_free(&why);
 		if (rc == 1)
 			return 0;
@@ -1135,19 +1160,29 @@ static int step(struct agent *a, const char *app, int block, int64_t *wake)
 		*wake = (int64_t)time(NULL) + 1;
 		rc = 0;
 	}
+	/* an older release came to its end: the newest is next */
+	*again = (!rc || rc == E_STATE) && !*wake && r.id != newest;
 	return rc;
 }
 
 int agent_step(struct agent *a, const char *app)
 {
 	int64_t wake;
+	int again, rc;
 
-	return step(a, app, 1, &wake);
+	do
+		rc = step(a, app, 1, &wake, &again);
+	while (again && !rc);
+	return rc;
 }
 
 int agent_advance(struct agent *a, const char *app, int64_t *wake)
 {
-	return step(a, app, 0, wake);
+	int again, rc = step(a, app, 0, wake, &again);
+
+	if (again)
+		*wake = (int64_t)time(NULL);
+	return rc;
 }
 
 int agent_paused(struct agent *a, const char *app)
