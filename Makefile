@@ -140,6 +140,7 @@ src-$(CONFIG_SECRETS) += agent/formats/age.c agent/formats/rx.c agent/formats/so
 	agent/gateway/secrets.c \
 	platform/cipher.c
 src-$(CONFIG_ROOT_WALK) += agent/gateway/roots.c
+src-$(CONFIG_PAUSE) += agent/gateway/pause.c
 
 SRC      := $(src-y)
 OBJ      := $(SRC:%.c=$(O)/obj/%.o)

@@ -20,6 +20,8 @@ const struct cmd cmds[] = {
 	{ "status", cmd_status, cmd_status_usage, "each app's current and newest release" },
 	{ "history", cmd_history, cmd_history_usage, "release transitions, newest first" },
 	{ "rollback", cmd_rollback, cmd_rollback_usage, "roll an app back by hand to a stored release" },
+	{ "pause", cmd_pause, cmd_pause_usage, "apply nothing new to an app (or all) for now" },
+	{ "resume", cmd_resume, cmd_resume_usage, "end a pause" },
 	{ "version", cmd_version, "", "show version, features and library versions" },
 	{ "identity", cmd_identity, cmd_identity_usage,
 	  "make or show the gateway's age identity, which opens encrypted Secrets" },

@@ -68,12 +68,15 @@ int cmd_check_config(int argc, char **argv);
 
 /* agent/cli/cmd_agent.c: the gateway's commands. */
 extern const char cmd_import_usage[], cmd_once_usage[], cmd_run_usage[],
-	cmd_status_usage[], cmd_history_usage[], cmd_rollback_usage[];
+	cmd_status_usage[], cmd_history_usage[], cmd_rollback_usage[],
+	cmd_pause_usage[], cmd_resume_usage[];
 int cmd_import(int argc, char **argv);
 int cmd_once(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_history(int argc, char **argv);
 int cmd_rollback(int argc, char **argv);
+int cmd_pause(int argc, char **argv);
+int cmd_resume(int argc, char **argv);
 
 #endif

@@ -73,30 +73,10 @@ static int64_t tool_now(void)
 	return (int64_t)time(NULL);
 }
 
-/* WHEN: a UTC time (2027-01-01T00:00:00Z) or a duration from now (90d, 12h). */
-static int parse_when(const char *s, int64_t now, int64_t *out)
-{
-	char *end;
-	long long n;
-	int64_t unit;
-
-	if (meta_time_parse(s, out) == 0)
-		return 0;
-	n = strtoll(s, &end, 10);
-	if (end == s || n <= 0 || end[0] == '\0' || end[1] != '\0')
-		return E_USAGE;
-	unit = end[0] == 'd' ? 86400 : end[0] == 'h' ? 3600 : end[0] == 'm' ? 60 :
-	       end[0] == 's' ? 1 : 0;
-	if (!unit || n > (int64_t)100 * 365 * 86400 / unit)
-		return E_USAGE;
-	*out = now + n * unit;
-	return 0;
-}
-
 /* --expires WHEN when it was given: 0, or the exit status of bad usage. */
 static int expires_opt(const struct opts *o, const char *when, int64_t now, int64_t *out)
 {
-	if (!when || parse_when(when, now, out) == 0)
+	if (!when || opts_when(when, now, out) == 0)
 		return 0;
 	return opts_refuse(o, "bad value for --expires %s", when);
 }

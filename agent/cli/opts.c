@@ -9,6 +9,7 @@
 
 #include "cmd.h"
 #include "error.h"
+#include "meta.h"
 #include "opts.h"
 
 int opts_refuse(const struct opts *o, const char *fmt, ...)
@@ -177,4 +178,23 @@ int opts_parse(struct opts *o, int argc, char **argv)
 	if (!rc)
 		rc = opts_pass(o, argc, argv, 1);
 	return rc;
+}
+
+int opts_when(const char *s, int64_t now, int64_t *out)
+{
+	char *end;
+	long long n;
+	int64_t unit;
+
+	if (meta_time_parse(s, out) == 0)
+		return 0;
+	n = strtoll(s, &end, 10);
+	if (end == s || n <= 0 || end[0] == '\0' || end[1] != '\0')
+		return E_USAGE;
+	unit = end[0] == 'd' ? 86400 : end[0] == 'h' ? 3600 : end[0] == 'm' ? 60 :
+	       end[0] == 's' ? 1 : 0;
+	if (!unit || n > (int64_t)100 * 365 * 86400 / unit)
+		return E_USAGE;
+	*out = now + n * unit;
+	return 0;
 }

@@ -42,6 +42,7 @@
 #define OUTPOST_OPTS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 enum opt_kind {
 	OPT_KIND_FLAG,		/* no value: *(int *)dest = 1 */
@@ -107,5 +108,12 @@ int opts_parse(struct opts *o, int argc, char **argv);
  */
 int opts_refuse(const struct opts *o, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/*
+ * WHEN, an option's value: a UTC time (2027-01-01T00:00:00Z) or a duration
+ * from now (90d, 12h, 30m, 45s; at most 100 years). 0 with *out set, or
+ * E_USAGE (nothing said).
+ */
+int opts_when(const char *s, int64_t now, int64_t *out);
 
 #endif

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "agent.h"
 #include "buf.h"
 #include "config.h"
 #include "doc.h"
@@ -59,8 +60,10 @@ static int status_trust(struct store *st, int json, struct buf *out)
 	return 0;
 }
 
-int status_show(struct store *st, const struct config *cfg, int json, struct buf *out)
+int status_show(struct agent *a, const struct config *cfg, int json, struct buf *out)
 {
+	struct store *st = agent_store(a);
+	struct buf doing = BUF_INIT(4096);
 	int rc = 0;
 
 	if (json)
@@ -70,7 +73,7 @@ int status_show(struct store *st, const struct config *cfg, int json, struct buf
 		struct store_release latest, lkg;
 		int64_t lkg_id = 0, next = 0, errors = 0, now = (int64_t)time(NULL), frozen = 0;
 		char fkey[128], when[META_TIME_LEN + 1];
-		int have = 0, good = 0;
+		int have = 0, good = 0, paused;
 
 		/* only "not found" means none: a store error is an error */
 		rc = store_release_latest(st, key, &latest);
@@ -89,8 +92,18 @@ int status_show(struct store *st, const struct config *cfg, int json, struct buf
 		snprintf(fkey, sizeof(fkey), METRICS_KEY_FROZEN, cfg->apps[i].channel);
 		if (!rc)
 			rc = store_setting_get_int(st, fkey, 0, &frozen);
-		if (rc)
+		buf_reset(&doing);
+		if (!rc)
+			rc = agent_paused(a, app);
+		paused = rc == 1;
+		if (rc == 1)
+			rc = 0;
+		if (!rc)
+			rc = agent_describe(a, app, &doing);
+		if (rc) {
+			buf_free(&doing);
 			return error(rc, "status %s: the state store cannot be read", app);
+		}
 		if (json) {
 			buf_addstr(out, i ? ",{\"app\":" : "{\"app\":");
 			json_str(out, app);
@@ -113,6 +126,9 @@ int status_show(struct store *st, const struct config *cfg, int json, struct buf
 					 (long long)next, (long long)errors);
 			if (frozen)
 				buf_addf(out, ",\"frozen_since\":%lld", (long long)frozen);
+			buf_addf(out, ",\"paused\":%s", paused ? "true" : "false");
+			if (doing.len)
+				buf_addstr(out, ",\"doing\":"), json_str(out, doing.data);
 			buf_addch(out, '}');
 			continue;
 		}
@@ -134,8 +150,11 @@ int status_show(struct store *st, const struct config *cfg, int json, struct buf
 		if (frozen)
 			meta_time_format(frozen, when), buf_addf(out, "; FROZEN: the server's "
 				"pointer expired at %s, nothing new is applied", when);
+		if (doing.len)
+			buf_addf(out, "\n  %s", doing.data);
 		buf_addch(out, '\n');
 	}
+	buf_free(&doing);
 	if (!rc)
 		rc = status_trust(st, json, out);
 	if (json && !rc)

@@ -14,7 +14,8 @@ struct config;
 struct store;
 
 /* Append the status of every app of cfg (text, or JSON when json) to out. */
-int status_show(struct store *st, const struct config *cfg, int json, struct buf *out);
+struct agent;
+int status_show(struct agent *a, const struct config *cfg, int json, struct buf *out);
 
 /* Append the history of app (a name or channel of cfg; every app when
  * NULL), at most limit lines, newest first. 0 or the store's error. */

@@ -24,6 +24,7 @@
 #include "secrets.h"
 #include "metrics.h"
 #include "netaddr.h"
+#include "pause.h"
 #include "report.h"
 #include "store.h"
 #include "trust.h"
@@ -990,10 +991,14 @@ static int inventory_save(struct agent *a, int64_t id, const struct release_set 
 /*
  * Wait for a set to be healthy until deadline. 0 healthy; E_STATE failed
  * (msg says why); E_UNAVAILABLE the API could not be reached long enough
- * to judge.
+ * to judge. Unless block, one look only: WAITING when it is not decided
+ * yet and the deadline is still ahead (the step is taken again later and
+ * finds the release where the store says it is).
  */
+#define WAITING 1
+
 static int wait_healthy(struct agent *a, struct release_set *s, int64_t deadline,
-			struct buf *msg)
+			struct buf *msg, int block)
 {
 	for (;;) {
 		enum health h;
@@ -1012,6 +1017,12 @@ static int wait_healthy(struct agent *a, struct release_set *s, int64_t deadline
 			if (h == HEALTH_UNKNOWN)
 				return E_UNAVAILABLE;   /* unknown is never failed */
 			return E_STATE;
+		}
+		if (!block) {
+			log_debug("%s sequence %lld: waiting for health, %lld s left: %s", s->app,
+				  (long long)s->sequence,
+				  (long long)(deadline - (int64_t)time(NULL)), msg->data);
+			return WAITING;
 		}
 		usleep(HEALTH_POLL_MS * 1000);
 	}
@@ -1138,7 +1149,18 @@ static int finish_prune(struct agent *a, const char *app)
 	return rc == E_NOTFOUND ? 0 : rc;
 }
 
-static int roll_back(struct agent *a, struct store_release *r)
+/*
+ * The note of a rollback whose last-known-good was re-applied
+ * ("release/<app>/rollback"): while it is set, the rollback only waits for
+ * that release's health (a later step, a restart) and applies nothing
+ * again; it goes with the rolled-back transition.
+ */
+static int rollback_key(char key[128], const char *app)
+{
+	return snprintf(key, 128, "release/%s/rollback", app) >= 128 ? E_LIMIT : 0;
+}
+
+static int roll_back(struct agent *a, struct store_release *r, int block)
 {
 	const struct config_app *app = app_config(a, r->app);
 	struct release_set *failed = NULL, *good = NULL;
@@ -1147,15 +1169,18 @@ static int roll_back(struct agent *a, struct store_release *r)
 	struct buf msg = BUF_INIT(2048), note = BUF_INIT(2048);
 	int64_t lkg_id = 0;
 	size_t changed = 0, deleted = 0;
-	int rc = 0;
+	char key[128];
+	int rc = rollback_key(key, r->app);
 
-	if (r->state == STORE_FAILED) {
+	if (!rc && r->state == STORE_FAILED) {
 		rc = set_state(a, r->app, r->sequence, STORE_FAILED, STORE_ROLLING_BACK, "rolling back");
 		if (rc)
 			return rc;
 		r->state = STORE_ROLLING_BACK;
+		r->updated = (int64_t)time(NULL);
 	}
-	rc = kube_ready(a);
+	if (!rc)
+		rc = kube_ready(a);
 	if (!rc)
 		rc = inventory_set(a, r->id, r->app, &failed);
 	/* only "not found" means there is none: any other error stops here,
@@ -1167,20 +1192,31 @@ static int roll_back(struct agent *a, struct store_release *r)
 		if (!rc)
 			rc = build_set(a, &lkg, l, &good, NULL);
 		if (!rc)
+			rc = store_setting_get(a->st, key, &note);
+		if (rc == E_NOTFOUND) {
 			rc = apply_release(a->k, good, &changed);
-		if (!rc)
-			rc = inventory_save(a, lkg.id, good);
-		if (!rc)
-			rc = apply_prune(a->k, r->app, failed, good, &deleted);
+			if (!rc)
+				rc = inventory_save(a, lkg.id, good);
+			if (!rc)
+				rc = apply_prune(a->k, r->app, failed, good, &deleted);
+			if (!rc)
+				rc = buf_addf(&note, "rolled back to sequence %lld (%s): %zu objects "
+					      "re-applied, %zu removed", (long long)lkg.sequence,
+					      lkg.version, changed, deleted);
+			if (!rc)
+				rc = store_setting_set(a->st, key, note.data, note.len);
+		} else if (!rc) {
+			rc = inventory_mark_seen(a, lkg.id, good);
+		}
 		if (!rc) {
-			rc = wait_healthy(a, good, (int64_t)time(NULL) + health_timeout(a, l), &msg);
+			rc = wait_healthy(a, good, r->updated + health_timeout(a, l), &msg, block);
 			if (rc == E_STATE)
 				log_error("%s: sequence %lld is back but not healthy: %s", r->app,
 					  (long long)lkg.sequence, msg.data);
 			rc = rc == E_STATE ? 0 : rc;
 		}
-		buf_addf(&note, "rolled back to sequence %lld (%s): %zu objects re-applied, "
-			 "%zu removed", (long long)lkg.sequence, lkg.version, changed, deleted);
+		if (rc == WAITING)
+			goto out;
 	} else if (!rc) {
 		int keep = app && app->on_first_install_failure == CFG_FIRST_FAILURE_KEEP;
 		struct loaded *mine = NULL;
@@ -1195,12 +1231,25 @@ static int roll_back(struct agent *a, struct store_release *r)
 			 "first install failed: its %zu objects were removed", deleted);
 	}
 	if (!rc)
-		rc = set_state(a, r->app, r->sequence, STORE_ROLLING_BACK, STORE_ROLLED_BACK, note.data);
+		rc = store_begin(a->st);
+	if (!rc) {
+		rc = set_state(a, r->app, r->sequence, STORE_ROLLING_BACK, STORE_ROLLED_BACK,
+			       note.data);
+		if (!rc)
+			rc = store_setting_delete(a->st, key);
+		if (rc == E_NOTFOUND)
+			rc = 0;
+		if (!rc)
+			rc = store_commit(a->st);
+		else
+			store_rollback(a->st);
+	}
 	if (!rc) {
 		log_warn("%s: sequence %lld %s", r->app, (long long)r->sequence, note.data);
 		metrics_count(a->st, METRICS_ROLLBACKS, r->app, 1);
 		announce(a, EVENT_ROLLED_BACK, r, good ? good : failed, note.data);
 	}
+out:
 	release_set_free(failed);
 	release_set_free(good);
 	loaded_free(l);
@@ -1211,7 +1260,7 @@ static int roll_back(struct agent *a, struct store_release *r)
 
 /* set: the release's objects, for the event (NULL when they could not be built) */
 static int fail(struct agent *a, struct store_release *r, const struct release_set *set,
-		const char *why)
+		const char *why, int block)
 {
 	int rc = set_state(a, r->app, r->sequence, r->state, STORE_FAILED, why);
 	struct buf what = BUF_INIT(EVENT_MESSAGE_MAX * 4);
@@ -1223,7 +1272,7 @@ static int fail(struct agent *a, struct store_release *r, const struct release_s
 	announce(a, EVENT_FAILED, r, set, what.data);
 	buf_free(&what);
 	r->state = STORE_FAILED;
-	return roll_back(a, r);
+	return roll_back(a, r, block);
 }
 
 /* --- deploy ------------------------------------------------------------------ */
@@ -1251,7 +1300,7 @@ static void collect(struct agent *a, const char *app)
 			 app, err_str(n));
 }
 
-static int deploy(struct agent *a, struct store_release *r)
+static int deploy(struct agent *a, struct store_release *r, int block)
 {
 	struct release_set *set = NULL;
 	struct buf msg = BUF_INIT(2048);
@@ -1271,12 +1320,13 @@ static int deploy(struct agent *a, struct store_release *r)
 	if (rc == E_UNAVAILABLE || rc == E_NOMEM || rc == E_STORE)
 		goto out;
 	if (rc == E_DENIED) {
-		rc = fail(a, r, set, msg.data);
+		rc = fail(a, r, set, msg.data, block);
 		goto out;
 	}
 	if (rc) {
 		rc = fail(a, r, set, msg.len ? msg.data
-					     : "its manifests cannot be applied (see the log)");
+					     : "its manifests cannot be applied (see the log)",
+			    block);
 		goto out;
 	}
 	if (r->state == STORE_VERIFIED) {
@@ -1299,7 +1349,7 @@ static int deploy(struct agent *a, struct store_release *r)
 			buf_reset(&msg);
 			buf_addf(&msg, rc == E_DENIED ? "refused before anything was applied: %.1900s" :
 				 "the Kubernetes API refused %.1900s", why ? why : "an object (see the log)");
-			rc = fail(a, r, set, msg.data);
+			rc = fail(a, r, set, msg.data, block);
 			goto out;
 		}
 		buf_reset(&msg);
@@ -1317,7 +1367,7 @@ static int deploy(struct agent *a, struct store_release *r)
 		if (rc)
 			goto out;
 	}
-	rc = wait_healthy(a, set, applied_at + health_timeout(a, l), &msg);
+	rc = wait_healthy(a, set, applied_at + health_timeout(a, l), &msg, block);
 	if (rc == E_STATE) {
 		struct buf why = BUF_INIT(4096);
 
@@ -1326,7 +1376,7 @@ static int deploy(struct agent *a, struct store_release *r)
 				 "deadline: %s", (long long)health_timeout(a, l), msg.data);
 		else
 			buf_addf(&why, "health check failed: %s", msg.data);
-		rc = fail(a, r, set, why.data);
+		rc = fail(a, r, set, why.data, block);
 		buf_free(&why);
 		goto out;
 	}
@@ -1368,28 +1418,191 @@ out:
 	return rc;
 }
 
-int agent_step(struct agent *a, const char *app)
+/* --- what holds a new release back ------------------------------------------ */
+
+/*
+ * Why the app's new release (verified, nothing of it applied yet) is not
+ * applied now, appended to why: the app is paused, or an app it depends
+ * on is not healthy on its newest release (it waits, it does not fail).
+ * 1 held, 0 free to go, or the store's error (never read as "free").
+ * *soon when what holds it can end at any step (a dependency on its way).
+ */
+static int held(struct agent *a, const struct config_app *c, struct buf *why, int *soon)
 {
+	struct pause p;
+	int rc = pause_get(a->st, a->cfg, c->name, (int64_t)time(NULL), &p);
+
+	*soon = 0;
+	if (rc)
+		return rc;
+	if (p.paused)
+		return pause_describe(&p, why) ? E_NOMEM : 1;
+	for (size_t i = 0; i < c->ndepends; i++) {
+		const struct config_app *d = config_app_find(a->cfg, c->depends_on[i]);
+		struct store_release dr;
+
+		if (!d)
+			continue;       /* config_parse() refused it */
+		rc = store_release_latest(a->st, d->channel, &dr);
+		if (rc == E_NOTFOUND) {
+			buf_addf(why, "dependency '%s' has no release yet", d->name);
+			return 1;
+		}
+		if (rc)
+			return rc;
+		if (dr.state == STORE_HEALTHY)
+			continue;
+		buf_addf(why, "dependency '%s' not healthy: its sequence %lld is %s", d->name,
+			 (long long)dr.sequence, store_state_name(dr.state));
+		*soon = dr.state == STORE_APPLYING || dr.state == STORE_APPLIED ||
+			dr.state == STORE_FAILED || dr.state == STORE_ROLLING_BACK;
+		return 1;
+	}
+	return 0;
+}
+
+/* The release of an app that is on its way: applying, applied, failing. */
+static int find_in_progress(void *ctx, const struct store_release *r)
+{
+	struct store_release *out = ctx;
+
+	if (r->state != STORE_APPLYING && r->state != STORE_APPLIED &&
+	    r->state != STORE_FAILED && r->state != STORE_ROLLING_BACK)
+		return 0;
+	*out = *r;
+	return 1;
+}
+
+/*
+ * One step of app: block, until its newest release is healthy or rolled
+ * back; else one look at a wait (health), *wake the time to come back.
+ * A newer release stored while an older one waits (a poll during its
+ * health check) waits in turn: the older one is carried to its end first,
+ * so that its objects are judged, kept or pruned as the store says.
+ */
+static int step(struct agent *a, const char *app, int block, int64_t *wake, int *again)
+{
+	const struct config_app *c = app_config(a, app);
 	struct store_release r;
 	int rc = store_release_latest(a->st, release_key(a, app), &r);
+	int64_t newest;
 
+	*wake = 0;
+	*again = 0;
 	if (rc == E_NOTFOUND)
 		return 0;
+	newest = rc ? 0 : r.id;
 	if (!rc)
 		rc = finish_prune(a, r.app);
+	if (!rc && r.state == STORE_VERIFIED) {
+		rc = store_release_list(a->st, r.app, find_in_progress, &r);
+		rc = rc == 1 ? 0 : rc;
+	}
+	if (!rc && r.state == STORE_VERIFIED && c) {
+		struct buf why = BUF_INIT(1024);
+		int soon = 0;
+
+		rc = held(a, c, &why, &soon);
+		if (rc == 1 && soon)
+			*wake = (int64_t)time(NULL) + 1;
+		if (rc == 1 && block)
+			log_info("%s: sequence %lld is stored and not applied now: %s", r.app,
+				 (long long)r.sequence, why.data);
+		buf_free(&why);
+		if (rc == 1)
+			return 0;
+	}
 	if (rc)
 		return rc;
 	switch (r.state) {
 	case STORE_VERIFIED:
 	case STORE_APPLYING:
 	case STORE_APPLIED:
-		return deploy(a, &r);
+		rc = deploy(a, &r, block);
+		break;
 	case STORE_FAILED:
 	case STORE_ROLLING_BACK:
-		return roll_back(a, &r);
+		rc = roll_back(a, &r, block);
+		break;
 	default:
 		return 0;
 	}
+	if (rc == WAITING) {
+		*wake = (int64_t)time(NULL) + 1;
+		rc = 0;
+	}
+	/* an older release came to its end: the newest is next */
+	*again = (!rc || rc == E_STATE) && !*wake && r.id != newest;
+	return rc;
+}
+
+int agent_step(struct agent *a, const char *app)
+{
+	int64_t wake;
+	int again, rc;
+
+	do
+		rc = step(a, app, 1, &wake, &again);
+	while (again && !rc);
+	return rc;
+}
+
+int agent_advance(struct agent *a, const char *app, int64_t *wake)
+{
+	int again, rc = step(a, app, 0, wake, &again);
+
+	if (again)
+		*wake = (int64_t)time(NULL);
+	return rc;
+}
+
+int agent_paused(struct agent *a, const char *app)
+{
+	struct pause p;
+	int rc = pause_get(a->st, a->cfg, app, (int64_t)time(NULL), &p);
+
+	return rc ? rc : p.paused;
+}
+
+int agent_describe(struct agent *a, const char *app, struct buf *out)
+{
+	const struct config_app *c = app_config(a, app);
+	int64_t now = (int64_t)time(NULL);
+	struct store_release r;
+	struct loaded *l = NULL;
+	struct pause p;
+	int rc = c ? pause_get(a->st, a->cfg, c->name, now, &p) : E_NOTFOUND;
+	int soon;
+
+	if (!rc && p.paused)
+		rc = pause_describe(&p, out);
+	if (!rc)
+		rc = store_release_latest(a->st, release_key(a, app), &r);
+	if (rc == E_NOTFOUND)
+		return c ? 0 : rc;
+	if (rc)
+		return rc;
+	if (r.state == STORE_VERIFIED && !p.paused) {
+		buf_addstr(out, "waiting: ");
+		rc = held(a, c, out, &soon);
+		if (rc == 0)
+			buf_addf(out, "sequence %lld to be applied", (long long)r.sequence);
+		return rc < 0 ? rc : buf_error(out);
+	}
+	if (r.state != STORE_APPLYING && r.state != STORE_APPLIED &&
+	    r.state != STORE_ROLLING_BACK)
+		return buf_error(out);
+	rc = load_release(a, &r, &l, NULL);
+	if (rc)
+		return rc;
+	if (p.paused)
+		buf_addstr(out, "; ");
+	buf_addf(out, "%s sequence %lld: waiting for health, %lld s of %lld",
+		 r.state == STORE_ROLLING_BACK ? "rolling back from" : "applying",
+		 (long long)r.sequence, (long long)(now > r.updated ? now - r.updated : 0),
+		 (long long)health_timeout(a, l));
+	loaded_free(l);
+	return buf_error(out);
 }
 
 int agent_drift(struct agent *a, const char *app, size_t *corrected)
@@ -1494,7 +1707,7 @@ int agent_rollback(struct agent *a, const char *app, int64_t sequence)
 	if (!rc)
 		rc = inventory_save(a, p.found.id, set);
 	if (!rc)
-		rc = wait_healthy(a, set, (int64_t)time(NULL) + health_timeout(a, l), &msg);
+		rc = wait_healthy(a, set, (int64_t)time(NULL) + health_timeout(a, l), &msg, 1);
 	if (rc == E_STATE)
 		error(rc, "rollback %s: sequence %lld is not healthy: %s", app,
 		      (long long)p.found.sequence, msg.data);

@@ -89,6 +89,32 @@ int agent_set_health_timeout(struct agent *a, const char *app, int64_t sequence,
 int agent_step(struct agent *a, const char *app);
 
 /*
+ * The same, without ever blocking on a wait: one look at a release's
+ * health (or at its last-known-good's during a rollback) and back. 0 with
+ * *wake 0 when the app is done or has nothing to do; 0 with *wake a unix
+ * time when it waits (for health, for a dependency on its way): step it
+ * again then. The store's state is where the release is, so the next step
+ * (or the next start) carries it on from there. Errors as agent_step().
+ *
+ * A new release (verified, nothing applied) is held back, not failed,
+ * while the app is paused (pause.h) or an app it depends on
+ * (apps[].depends_on) is not healthy on its newest release. A release
+ * already being applied goes on, rollback included, paused or not.
+ */
+int agent_advance(struct agent *a, const char *app, int64_t *wake);
+
+/* 1 when app is paused now (pause.h), 0 when not, or the store's error. */
+int agent_paused(struct agent *a, const char *app);
+
+/*
+ * Append what app is doing now and what it waits for, for `outpost
+ * status` ("waiting: dependency 'db' not healthy: ...", "applying sequence
+ * 7: waiting for health, 41 s of 300", "paused until ... by \"...\"");
+ * nothing when it waits for nothing. 0 or the store's error.
+ */
+int agent_describe(struct agent *a, const char *app, struct buf *out);
+
+/*
  * Drift: re-apply the app's last-known-good release; *corrected counts
  * objects that had changed or were missing. E_UNAVAILABLE as above.
  */

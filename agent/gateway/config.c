@@ -444,11 +444,97 @@ static void parse_scope(struct parser *p, const struct node *app, const char *ke
 	}
 }
 
+/* apps[].depends_on: a list of app names, checked against the apps later. */
+static void parse_depends(struct parser *p, struct config_app *app, const struct node *list)
+{
+	if (!list || node_is_null(list))
+		return;
+	if (list->type != NODE_SEQ || list->len > CFG_DEPENDS_MAX) {
+		fail(p, list, "'depends_on' must list at most %d app names", CFG_DEPENDS_MAX);
+		return;
+	}
+	for (size_t i = 0; i < list->len; i++) {
+		const char *name = meta_text(list->items[i]);
+
+		if (!name || !*name) {
+			fail(p, list->items[i], "'depends_on' entries must be app names");
+			continue;
+		}
+		app->depends_on[app->ndepends++] = name;
+	}
+}
+
+/*
+ * Every depends_on names another configured app, and following them never
+ * comes back to where it started: each app on a cycle is named with the
+ * cycle ("a -> b -> a"), so that check-config says what to untie. path
+ * gets the apps after from, *len how many.
+ */
+static int depends_path(const struct config *c, size_t from, size_t at, size_t path[],
+			size_t *len)
+{
+	const struct config_app *app = &c->apps[at];
+
+	if (*len >= c->napps)
+		return 0;
+	for (size_t i = 0; i < app->ndepends; i++) {
+		const struct config_app *d = config_app_find(c, app->depends_on[i]);
+		size_t j = d ? (size_t)(d - c->apps) : c->napps;
+
+		if (j == c->napps || j == at)
+			continue;
+		path[(*len)++] = j;
+		if (j == from || depends_path(c, from, j, path, len))
+			return 1;
+		(*len)--;
+	}
+	return 0;
+}
+
+static void check_depends(struct parser *p, const struct node *apps)
+{
+	const struct config *c = p->c;
+
+	for (size_t i = 0; i < c->napps; i++) {
+		const struct config_app *app = &c->apps[i];
+		const struct node *at = NULL;
+		size_t path[CFG_APPS_MAX], len = 0;
+		struct buf cycle = BUF_INIT(CFG_APPS_MAX * 70);
+
+		for (size_t k = 0; k < apps->len && !at; k++) {
+			const char *n = meta_text(node_map_get(apps->items[k], "name"));
+
+			if (n && strcmp(n, app->name) == 0)
+				at = node_map_get(apps->items[k], "depends_on");
+		}
+		for (size_t j = 0; j < app->ndepends; j++) {
+			const struct config_app *d = config_app_find(c, app->depends_on[j]);
+
+			if (!d || strcmp(d->name, app->depends_on[j]) != 0)
+				fail(p, at, "app '%s' depends on '%s', which is not an app of this "
+				     "configuration", app->name, app->depends_on[j]);
+			else if (d == app)
+				fail(p, at, "app '%s' depends on itself", app->name);
+		}
+		if (!depends_path(c, i, i, path, &len))
+			continue;
+		buf_addstr(&cycle, app->name);
+		for (size_t k = 0; k < len; k++)
+			buf_addf(&cycle, " -> %s", c->apps[path[k]].name);
+		if (buf_error(&cycle))
+			bad(p, E_NOMEM);
+		else
+			fail(p, at, "app '%s' is on a cycle of depends_on (%s): none of them "
+			     "could ever be applied", app->name, cycle.data);
+		buf_free(&cycle);
+	}
+}
+
 static void parse_apps(struct parser *p, const struct node *root)
 {
 	static const char *const keys[] = {
 		"name", "channel", "namespace", "on_first_install_failure", "namespaces",
-		"cluster_kinds", "service_account", NULL
+		"cluster_kinds", "service_account", "depends_on", NULL
 	};
 	const struct node *apps = node_map_get(root, "apps");
 	struct config *c = p->c;
@@ -510,9 +596,13 @@ static void parse_apps(struct parser *p, const struct node *root)
 					   "channel '%s' is used by app '%s' already", app->channel,
 					   c->apps[j].name);
 		}
+		if (!compiled_out(p, a, "depends_on", IS_ENABLED(CONFIG_DEPENDS_ON), "depends_on",
+				  "CONFIG_DEPENDS_ON"))
+			parse_depends(p, app, node_map_get(a, "depends_on"));
 		if (!dup && app->channel && app->namespace)
 			c->napps++;
 	}
+	check_depends(p, apps);
 }
 
 static void parse_poll(struct parser *p, const struct node *root)
@@ -757,6 +847,10 @@ static void parse_misc(struct parser *p, const struct node *root)
 	}
 	parse_secrets(p, root);
 
+	if (!compiled_out(p, root, "pause_file", IS_ENABLED(CONFIG_PAUSE), "pause",
+			  "CONFIG_PAUSE"))
+		c->pause_file = path_value(p, root, "pause_file", NULL);
+
 	c->log_level = LOG_INFO;
 	if (!bad(p, meta_str(p->d, root, "log_level", 8, 0, &level)) && level) {
 		int l = log_level_parse(level);
@@ -801,7 +895,7 @@ int config_parse(const char *name, const char *data, size_t len,
 	static const char *const keys[] = {
 		"server", "device", "trust", "apps", "kubernetes", "state_dir", "poll",
 		"drift", "health", "reports", "tls", "limits", "metrics", "secrets", "log_level",
-		NULL
+		"pause_file", NULL
 	};
 	struct config_env real = { NULL, 0 };
 	struct doc_limits lim = doc_limits_default;
@@ -879,6 +973,35 @@ int config_load(const char *path, struct config *c)
 	rc = config_parse(path, b.data, b.len, NULL, c);
 	buf_free(&b);
 	return rc;
+}
+
+void config_app_order(const struct config *c, size_t order[CFG_APPS_MAX])
+{
+	unsigned char placed[CFG_APPS_MAX] = { 0 };
+	size_t n = 0;
+
+	/* a pass places every app whose dependencies are placed; a pass that
+	 * places none (a cycle, never in a parsed config) places the rest */
+	while (n < c->napps) {
+		size_t before = n;
+
+		for (size_t i = 0; i < c->napps; i++) {
+			int ready = !placed[i];
+
+			for (size_t j = 0; ready && j < c->apps[i].ndepends; j++) {
+				const struct config_app *d = config_app_find(c, c->apps[i].depends_on[j]);
+
+				ready = !d || placed[d - c->apps];
+			}
+			if (ready) {
+				placed[i] = 1;
+				order[n++] = i;
+			}
+		}
+		for (size_t i = 0; n == before && i < c->napps; i++)
+			if (!placed[i])
+				placed[i] = 1, order[n++] = i;
+	}
 }
 
 const struct config_app *config_app_find(const struct config *c, const char *name)

@@ -24,6 +24,7 @@
 #define CFG_PROBE_HOSTS_MAX 16
 #define CFG_SCOPE_MAX 32           /* apps[].namespaces, apps[].cluster_kinds */
 #define CFG_ANY "*"                /* a scope entry that allows every one */
+#define CFG_DEPENDS_MAX 8          /* apps[].depends_on entries */
 #define CFG_DEVICE_ID_MAX 128
 #define CFG_IDENTITIES_MAX 8       /* secrets.identities */
 #define CFG_IDENTITY_FILE "identity.txt" /* in state_dir: the gateway's own */
@@ -55,6 +56,11 @@ struct config_app {
 	size_t nnamespaces, ncluster_kinds;
 	const char *namespaces[CFG_SCOPE_MAX + 1];
 	const char *cluster_kinds[CFG_SCOPE_MAX];
+	/* apps[].depends_on (CONFIG_DEPENDS_ON): names of other apps of
+	 * this config whose newest release must be healthy before a new
+	 * release of this one is applied; no cycle (config_parse checks) */
+	size_t ndepends;
+	const char *depends_on[CFG_DEPENDS_MAX];
 };
 
 struct config_label {
@@ -127,6 +133,9 @@ struct config {
 		const char *identities[CFG_IDENTITIES_MAX];
 	} secrets;
 	int log_level;              /* enum log_level */
+	/* pause_file (CONFIG_PAUSE): while this file exists, every app is
+	 * paused (the site's switch); NULL when not set */
+	const char *pause_file;
 
 	unsigned errors;            /* problems the last load found (kept on failure) */
 	struct doc *doc;            /* owns the strings above */
@@ -168,6 +177,12 @@ const struct config_app *config_app_find(const struct config *c, const char *nam
  * and of a bundle's (and a release pointer's) app. NULL when none does.
  */
 const struct config_app *config_app_by_channel(const struct config *c, const char *channel);
+
+/*
+ * The indexes of c's apps, each after the apps it depends on (config_parse()
+ * refused cycles), else in the file's order: order[0..c->napps).
+ */
+void config_app_order(const struct config *c, size_t order[CFG_APPS_MAX]);
 
 /*
  * The path config_load(NULL, ...) uses (the global --config option sets

@@ -2,12 +2,14 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "buildinfo.h"
 #include "error.h"
 #include "file.h"
 #include "mem.h"
 #include "metrics.h"
+#include "pause.h"
 #include "store.h"
 
 #define KEY_MAX 256
@@ -17,6 +19,7 @@ struct app_metrics {
 	int64_t sequence, healthy, rollbacks, drift;
 	int64_t last_poll;      /* -1: never recorded */
 	int64_t frozen;         /* 1: the channel's pointer expired (fetch) */
+	int64_t paused;         /* 1: the app applies nothing new (pause.h) */
 };
 
 int metrics_escape_label(struct buf *out, const char *s)
@@ -85,7 +88,8 @@ int metrics_count(struct store *st, enum metrics_counter c, const char *app, int
 	return rc;
 }
 
-static int app_state(struct store *st, const struct config_app *ca, struct app_metrics *m)
+static int app_state(struct store *st, const struct config *cfg, const struct config_app *ca,
+		     struct app_metrics *m)
 {
 	/* the agent keys releases, counters and poll state by channel: the
 	 * bundle's app is its channel's (docs/formats.md); the file labels
@@ -125,6 +129,12 @@ static int app_state(struct store *st, const struct config_app *ca, struct app_m
 	if (!rc)
 		rc = store_setting_get_int(st, key, 0, &m->frozen);
 	m->frozen = m->frozen != 0;
+	if (!rc) {
+		struct pause p;
+
+		rc = pause_get(st, cfg, ca->name, (int64_t)time(NULL), &p);
+		m->paused = !rc && p.paused;
+	}
 	return rc;
 }
 
@@ -153,6 +163,10 @@ static const struct {
 	  "1 when the release server keeps answering with an expired pointer "
 	  "for the app: nothing new is applied, the current release runs on.",
 	  offsetof(struct app_metrics, frozen) },
+	{ "outpost_app_paused", "gauge",
+	  "1 while the app is paused (outpost pause, or the site's pause file): "
+	  "new releases are verified, none is applied.",
+	  offsetof(struct app_metrics, paused) },
 };
 
 int metrics_render(struct store *st, const struct config *cfg, struct buf *out)
@@ -163,7 +177,7 @@ int metrics_render(struct store *st, const struct config *cfg, struct buf *out)
 	int rc = m ? 0 : E_NOMEM;
 
 	for (i = 0; !rc && i < cfg->napps; i++)
-		rc = app_state(st, &cfg->apps[i], &m[i]);
+		rc = app_state(st, cfg, &cfg->apps[i], &m[i]);
 	if (!rc)
 		rc = store_outbox_count(st, &queued, &dropped);
 	if (!rc)

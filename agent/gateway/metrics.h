@@ -23,6 +23,7 @@
  *   outpost_bytes_downloaded_total         (when the fetch module counts it:
  *       setting METRICS_KEY_BYTES)
  *   outpost_channel_frozen{app}            1 when the channel's pointer expired
+ *   outpost_app_paused{app}                1 while the app is paused (pause.h)
  *   outpost_trust_root_expired             1 when updates stop for the root
  *   outpost_clock_floor_timestamp_seconds  the clock floor
  * Counters live in the store's settings so they survive restarts; the

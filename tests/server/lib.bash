@@ -6,6 +6,7 @@
 # receiver. No root needed: nginx runs with its own prefix, config, pid and
 # logs under $SRV, in the foreground, as a child of the test.
 #
+#   srv_need_nginx           end the test (failed) when nginx is missing
 #   srv_init                 certificates, config, publisher key and root
 #                            (also published as roots/1.root.yaml)
 #   srv_start / srv_stop     nginx (SRV_PORT: HTTPS, SRV_MTLS_PORT: mTLS,
@@ -22,6 +23,14 @@
 SRV=$TMP/srv
 WWW=$SRV/www/fleet
 NGINXPID= RECVPID=
+
+# srv_need_nginx: end the test as failed, saying why, when nginx is missing
+srv_need_nginx() {
+	command -v nginx >/dev/null 2>&1 && return 0
+	echo "# nginx is missing: run tests/bootstrap.sh (Debian package nginx)"
+	echo "0 passed, 1 failed"
+	exit 1
+}
 
 free_port() {
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'

@@ -594,6 +594,42 @@ static void test_nomem(void)
 	config_free(&c);
 }
 
+/* apps[].depends_on: the order apps are stepped in, and what is refused. */
+static void test_depends(void)
+{
+	static const char three[] = "server: https://r.example.com/\ndevice: {id: x}\napps:\n"
+		"  - {name: web, depends_on: [api, db]}\n"
+		"  - {name: api, depends_on: [db]}\n"
+		"  - {name: db}\n"
+		"pause_file: /run/site/pause\n";
+	size_t order[CFG_APPS_MAX];
+	struct config c;
+
+	if (check_int(parse(three, &c), ==, 0)) {
+		check_int(c.apps[0].ndepends, ==, 2);
+		check_str(c.apps[0].depends_on[1], "db");
+		check_str(c.pause_file, "/run/site/pause");
+		config_app_order(&c, order);
+		/* each after what it depends on: db, api, web */
+		check_int(order[0], ==, 2);
+		check_int(order[1], ==, 1);
+		check_int(order[2], ==, 0);
+		config_free(&c);
+	}
+	refuse("depends on itself", BASE "    depends_on: [web]\n",
+	       "t.yaml:5:17: app 'web' depends on itself");
+	refuse("depends on no app", BASE "    depends_on: [wbe]\n",
+	       "app 'web' depends on 'wbe', which is not an app of this configuration");
+	refuse("a cycle, named", "server: https://r.example.com/\ndevice: {id: x}\napps:\n"
+	       "  - {name: a, depends_on: [b]}\n  - {name: b, depends_on: [c]}\n"
+	       "  - {name: c, depends_on: [a]}\n  - {name: d, depends_on: [a]}\n",
+	       "t.yaml:4:27: app 'a' is on a cycle of depends_on (a -> b -> c -> a)");
+	refuse("depends_on not a list", BASE "    depends_on: db\n",
+	       "'depends_on' must list at most 8 app names");
+	refuse("pause_file relative", BASE "pause_file: pause\n",
+	       "'pause_file' must be an absolute path");
+}
+
 int main(void)
 {
 	log_set_timestamps(0);
@@ -611,6 +647,7 @@ int main(void)
 	test_full();
 	test_good_variants();
 	test_refusals();
+	test_depends();
 	test_load();
 	test_nomem();
 

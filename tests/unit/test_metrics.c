@@ -23,6 +23,7 @@
 #include "log.h"
 #include "mem.h"
 #include "metrics.h"
+#include "pause.h"
 #include "store.h"
 #include "tap.h"
 
@@ -67,6 +68,10 @@
 	"# HELP outpost_channel_frozen 1 when the release server keeps answering with an " \
 	"expired pointer for the app: nothing new is applied, the current release runs on.\n" \
 	"# TYPE outpost_channel_frozen gauge\n"
+#define PAUSED \
+	"# HELP outpost_app_paused 1 while the app is paused (outpost pause, or the site's " \
+	"pause file): new releases are verified, none is applied.\n" \
+	"# TYPE outpost_app_paused gauge\n"
 #define TRUST \
 	"# HELP outpost_trust_root_expired 1 when the trust root has expired: every update " \
 	"is refused until a new root is installed.\n" \
@@ -86,6 +91,7 @@ static const char fresh_text[] =
 	DRIFT "outpost_drift_corrections_total{app=\"web\"} 0\n"
 	"outpost_drift_corrections_total{app=\"db\"} 0\n"
 	FROZEN "outpost_channel_frozen{app=\"web\"} 0\noutpost_channel_frozen{app=\"db\"} 0\n"
+	PAUSED "outpost_app_paused{app=\"web\"} 0\noutpost_app_paused{app=\"db\"} 0\n"
 	OUTBOX "outpost_outbox_depth 0\n"
 	DROPPED "outpost_outbox_dropped_total 0\n"
 	BYTES TRUST;
@@ -100,6 +106,7 @@ static const char busy_text[] =
 	DRIFT "outpost_drift_corrections_total{app=\"web\"} 3\n"
 	"outpost_drift_corrections_total{app=\"db\"} 0\n"
 	FROZEN "outpost_channel_frozen{app=\"web\"} 1\noutpost_channel_frozen{app=\"db\"} 0\n"
+	PAUSED "outpost_app_paused{app=\"web\"} 0\noutpost_app_paused{app=\"db\"} 1\n"
 	OUTBOX "outpost_outbox_depth 2\n"
 	DROPPED "outpost_outbox_dropped_total 0\n"
 	BYTES "outpost_bytes_downloaded_total 123456789\n" TRUST;
@@ -176,6 +183,7 @@ static void test_busy(void)
 	check_int(store_setting_set_int(st, "poll/web-stable/last_success", 1700000000), ==, 0);
 	check_int(store_setting_set_int(st, METRICS_KEY_BYTES, 123456789), ==, 0);
 	check_int(store_setting_set_int(st, "poll/web-stable/frozen", 1700000001), ==, 0);
+	check_int(pause_set(st, &cfg, "db", 0, "inventory count"), ==, 0);
 	check_int(store_outbox_add(st, "web", 1, "healthy", "{}", 2), ==, 1);
 	check_int(store_outbox_add(st, "web", 2, "rolled-back", "{}", 2), ==, 1);
 	check_int(metrics_render(st, &cfg, &out), ==, 0);
