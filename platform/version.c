@@ -19,6 +19,7 @@ static const struct {
 	{ "drift", IS_ENABLED(CONFIG_DRIFT) },
 	{ "reports", IS_ENABLED(CONFIG_REPORTS) },
 	{ "metrics", IS_ENABLED(CONFIG_METRICS) },
+	{ "privsep", IS_ENABLED(CONFIG_PRIVSEP) },
 };
 
 const char *version_short(void)

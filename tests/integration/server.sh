@@ -11,11 +11,7 @@
 . "$(dirname "$0")/lib.bash"
 . "$ROOT/tests/server/lib.bash"
 
-if ! command -v nginx >/dev/null 2>&1; then
-	echo "# nginx is missing: run tests/bootstrap.sh (Debian package nginx)"
-	echo "0 passed, 1 failed"
-	exit 1
-fi
+srv_need
 
 start_kubesim --ready-ms 200
 srv_init

@@ -6,6 +6,7 @@
 # receiver. No root needed: nginx runs with its own prefix, config, pid and
 # logs under $SRV, in the foreground, as a child of the test.
 #
+#   srv_need                 end the test (failed) when nginx is missing
 #   srv_init                 certificates, config, publisher key and root
 #   srv_start / srv_stop     nginx (SRV_PORT: HTTPS, SRV_MTLS_PORT: mTLS,
 #                            SRV_HTTP_PORT: plain HTTP, for comparisons)
@@ -19,6 +20,13 @@
 # Every process started here is stopped by the EXIT trap (srv_trap).
 
 SRV=$TMP/srv
+
+srv_need() {
+	command -v nginx >/dev/null 2>&1 && return
+	echo "# nginx is missing: run tests/bootstrap.sh (Debian package nginx)"
+	echo "0 passed, 1 failed"
+	exit 1
+}
 WWW=$SRV/www/fleet
 NGINXPID= RECVPID=
 
