@@ -27,7 +27,8 @@
 #define CHILD_FD 3
 #define QUIET_MS 120000L        /* the longest the child may be silent in a check */
 #define HEADERS_MAX 8
-/* Tests only: make the child misbehave ("die", "lie-pointer", "lie-bundle")
+/* Tests only: make the child misbehave ("die", "lie-pointer", "lie-bundle",
+ * "garbage")
  * or try to open files after entering its sandbox (comma-separated). */
 #define ENV_TEST "OUTPOST_TEST_VERIFIER"
 #define ENV_PROBE "OUTPOST_TEST_VERIFIER_PROBE"
@@ -230,27 +231,36 @@ int verifier_new(struct verifier **out)
 	return 0;
 }
 
+/* Wait up to ms for the child to end by itself; else end it. 1 when it
+ * ended by itself (*status says how). */
+static int reap(pid_t pid, int *status, int ms)
+{
+	pid_t w = 0;
+
+	for (int i = 0; i < ms / 10 && w == 0; i++) {
+		w = waitpid(pid, status, WNOHANG);
+		if (w == 0)
+			usleep(10000);
+	}
+	if (w != 0)
+		return w == pid;
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	return 0;
+}
+
 /* End the child; E_INTERNAL with why and how it ended, logged. */
 static int lost(struct verifier *v, const char *why)
 {
 	int status = 0;
 	char how[64] = "killed";
-	pid_t w = 0;
-
 	/* a child that ended closed its socket a moment before it is a zombie */
-	for (int i = 0; i < 50 && w == 0; i++) {
-		w = waitpid(v->pid, &status, WNOHANG);
-		if (w == 0)
-			usleep(10000);
-	}
-	if (w == 0) {
-		kill(v->pid, SIGKILL);
-		w = waitpid(v->pid, &status, 0);
-	} else if (w == v->pid && WIFSIGNALED(status)) {
+	int ended = reap(v->pid, &status, 500);
+
+	if (ended && WIFSIGNALED(status))
 		snprintf(how, sizeof(how), "died of signal %d", WTERMSIG(status));
-	} else if (w == v->pid && WIFEXITED(status)) {
+	else if (ended && WIFEXITED(status))
 		snprintf(how, sizeof(how), "exited with status %d", WEXITSTATUS(status));
-	}
 	close(v->fd);
 	v->fd = -1;
 	return error(E_INTERNAL, "the verifier process (pid %d) %s: %s; nothing it fetched or "
@@ -260,12 +270,13 @@ static int lost(struct verifier *v, const char *why)
 
 void verifier_free(struct verifier *v)
 {
+	int status;
+
 	if (!v)
 		return;
 	if (v->fd >= 0) {
-		close(v->fd);   /* it ends at the end of its input */
-		kill(v->pid, SIGKILL);
-		waitpid(v->pid, NULL, 0);
+		close(v->fd);   /* it ends at the end of its input, or is ended */
+		reap(v->pid, &status, 1000);
 	}
 	mem_free(v);
 }
@@ -282,6 +293,7 @@ static int start(struct verifier *v)
 						      cmd, NULL };
 	struct timeval tv = { QUIET_MS / 1000, 0 };
 	pid_t parent = getpid();
+	ssize_t n;
 	int sv[2];
 
 	if (v->fd >= 0)
@@ -289,13 +301,14 @@ static int start(struct verifier *v)
 	if (snprintf(path, sizeof(path), "%s", config_path()) >= (int)sizeof(path))
 		return error(E_LIMIT, "verifier: the configuration's path is too long");
 	snprintf(level, sizeof(level), "%s", levels[l >= LOG_ERROR && l <= LOG_DEBUG ? l : 0]);
-	if (runner && *runner) {
-		ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-
-		if (n <= 0)
-			return error(E_IO, "verifier: /proc/self/exe: %s", strerror(errno));
-		exe[n] = '\0';
-	}
+	/* the binary by its name (a tool that runs it, valgrind, qemu, says
+	 * which), or the running inode itself when that name is gone */
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0 || (size_t)n >= sizeof(exe) - 1)
+		return error(E_IO, "verifier: /proc/self/exe: %s", strerror(errno));
+	exe[n] = '\0';
+	if (n > 10 && strcmp(exe + n - 10, " (deleted)") == 0)
+		snprintf(exe, sizeof(exe), "/proc/self/exe");
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
 		return error(E_IO, "verifier: socketpair: %s", strerror(errno));
 	v->pid = fork();
@@ -316,7 +329,7 @@ static int start(struct verifier *v)
 		if (runner && *runner)
 			execvp(runner, rargv);
 		else
-			execv("/proc/self/exe", argv);
+			execv(exe, argv);
 		_exit(127);
 	}
 	close(sv[1]);
@@ -809,6 +822,12 @@ int verifier_serve(const char *const *readable, verifier_http_fn http, void *ctx
 			log_warn("%s=%s: the verifier misbehaves (for tests only)", ENV_TEST, c.mode);
 		if (c.mode && strcmp(c.mode, "die") == 0)
 			raise(SIGKILL);
+		if (c.mode && strcmp(c.mode, "garbage") == 0) {
+			/* a frame that says it is 4 GiB long */
+			static const unsigned char big[8] = { 0, 0, 0, M_RESULT, 0xff, 0xff, 0xff, 0xff };
+
+			send_all(CHILD_FD, big, sizeof(big));
+		}
 		d = (struct rd){ (const unsigned char *)in.data, in.len, 0 };
 		rc = type == M_HTTP ? child_http(&c, &d, http, ctx) :
 		     type == M_POINTER ? child_pointer(&c, &d) :

@@ -127,6 +127,12 @@ check "a dead child: exit 1, not 0 (nothing new)" test $rc -eq 1
 check "a dead child: said, with its signal" grep -q 'the verifier process (pid [0-9]*) .*died of signal 9' log
 check "a dead child: a poll error (backed off)" test "$(status_errors dead liar)" = 1
 check "a dead child: nothing applied" bash -c "! kctl get configmap liar"
+config junk liar
+OUTPOST_TEST_VERIFIER=garbage op junk once 2>log; rc=$?
+check "a child that breaks the protocol (a 4 GiB frame): exit 1" test $rc -eq 1
+check "a child that breaks the protocol: killed, said" \
+	grep -q 'the verifier process (pid [0-9]*) .*: killed' log
+check "a child that breaks the protocol: nothing applied" bash -c "! kctl get configmap liar"
 op dead once 2>log; rc=$?
 check "then a sound child: exit 0" test $rc -eq 0
 check "then a sound child: liar 1 applied" kctl get configmap liar
