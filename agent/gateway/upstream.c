@@ -34,7 +34,7 @@ int upstream_new(struct upstream **out, const struct config *cfg)
 	if (!u)
 		return E_NOMEM;
 	u->cfg = cfg;
-	if (IS_ENABLED(CONFIG_PRIVSEP) && verifier_new(&u->v)) {
+	if (IS_ENABLED(CONFIG_PRIVSEP) && verifier_new(&u->v, cfg->path)) {
 		mem_free(u);
 		*out = NULL;
 		return E_NOMEM;

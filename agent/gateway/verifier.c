@@ -15,7 +15,6 @@
 #include <unistd.h>
 
 #include "bundle.h"
-#include "config.h"
 #include "log.h"
 #include "mem.h"
 #include "pointer.h"
@@ -39,6 +38,7 @@
 enum { M_HTTP = 1, M_POINTER, M_BUNDLE, M_DATA, M_END, M_RESP, M_RESULT };
 
 struct verifier {
+	const char *config;     /* the file the child loads its own from */
 	pid_t pid;
 	int fd;                 /* -1: no child */
 };
@@ -222,11 +222,12 @@ static void put_ctx(struct buf *b, const struct verifier_root *root, const char 
 
 /* --- the parent's side ------------------------------------------------------------- */
 
-int verifier_new(struct verifier **out)
+int verifier_new(struct verifier **out, const char *config)
 {
 	*out = mem_zalloc(1, sizeof(**out));
 	if (!*out)
 		return E_NOMEM;
+	(*out)->config = config;
 	(*out)->fd = -1;
 	return 0;
 }
@@ -298,7 +299,7 @@ static int start(struct verifier *v)
 
 	if (v->fd >= 0)
 		return 0;
-	if (snprintf(path, sizeof(path), "%s", config_path()) >= (int)sizeof(path))
+	if (snprintf(path, sizeof(path), "%s", v->config) >= (int)sizeof(path))
 		return error(E_LIMIT, "verifier: the configuration's path is too long");
 	snprintf(level, sizeof(level), "%s", levels[l >= LOG_ERROR && l <= LOG_DEBUG ? l : 0]);
 	/* the binary by its name (a tool that runs it, valgrind, qemu, says

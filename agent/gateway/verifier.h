@@ -48,8 +48,10 @@ typedef int (*verifier_http_fn)(void *ctx, const struct http_request *q,
 
 #if IS_ENABLED(CONFIG_PRIVSEP)
 
-/* A verifier; no child yet (the first request starts it). 0 or E_NOMEM. */
-int verifier_new(struct verifier **out);
+/* A verifier whose child loads its configuration (the TLS settings) from
+ * the file config, the agent's own (it must outlive v); no child yet (the
+ * first request starts it). 0 or E_NOMEM. */
+int verifier_new(struct verifier **out, const char *config);
 /* Ends the child (it is killed, and reaped). Accepts NULL. */
 void verifier_free(struct verifier *v);
 
@@ -82,8 +84,9 @@ int verifier_serve(const char *const *readable, verifier_http_fn http, void *ctx
 
 #else
 
-static inline int verifier_new(struct verifier **out)
+static inline int verifier_new(struct verifier **out, const char *config)
 {
+	(void)config;
 	*out = NULL;
 	return 0;
 }
