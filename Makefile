@@ -141,6 +141,7 @@ src-$(CONFIG_SECRETS) += agent/formats/age.c agent/formats/rx.c agent/formats/so
 	platform/cipher.c
 src-$(CONFIG_ROOT_WALK) += agent/gateway/roots.c
 src-$(CONFIG_PAUSE) += agent/gateway/pause.c
+src-$(CONFIG_PRIVSEP) += agent/gateway/verifier.c platform/sandbox.c
 
 SRC      := $(src-y)
 OBJ      := $(SRC:%.c=$(O)/obj/%.o)
@@ -266,7 +267,7 @@ unit: $(UNITBIN)
 	@sh tests/run $(if $(QEMU),--runner $(QEMU)) $(UNITBIN)
 
 integration: $(O)/outpost
-	@OUTPOST="$(if $(QEMU),$(QEMU) )$(CURDIR)/$(O)/outpost" sh tests/run $(ITEST)
+	@OUTPOST_TEST_RUNNER="$(QEMU)" OUTPOST="$(if $(QEMU),$(QEMU) )$(CURDIR)/$(O)/outpost" sh tests/run $(ITEST)
 
 # The binary itself built like the unit tests (ASan and UBSan on x86_64),
 # and the integration tests run against it: the release build hides memory
@@ -286,18 +287,18 @@ integration-san: $(T)/outpost
 	@ASAN_OPTIONS=abort_on_error=1:halt_on_error=1:detect_leaks=1:log_path=$(SANLOG)/asan \
 	 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:log_path=$(SANLOG)/ubsan \
 	 OUTPOST_SAN_LOGS=$(SANLOG) \
-	 OUTPOST="$(if $(QEMU),$(QEMU) )$(CURDIR)/$(T)/outpost" sh tests/run $(SANTEST)
+	 OUTPOST_TEST_RUNNER="$(QEMU)" OUTPOST="$(if $(QEMU),$(QEMU) )$(CURDIR)/$(T)/outpost" sh tests/run $(SANTEST)
 
 # One closing line for everything: unit tests, then integration tests.
 test: $(O)/outpost $(UNITBIN) sources-note
-	@OUTPOST="$(if $(QEMU),$(QEMU) )$(CURDIR)/$(O)/outpost" \
+	@OUTPOST_TEST_RUNNER="$(QEMU)" OUTPOST="$(if $(QEMU),$(QEMU) )$(CURDIR)/$(O)/outpost" \
 		sh tests/run $(if $(QEMU),--runner $(QEMU)) $(UNITBIN) $(ITEST)
 
 # --- the demo: outpost doing its whole job on a local setup ----------------
 
 # an ARM build runs under its qemu-user runner, as in make test
 demo: $(O)/outpost
-	@OUTPOST="$(if $(QEMU),$(QEMU) )$(CURDIR)/$(O)/outpost" bash tests/demo/run
+	@OUTPOST_TEST_RUNNER="$(QEMU)" OUTPOST="$(if $(QEMU),$(QEMU) )$(CURDIR)/$(O)/outpost" bash tests/demo/run
 
 # --- benchmarks: one table of the figures we claim (tests/bench/run) -------
 

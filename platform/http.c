@@ -721,13 +721,26 @@ int http_do(struct http_client *c, const struct http_request *req,
 	return http_batch(c, req, resp, 1, 1, NULL, NULL);
 }
 
-long http_transfer_bound_ms(const struct http_client *c, uint64_t bytes)
+static long bound_ms(long low_bytes, long low_secs, long connect_ms, uint64_t bytes)
 {
-	uint64_t secs = bytes / (uint64_t)c->low_bytes + 1 + (uint64_t)c->low_secs +
-			(uint64_t)c->connect_ms / 1000 + 1;
+	uint64_t secs = bytes / (uint64_t)low_bytes + 1 + (uint64_t)low_secs +
+			(uint64_t)connect_ms / 1000 + 1;
 
 	return secs >= (uint64_t)(HTTP_BOUND_MAX_MS / 1000) ? HTTP_BOUND_MAX_MS :
 	       (long)secs * 1000L;
+}
+
+long http_transfer_bound_ms(const struct http_client *c, uint64_t bytes)
+{
+	return bound_ms(c->low_bytes, c->low_secs, c->connect_ms, bytes);
+}
+
+long http_opts_bound_ms(const struct http_opts *o, uint64_t bytes)
+{
+	return bound_ms(o->low_speed_bytes > 0 ? o->low_speed_bytes : 1,
+			o->low_speed_secs > 0 ? o->low_speed_secs : 30,
+			o->connect_timeout_ms > 0 ? o->connect_timeout_ms : DEFAULT_CONNECT_MS,
+			bytes);
 }
 
 int http_escape(struct buf *out, const char *s)

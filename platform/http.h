@@ -141,6 +141,8 @@ void http_response_free(struct http_response *resp);
  */
 #define HTTP_BOUND_MAX_MS 2000000000L      /* 23 days: fits a 32-bit long */
 long http_transfer_bound_ms(const struct http_client *c, uint64_t bytes);
+/* The same for a client that would be made from o (made elsewhere). */
+long http_opts_bound_ms(const struct http_opts *o, uint64_t bytes);
 
 /* Append s to out percent-encoded for a URL query value (RFC 3986
  * unreserved characters stay). 0, E_LIMIT or E_NOMEM. */

@@ -17,6 +17,11 @@ void log_set_level(enum log_level level)
 	level_given = 1;
 }
 
+enum log_level log_get_level(void)
+{
+	return max_level;
+}
+
 void log_set_default_level(enum log_level level)
 {
 	if (!level_given)

@@ -15,6 +15,9 @@ enum log_level { LOG_OFF = -1, LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
  * errors (only the fuzzers use it: their inputs fail on purpose). */
 void log_set_level(enum log_level level);
 
+/* The level in force (handed on to a child process). */
+enum log_level log_get_level(void);
+
 /* The level from a config file: kept only if log_set_level() was not called. */
 void log_set_default_level(enum log_level level);
 

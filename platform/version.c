@@ -21,6 +21,7 @@ static const struct {
 	{ "metrics", IS_ENABLED(CONFIG_METRICS) },
 	{ "secrets", IS_ENABLED(CONFIG_SECRETS) },
 	{ "root-walk", IS_ENABLED(CONFIG_ROOT_WALK) },
+	{ "privsep", IS_ENABLED(CONFIG_PRIVSEP) },
 };
 
 const char *version_short(void)

@@ -1,11 +1,14 @@
 /* main — command-line entry: global options, then one subcommand. */
 #include <stdio.h>
+#include <string.h>
 
 #include "cmd.h"
 #include "config.h"
 #include "error.h"
 #include "log.h"
 #include "opts.h"
+#include "upstream.h"
+#include "verifier.h"
 
 int main(int argc, char **argv)
 {
@@ -46,6 +49,9 @@ int main(int argc, char **argv)
 		cmd_print_help(stderr);
 		return 2;
 	}
+	/* not a command: the privilege-separated child the agent starts */
+	if (IS_ENABLED(CONFIG_PRIVSEP) && strcmp(argv[o.next], VERIFIER_COMMAND) == 0)
+		return upstream_child_main();
 	c = cmd_find(argv[o.next]);
 	if (!c) {
 		error(E_USAGE, "unknown command '%s' (see outpost --help)", argv[o.next]);

@@ -22,6 +22,7 @@
 #include "store.h"
 #include "trust.h"
 #include "upstream.h"
+#include "verifier.h"
 
 #define POLL_TIMEOUT_MS 60000L      /* a pointer and its signature: small */
 #define CHUNK (64 * 1024)           /* bytes per stored download chunk */
@@ -534,10 +535,60 @@ static int dl_read(void *ctx, void *dst, size_t len)
 	return (int)n;
 }
 
+/* The trust root in force, as the store keeps it, for the verifier child. */
+struct root_bytes {
+	struct buf root, sig;
+	struct verifier_root vr;
+};
+
+static int root_bytes(struct fetch *f, struct root_bytes *rb)
+{
+	int64_t version = 0, expires = 0;
+	int rc;
+
+	buf_init(&rb->root, ROOT_MAX_SIZE);
+	buf_init(&rb->sig, SIG_MAX_SIZE);
+	rc = store_root_get(f->st, &rb->root, &rb->sig, &version, &expires);
+	rb->vr = (struct verifier_root){ rb->root.data, rb->sig.data, rb->root.len, rb->sig.len };
+	return rc;
+}
+
+static void root_bytes_free(struct root_bytes *rb)
+{
+	buf_free(&rb->root);
+	buf_free(&rb->sig);
+}
+
+/* The verifier child's check of the stored download id, first (nothing
+ * when privsep is compiled out). */
+static int child_check(struct fetch *f, int64_t id, const struct pointer *p, const char *url)
+{
+	struct verifier *v = upstream_verifier(f->up);
+	struct dl_src src = { f->st, id, 0, BUF_INIT(2 * CHUNK), 0 };
+	struct verify_ctx ctx = { agent_clock(f->a), 0, p->app, agent_created_limit(f->a) };
+	struct root_bytes rb;
+	int rc;
+
+	if (!v)
+		return 0;
+	rc = root_bytes(f, &rb);
+	if (!rc)
+		rc = store_floor_get(f->st, p->app, &ctx.min_sequence);
+	if (!rc)
+		rc = verifier_bundle(v, &rb.vr, dl_read, &src, url,
+				     (uint64_t)f->cfg->limits.max_bundle_kb * 1024, &ctx, p->sha256,
+				     p->size);
+	root_bytes_free(&rb);
+	buf_free(&src.chunk);
+	return rc;
+}
+
 /*
  * The complete download id: the pointer's size and sha256 over the stored
- * chunks, then the whole bundle verified and stored as it is read back,
- * one chunk in memory at a time.
+ * chunks (whatever the child handed over, it is these bytes or nothing),
+ * the verifier child's check of the whole bundle (it parses first), then
+ * the whole bundle verified again and stored as it is read back, one chunk
+ * in memory at a time.
  */
 static int verify_and_store(struct fetch *f, int64_t id, const struct pointer *p,
 			    const char *url)
@@ -557,6 +608,8 @@ static int verify_and_store(struct fetch *f, int64_t id, const struct pointer *p
 	if (!rc && memcmp(d, p->sha256, SHA256_LEN) != 0)
 		rc = error(E_DIGEST, "%s: the content does not match the release pointer's "
 			   "sha256: refused", url);
+	if (!rc)
+		rc = child_check(f, id, p, url);
 	if (!rc)
 		rc = agent_store_stream(f->a, dl_read, &src, url, 0, p, app);
 	/* the whole update verified: only now may its pointer move the clock */
@@ -773,8 +826,18 @@ static int verify(struct fetch *f, const char *channel, const char *url,
 		  const struct buf *data, const struct buf *sig, struct pointer *p)
 {
 	struct verify_ctx ctx = { agent_clock(f->a), 0, channel, agent_created_limit(f->a) };
+	struct verifier *v = upstream_verifier(f->up);
+	struct root_bytes rb;
 	int rc = store_floor_get(f->st, channel, &ctx.min_sequence);
 
+	/* the verifier child first; what it passed is checked here again */
+	if (!rc && v) {
+		rc = root_bytes(f, &rb);
+		if (!rc)
+			rc = verifier_pointer(v, &rb.vr, url, data->data, data->len, sig->data,
+					      sig->len, &ctx);
+		root_bytes_free(&rb);
+	}
 	if (!rc)
 		rc = pointer_verify(agent_trust(f->a), url, data->data, data->len, sig->data,
 				    sig->len, &ctx, p);

@@ -4,7 +4,8 @@
  * from the config's tls settings on first use, so a process that never
  * talks to a server never loads a CA. Owned by the command that runs the
  * agent and handed to fetch and report, which share its connections and
- * its TLS session.
+ * its TLS session. With CONFIG_PRIVSEP the client lives in the verifier
+ * child (verifier.h) and this process never speaks HTTP to them itself.
  */
 #ifndef OUTPOST_UPSTREAM_H
 #define OUTPOST_UPSTREAM_H
@@ -35,5 +36,16 @@ int upstream_do(struct upstream *u, const struct http_request *q, struct http_re
  * timeout (http_transfer_bound_ms()). 0, or the client's set-up error.
  */
 int upstream_transfer_bound(struct upstream *u, uint64_t bytes, long *ms);
+
+/*
+ * With CONFIG_PRIVSEP, every request runs in the verifier child
+ * (verifier.h), which also checks what fetch hands it first; this is that
+ * child (NULL when compiled out). u keeps it.
+ */
+struct verifier *upstream_verifier(struct upstream *u);
+
+/* The verifier child's main (`outpost verifier-child`, started by the
+ * verifier, never by hand): its own client, sandboxed. Exit status. */
+int upstream_child_main(void);
 
 #endif

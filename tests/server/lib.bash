@@ -21,6 +21,7 @@
 # Every process started here is stopped by the EXIT trap (srv_trap).
 
 SRV=$TMP/srv
+
 WWW=$SRV/www/fleet
 NGINXPID= RECVPID=
 

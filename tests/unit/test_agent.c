@@ -41,6 +41,7 @@
 #include "store.h"
 #include "tap.h"
 #include "upstream.h"
+#include "verifier.h"
 
 static char dir[64];
 static int closed_port;         /* bound, never listening: refused at once */
@@ -610,8 +611,14 @@ static int cluster_fixture(void)
 	return 0;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	/* the verifier child that upstream starts from this very binary
+	 * (CONFIG_PRIVSEP): its argv is "NAME --config PATH --log-level L CMD" */
+	if (argc == 6 && strcmp(argv[5], VERIFIER_COMMAND) == 0) {
+		config_set_path(argv[2]);
+		return upstream_child_main();
+	}
 	snprintf(dir, sizeof(dir), "/tmp/outpost-agent-XXXXXX");
 	if (!mkdtemp(dir))
 		return 1;
