@@ -350,8 +350,12 @@ t_apply() {
 }
 check "apply --server-side of a multi-document manifest" t_apply
 
+# The Deployment's controller writes its status once it is ready (100 ms
+# after the apply): a write of its own that moves resourceVersion. So the
+# snapshot is taken once it has rolled out, not while that write may come.
 t_noop_apply() {
     local cm dep
+    k rollout status -n demo deployment/x --timeout=30s >/dev/null &&
     cm=$(jp -n demo configmap/cfg) && dep=$(jp -n demo deployment/x) &&
         k apply --server-side -f "$work/app.yaml" >/dev/null &&
         [ "$(jp -n demo configmap/cfg)" = "$cm" ] &&
