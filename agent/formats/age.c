@@ -1,5 +1,4 @@
 /* age — see age.h. */
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -619,23 +618,6 @@ static int payload_open(const unsigned char key[FILE_KEY_LEN], const char *p, si
 	return rc;
 }
 
-/* Log "NAME: why" once, and give the same sentence to the caller's why. */
-static int refuse(struct buf *why, int e, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int refuse(struct buf *why, int e, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (why)
-		buf_addstr(why, msg);
-	return error(e, "%s", msg);
-}
-
 static int age_open(const struct age_keyring *k, const char *p, size_t len, struct buf *out,
 		    enum age_outcome *how, const char *name, struct buf *whybuf)
 {
@@ -647,18 +629,18 @@ static int age_open(const struct age_keyring *k, const char *p, size_t len, stru
 
 	h.s = mem_alloc(AGE_MAX_STANZAS, sizeof(*h.s));
 	if (!h.s)
-		return refuse(whybuf, E_NOMEM, "%s: out of memory", name);
+		return error_to(whybuf, E_NOMEM, "%s: out of memory", name);
 	*how = AGE_HEADER_BAD;
 	why = header_parse(&h, p, len);
 	if (!why)
 		why = x25519_check(&h, &x25519s);
 	if (why) {
-		rc = refuse(whybuf, E_FORMAT, "%s: %s", name, why);
+		rc = error_to(whybuf, E_FORMAT, "%s: %s", name, why);
 		goto done;
 	}
 	if (h.n == 1 && arg_is(&h.s[0], 0, "scrypt")) {
 		*how = AGE_NOT_SUPPORTED;
-		rc = refuse(whybuf, E_UNSUPPORTED, "%s: encrypted with a passphrase (scrypt): outpost opens "
+		rc = error_to(whybuf, E_UNSUPPORTED, "%s: encrypted with a passphrase (scrypt): outpost opens "
 			   "only files made for X25519 recipients", name);
 		goto done;
 	}
@@ -668,7 +650,7 @@ static int age_open(const struct age_keyring *k, const char *p, size_t len, stru
 				continue;
 			found = x25519_unwrap(&k->id[i], &h.s[j], key);
 			if (found < 0) {
-				rc = refuse(whybuf, E_FORMAT, "%s: an X25519 share of low order (a shared "
+				rc = error_to(whybuf, E_FORMAT, "%s: an X25519 share of low order (a shared "
 					   "secret of zero)", name);
 				goto done;
 			}
@@ -682,7 +664,7 @@ static int age_open(const struct age_keyring *k, const char *p, size_t len, stru
 		stanza_types(&h, types, sizeof(types));
 		age_keyring_list(k, mine, sizeof(mine));
 		*how = hybrid && !x25519s ? AGE_NOT_SUPPORTED : AGE_NO_MATCH;
-		rc = refuse(whybuf, *how == AGE_NO_MATCH ? E_NOTFOUND : E_UNSUPPORTED,
+		rc = error_to(whybuf, *how == AGE_NO_MATCH ? E_NOTFOUND : E_UNSUPPORTED,
 			   "%s: no identity of this gateway (%s) opens it: it was made for %zu "
 			   "recipient%s (%s)%s", name, mine, h.n, h.n == 1 ? "" : "s", types,
 			   hybrid ? "; post-quantum hybrid recipients are not supported" : "");
@@ -693,17 +675,17 @@ static int age_open(const struct age_keyring *k, const char *p, size_t len, stru
 	crypto_wipe(hkey, sizeof(hkey));
 	if (!cipher_equal(mac, h.mac, sizeof(mac))) {
 		*how = AGE_HMAC_BAD;
-		rc = refuse(whybuf, E_SIGNATURE, "%s: the header MAC is wrong (the header was changed)", name);
+		rc = error_to(whybuf, E_SIGNATURE, "%s: the header MAC is wrong (the header was changed)", name);
 		goto done;
 	}
 	if (len - h.end < NONCE_LEN) {
-		rc = refuse(whybuf, E_FORMAT, "%s: the payload nonce is missing", name);
+		rc = error_to(whybuf, E_FORMAT, "%s: the payload nonce is missing", name);
 		goto done;
 	}
 	rc = payload_open(key, p + h.end, len - h.end, out, &why);
 	if (rc) {
 		*how = AGE_PAYLOAD_BAD;
-		rc = refuse(whybuf, rc, "%s: %s", name, why);
+		rc = error_to(whybuf, rc, "%s: %s", name, why);
 		goto done;
 	}
 	*how = AGE_OPENED;
@@ -731,7 +713,7 @@ int age_decrypt(const struct age_keyring *k, const void *in, size_t len, struct 
 		*how = AGE_ARMOR_BAD;
 		rc = buf_error(&bin) == E_NOMEM ? E_NOMEM : E_FORMAT;
 		buf_free(&bin);
-		return refuse(why, rc, "%s: %s", name, bad);
+		return error_to(why, rc, "%s: %s", name, bad);
 	}
 	rc = age_open(k, bin.data, bin.len, out, how, name, why);
 	buf_free(&bin);

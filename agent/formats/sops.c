@@ -1,5 +1,4 @@
 /* sops — see sops.h. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -34,23 +33,6 @@ struct walk {
 	sops_value_fn each;
 	void *ctx;
 };
-
-static int refuse(struct buf *why, int e, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-/* Log "NAME: why" once, and give the caller the same sentence. */
-static int refuse(struct buf *why, int e, const char *fmt, ...)
-{
-	char msg[768];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (why)
-		buf_addstr(why, msg);
-	return error(e, "%s", msg);
-}
 
 /* The path as sops writes additional data: "a:b:c:". */
 static int aad_of(const struct walk *w, char *aad, size_t cap)
@@ -205,30 +187,30 @@ static int walk_scalar(struct walk *w, const struct node *n)
 		return doc_to_json(n, w->out);
 	}
 	if (aad_of(w, aad, sizeof(aad)))
-		return refuse(w->why, E_LIMIT, "%s: a path longer than %d bytes", w->name, AAD_MAX);
+		return error_to(w->why, E_LIMIT, "%s: a path longer than %d bytes", w->name, AAD_MAX);
 	/* sops leaves empty strings as they are */
 	if (node_str(n) && n->len == 0)
 		return doc_to_json(n, w->out);
 	if (!node_str(n) || enc_parse(n->str, n->len, &e))
-		return refuse(w->why, E_FORMAT, "%s: '%s' should be encrypted (ENC[AES256_GCM,...]) "
+		return error_to(w->why, E_FORMAT, "%s: '%s' should be encrypted (ENC[AES256_GCM,...]) "
 			      "and is not", w->name, aad);
 	rc = enc_open(w->key, n->str, n->len, aad, &e, &plain);
 	if (rc == E_NOMEM)
-		rc = refuse(w->why, rc, "%s: out of memory", w->name);
+		rc = error_to(w->why, rc, "%s: out of memory", w->name);
 	else if (rc == E_SIGNATURE)
-		rc = refuse(w->why, rc, "%s: the value of '%s' does not authenticate (changed, "
+		rc = error_to(w->why, rc, "%s: the value of '%s' does not authenticate (changed, "
 			    "or encrypted with another data key)", w->name, aad);
 	else if (rc)
-		rc = refuse(w->why, rc, "%s: the value of '%s' is not a well-formed ENC[...] "
+		rc = error_to(w->why, rc, "%s: the value of '%s' is not a well-formed ENC[...] "
 			    "value", w->name, aad);
 	if (!rc) {
 		sha512_update(&w->mac, plain.data, plain.len);
 		rc = emit_typed(w, &e, plain.data, plain.len);
 		if (rc == E_FORMAT)
-			rc = refuse(w->why, rc, "%s: the value of '%s' does not read as its type "
+			rc = error_to(w->why, rc, "%s: the value of '%s' does not read as its type "
 				    "'%.*s'", w->name, aad, (int)e.type_len, e.type);
 		else if (rc)
-			rc = refuse(w->why, rc, "%s: %s", w->name, err_str(rc));
+			rc = error_to(w->why, rc, "%s: %s", w->name, err_str(rc));
 	}
 	if (!rc && w->each)
 		w->each(w->ctx, aad, type_is(&e, "str") ? "str" : type_is(&e, "int") ? "int" :
@@ -252,7 +234,7 @@ static int walk_node(struct walk *w, const struct node *n, int top)
 			if (top && !strcmp(p->key->str, "sops"))
 				continue;
 			if (w->depth == PATH_MAX_DEPTH)
-				return refuse(w->why, E_LIMIT, "%s: nested deeper than %d", w->name,
+				return error_to(w->why, E_LIMIT, "%s: nested deeper than %d", w->name,
 					      PATH_MAX_DEPTH);
 			if (!first)
 				buf_addch(w->out, ',');
@@ -282,7 +264,7 @@ static int walk_node(struct walk *w, const struct node *n, int top)
 		rc = walk_scalar(w, n);
 	}
 	if (!rc && buf_error(w->out))
-		rc = refuse(w->why, buf_error(w->out), "%s: the plain document is too large (%s)",
+		rc = error_to(w->why, buf_error(w->out), "%s: the plain document is too large (%s)",
 			    w->name, err_str(buf_error(w->out)));
 	return rc;
 }
@@ -331,7 +313,7 @@ static int rule_of(struct walk *w, const struct node *m)
 		if (!v)
 			continue;
 		if (found++)
-			return refuse(w->why, E_FORMAT, "%s: sops metadata sets more than one of "
+			return error_to(w->why, E_FORMAT, "%s: sops metadata sets more than one of "
 				      "the suffix and regex rules", w->name);
 		w->rule = (enum rule)i;
 		value = v;
@@ -344,7 +326,7 @@ static int rule_of(struct walk *w, const struct node *m)
 	}
 	const char *bad;
 	if (rx_compile(&w->re, value, &bad))
-		return refuse(w->why, E_UNSUPPORTED, "%s: the %s '%s': %s", w->name,
+		return error_to(w->why, E_UNSUPPORTED, "%s: the %s '%s': %s", w->name,
 			      names[w->rule], value, bad);
 	return 0;
 }
@@ -397,7 +379,7 @@ static int data_key(struct walk *w, const struct age_keyring *k, const struct no
 	int rc = E_NOTFOUND;
 
 	if (node_map_get(m, "key_groups") || node_map_get(m, "shamir_threshold"))
-		return refuse(w->why, E_UNSUPPORTED, "%s: Shamir key groups are not supported: "
+		return error_to(w->why, E_UNSUPPORTED, "%s: Shamir key groups are not supported: "
 			      "encrypt to age recipients only", w->name);
 	for (size_t i = 0; age && age->type == NODE_SEQ && i < age->len && rc == E_NOTFOUND; i++) {
 		const char *r = node_str(node_map_get(age->items[i], "recipient"));
@@ -412,7 +394,7 @@ static int data_key(struct walk *w, const struct age_keyring *k, const struct no
 			continue;
 		rc = age_decrypt(k, enc, strlen(enc), &key, &how, w->name, w->why);
 		if (!rc && key.len != DATA_KEY_LEN)
-			rc = refuse(w->why, E_FORMAT, "%s: the data key for %s is not 32 bytes",
+			rc = error_to(w->why, E_FORMAT, "%s: the data key for %s is not 32 bytes",
 				    w->name, r);
 	}
 	if (!rc)
@@ -421,7 +403,7 @@ static int data_key(struct walk *w, const struct age_keyring *k, const struct no
 	if (rc == E_NOTFOUND) {
 		other_keys(m, others, sizeof(others));
 		age_keyring_list(k, mine, sizeof(mine));
-		rc = refuse(w->why, E_NOTFOUND, "%s: no identity of this gateway (%s) opens it: "
+		rc = error_to(w->why, E_NOTFOUND, "%s: no identity of this gateway (%s) opens it: "
 			    "made for age recipients %s%s%s%s", w->name, mine,
 			    list.len ? list.data : "none", *others ? " and " : "", others,
 			    *others ? " (not supported)" : "");
@@ -443,20 +425,20 @@ static int mac_check(struct walk *w, const struct node *m)
 
 	sha512_final(&w->mac, digest);
 	if (!stored || !*stored)
-		return refuse(w->why, E_FORMAT, "%s: the sops metadata has no MAC", w->name);
+		return error_to(w->why, E_FORMAT, "%s: the sops metadata has no MAC", w->name);
 	if (!lm || mac_aad(lm, aad, sizeof(aad)))
-		return refuse(w->why, E_FORMAT, "%s: the sops metadata has no RFC 3339 "
+		return error_to(w->why, E_FORMAT, "%s: the sops metadata has no RFC 3339 "
 			      "lastmodified", w->name);
 	for (size_t i = 0; i < SHA512_LEN; i++)
 		snprintf(hex + 2 * i, 3, "%02X", digest[i]);
 	rc = enc_open(w->key, stored, strlen(stored), aad, &e, &plain);
 	if (rc == E_NOMEM)
-		rc = refuse(w->why, rc, "%s: out of memory", w->name);
+		rc = error_to(w->why, rc, "%s: out of memory", w->name);
 	else if (rc)
-		rc = refuse(w->why, E_SIGNATURE, "%s: the MAC does not open (lastmodified or the "
+		rc = error_to(w->why, E_SIGNATURE, "%s: the MAC does not open (lastmodified or the "
 			    "MAC was changed)", w->name);
 	else if (plain.len != 2 * SHA512_LEN || !cipher_equal(plain.data, hex, plain.len))
-		rc = refuse(w->why, E_SIGNATURE, "%s: MAC mismatch: a value was changed, added "
+		rc = error_to(w->why, E_SIGNATURE, "%s: MAC mismatch: a value was changed, added "
 			    "or removed since sops wrote it", w->name);
 	crypto_buf_free(&plain);
 	return rc;
@@ -477,7 +459,7 @@ int sops_decrypt(const struct age_keyring *k, const char *name, const char *data
 	w = mem_zalloc(1, sizeof(*w));
 	if (!w) {
 		doc_free(d);
-		return refuse(why, E_NOMEM, "%s: out of memory", name);
+		return error_to(why, E_NOMEM, "%s: out of memory", name);
 	}
 	*w = (struct walk){ .name = name, .out = out, .why = why, .each = each, .ctx = ctx };
 	mo = node_map_get(m, "mac_only_encrypted");

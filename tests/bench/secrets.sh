@@ -11,7 +11,7 @@
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 OUTPOST=${OUTPOST:-$ROOT/build/x86_64/outpost}
-FIX=${OUTPOST_SOPS_FIXTURES:-$ROOT/../shared/fixtures/sops}
+FIX=${OUTPOST_FIXTURES:-$ROOT/../shared/fixtures}/sops
 FLUX=$FIX/fluxcd__kustomize-controller@186fb3b29138/internal/controller/testdata/sops
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT

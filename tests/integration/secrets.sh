@@ -34,7 +34,7 @@ B1=$(printf %s "$PLAIN1" | base64 -w0)
 B2=$(printf %s "$PLAIN2" | base64 -w0)
 B3=$(printf %s "$PLAIN3" | base64 -w0)
 
-FIX=${OUTPOST_SOPS_FIXTURES:-$ROOT/../shared/fixtures/sops}
+FIX=${OUTPOST_FIXTURES:-$ROOT/../shared/fixtures}/sops
 FLUX=$FIX/fluxcd__kustomize-controller@186fb3b29138/internal/controller/testdata/sops
 check "the SOPS fixtures are there (../shared/fixtures/sops)" test -f "$FLUX/algorithms/age.yaml"
 # Flux's published test key, as a site-group key provisioned at flash time

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "buf.h"
+#include "file.h"
 #include "tap.h"
 
 static int passed, failed;
@@ -131,4 +133,23 @@ int tap_done(void)
 {
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed || !passed;
+}
+
+const char *tap_fixtures(void)
+{
+	const char *d = getenv("OUTPOST_FIXTURES");
+
+	return d && *d ? d : "../shared/fixtures";
+}
+
+int tap_fixture(const char *rel, size_t max, struct buf *out)
+{
+	char path[1024];
+
+	snprintf(path, sizeof(path), "%s/%s", tap_fixtures(), rel);
+	if (file_read(path, max, out)) {
+		tap_diag("cannot read %s (the fixtures live in ../shared)", path);
+		return -1;
+	}
+	return 0;
 }

@@ -33,6 +33,16 @@ const char *tap_capture_end(void);
  */
 void tap_quiet(int on);
 
+/*
+ * The fixtures that record real systems: ../shared/fixtures from the
+ * project root, where the tests run, or $OUTPOST_FIXTURES. tap_fixture()
+ * appends the file rel below it (at most max bytes) to out: 0, or -1 with a
+ * comment line naming the path when it cannot be read.
+ */
+struct buf;
+const char *tap_fixtures(void);
+int tap_fixture(const char *rel, size_t max, struct buf *out);
+
 /* A comment line "# ..." between checks. */
 void tap_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int tap_done(void);

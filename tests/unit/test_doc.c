@@ -772,8 +772,6 @@ static void test_json_reader_same(void)
  * project root, where tests run): read alike by both loaders. */
 static void test_json_reader_fixtures(void)
 {
-	const char *root = getenv("K8S_FIXTURES") ? getenv("K8S_FIXTURES") :
-		"../shared/fixtures/kubernetes";
 	const char *const dirs[] = { "observed-1.32", "discovery", "errors" };
 	int files = 0;
 
@@ -782,7 +780,7 @@ static void test_json_reader_fixtures(void)
 		struct dirent *e;
 		DIR *dp;
 
-		snprintf(dir, sizeof(dir), "%s/%s", root, dirs[k]);
+		snprintf(dir, sizeof(dir), "%s/kubernetes/%s", tap_fixtures(), dirs[k]);
 		if (!check((dp = opendir(dir)) != NULL)) {
 			tap_diag("cannot read %s (the fixtures live in ../shared)", dir);
 			continue;

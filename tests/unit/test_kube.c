@@ -393,35 +393,14 @@ static void test_discovery_cache(void)
 
 /* --- discovery over the real server's documents -------------------------- */
 
-/* ../shared/fixtures/kubernetes from the project root, where tests run */
-static const char *fixtures(void)
-{
-	const char *d = getenv("K8S_FIXTURES");
-
-	return d ? d : "../shared/fixtures/kubernetes";
-}
-
+/* a file of ../shared/fixtures/kubernetes, into out (made here) */
 static int slurp(const char *name, struct buf *out)
 {
 	char path[512];
-	char chunk[8192];
-	size_t n;
-	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/%s", fixtures(), name);
-	f = fopen(path, "r");
-	if (!f) {
-		tap_diag("cannot read %s (the fixtures live in ../shared)", path);
-		return -1;
-	}
 	buf_init(out, 1 << 20);
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		if (buf_add(out, chunk, n)) {
-			fclose(f);
-			return -1;
-		}
-	fclose(f);
-	return 0;
+	snprintf(path, sizeof(path), "kubernetes/%s", name);
+	return tap_fixture(path, 1 << 20, out);
 }
 
 /* An observed answer's body (response.body of the capture), as JSON. */

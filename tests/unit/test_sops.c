@@ -26,23 +26,13 @@
 
 #define FILE_MAX (1u << 20)
 
-static const char *fixtures(void)
-{
-	const char *d = getenv("OUTPOST_SOPS_FIXTURES");
-
-	return d ? d : "../shared/fixtures/sops";
-}
-
+/* a file of ../shared/fixtures/sops */
 static int read_fixture(const char *rel, struct buf *out)
 {
-	char path[1024];
+	char path[512];
 
-	snprintf(path, sizeof(path), "%s/%s", fixtures(), rel);
-	if (file_read(path, FILE_MAX, out)) {
-		tap_diag("cannot read %s (the fixtures live in ../shared)", path);
-		return -1;
-	}
-	return 0;
+	snprintf(path, sizeof(path), "sops/%s", rel);
+	return tap_fixture(path, FILE_MAX, out);
 }
 
 static struct age_keyring *keyring_of(const char *rel)
