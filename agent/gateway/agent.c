@@ -997,8 +997,39 @@ static int inventory_save(struct agent *a, int64_t id, const struct release_set 
  */
 #define WAITING 1
 
-static int wait_healthy(struct agent *a, struct release_set *s, int64_t deadline,
-			struct buf *msg, int block)
+/*
+ * What release r waits for at its last health look in its state
+ * ("Deployment web: 1 of 2 replicas ready"), for `outpost status` in
+ * another process: the release's setting "waiting", "STATE:what", written
+ * only when it changes (a few writes a release, not one a look). Best
+ * effort: a store error here only loses the line.
+ */
+static int waiting_key(char key[128], const struct store_release *r)
+{
+	return snprintf(key, 128, "release/%s/%lld/waiting", r->app,
+			(long long)r->sequence) >= 128 ? E_LIMIT : 0;
+}
+
+static void note_waiting(struct agent *a, const struct store_release *r, const struct buf *msg)
+{
+	struct buf old = BUF_INIT(4096), now = BUF_INIT(4096);
+	char key[128];
+	int rc = waiting_key(key, r);
+
+	if (!rc)
+		rc = buf_addf(&now, "%s:", store_state_name(r->state));
+	if (!rc)
+		rc = buf_add(&now, msg->data, msg->len);
+	if (!rc)
+		rc = store_setting_get(a->st, key, &old);
+	if (rc == E_NOTFOUND || (!rc && (old.len != now.len || memcmp(old.data, now.data, old.len))))
+		store_setting_set(a->st, key, now.data, now.len);
+	buf_free(&old);
+	buf_free(&now);
+}
+
+static int wait_healthy(struct agent *a, const struct store_release *r,
+			struct release_set *s, int64_t deadline, struct buf *msg, int block)
 {
 	for (;;) {
 		enum health h;
@@ -1010,6 +1041,8 @@ static int wait_healthy(struct agent *a, struct release_set *s, int64_t deadline
 		if (h == HEALTH_FAILED)
 			return E_STATE;
 		sdnotify_watchdog();    /* a long health wait is not a hung agent */
+		if (r)
+			note_waiting(a, r, msg);
 		log_progress("%s sequence %lld: waiting for health, %lld s left: %s", s->app,
 			     (long long)s->sequence, (long long)(deadline - (int64_t)time(NULL)),
 			     msg->data);
@@ -1209,7 +1242,7 @@ static int roll_back(struct agent *a, struct store_release *r, int block)
 			rc = inventory_mark_seen(a, lkg.id, good);
 		}
 		if (!rc) {
-			rc = wait_healthy(a, good, r->updated + health_timeout(a, l), &msg, block);
+			rc = wait_healthy(a, r, good, r->updated + health_timeout(a, l), &msg, block);
 			if (rc == E_STATE)
 				log_error("%s: sequence %lld is back but not healthy: %s", r->app,
 					  (long long)lkg.sequence, msg.data);
@@ -1367,7 +1400,7 @@ static int deploy(struct agent *a, struct store_release *r, int block)
 		if (rc)
 			goto out;
 	}
-	rc = wait_healthy(a, set, applied_at + health_timeout(a, l), &msg, block);
+	rc = wait_healthy(a, r, set, applied_at + health_timeout(a, l), &msg, block);
 	if (rc == E_STATE) {
 		struct buf why = BUF_INIT(4096);
 
@@ -1602,6 +1635,22 @@ int agent_describe(struct agent *a, const char *app, struct buf *out)
 		 (long long)r.sequence, (long long)(now > r.updated ? now - r.updated : 0),
 		 (long long)health_timeout(a, l));
 	loaded_free(l);
+	/* what it waited for at its last look, when that was in this state */
+	if (r.state == STORE_APPLIED || r.state == STORE_ROLLING_BACK) {
+		struct buf on = BUF_INIT(4096);
+		const char *state = store_state_name(r.state);
+		size_t n = strlen(state);
+		char key[128];
+
+		rc = waiting_key(key, &r);
+		if (!rc)
+			rc = store_setting_get(a->st, key, &on);
+		if (!rc && on.len > n + 1 && !memcmp(on.data, state, n) && on.data[n] == ':')
+			buf_addstr(out, ": "), buf_add(out, on.data + n + 1, on.len - n - 1);
+		buf_free(&on);
+		if (rc && rc != E_NOTFOUND)
+			return rc;
+	}
 	return buf_error(out);
 }
 
@@ -1707,7 +1756,7 @@ int agent_rollback(struct agent *a, const char *app, int64_t sequence)
 	if (!rc)
 		rc = inventory_save(a, p.found.id, set);
 	if (!rc)
-		rc = wait_healthy(a, set, (int64_t)time(NULL) + health_timeout(a, l), &msg, 1);
+		rc = wait_healthy(a, NULL, set, (int64_t)time(NULL) + health_timeout(a, l), &msg, 1);
 	if (rc == E_STATE)
 		error(rc, "rollback %s: sequence %lld is not healthy: %s", app,
 		      (long long)p.found.sequence, msg.data);

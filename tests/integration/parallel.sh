@@ -113,7 +113,8 @@ check "kubectl: b runs its release 2" \
 	test "$(kctl get deployment b -o jsonpath='{.spec.template.spec.containers[0].image}')" = \
 	registry.local/b:2
 check "a 2 still waits (applied, not failed)" grep -q '^a: current sequence 1 .*newest sequence 2 (a-v2) is applied' <(op run status)
-check "status says what a waits for" grep -qE '^  applying sequence 2: waiting for health, [0-9]+ s of 120$' <(op run status)
+check "status says what a waits for, naming the object" \
+	grep -qE '^  applying sequence 2: waiting for health, [0-9]+ s of 120: Deployment default/a: 0 of 1 replicas updated$' <(op run status)
 sleep 11
 check "a's channel is polled on at its interval while a waits ($polls_a0 -> $(polls a))" \
 	test "$(polls a)" -ge $((polls_a0 + 1))
@@ -130,7 +131,7 @@ check "the agent is gone" test ! -d /proc/$pid
 run_bg run run2.log
 pid=$!
 sleep 3
-doing=$(op run status | sed -n 's/^  applying sequence 2: waiting for health, \([0-9]*\) s of 120$/\1/p')
+doing=$(op run status | sed -n 's/^  applying sequence 2: waiting for health, \([0-9]*\) s of 120: .*/\1/p')
 since=$(($(date +%s) - applied_a))
 check "the restart carries a on from the store: its wait counts from the first apply (${doing:-none} s, applied ${since} s ago)" \
 	test -n "$doing" -a "${doing:-0}" -ge $((since - 2))
