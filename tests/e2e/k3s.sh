@@ -19,6 +19,10 @@
 # runs K3S_RESTART (default `systemctl restart k3s` when that unit exists and
 # we are root); without one, the restarts are skipped and said so.
 #
+# Scenario (6): Secrets encrypted to the gateway (age) and with SOPS, a
+# release encrypted to another gateway and one outside the app's namespaces
+# refused with nothing applied, and pause and resume.
+#
 # usage: KUBECONFIG=/etc/rancher/k3s/k3s.yaml OUTPOST=build/x86_64/outpost bash tests/e2e/k3s.sh
 set -u
 if [ -z "${KUBECONFIG:-}" ]; then
@@ -90,10 +94,11 @@ import sys
 p, ns = sys.argv[1], sys.argv[2]
 s = open(p).read().replace("apps: [{name: e2e, namespace: %s}]" % ns,
     "apps: [{name: e2e, namespace: %s}, {name: refs, namespace: %s-r}, "
-    "{name: chart, namespace: %s-h}, {name: crds, namespace: %s-c}]" % (ns, ns, ns, ns))
+    "{name: chart, namespace: %s-h}, {name: crds, namespace: %s-c, namespaces: [%s-x], "
+    "cluster_kinds: [CustomResourceDefinition]}]" % (ns, ns, ns, ns, ns))
 open(p, "w").write(s)
 PY
-trap 'for s in "" -r -h -c -x -5; do kubectl delete namespace "$NS$s" --wait=false >/dev/null 2>&1; done
+trap 'for s in "" -r -h -c -x -5 -6; do kubectl delete namespace "$NS$s" --wait=false >/dev/null 2>&1; done
       kubectl delete crd "gadgets.$NS.example.com" --wait=false >/dev/null 2>&1; rm -rf "$TMP"' EXIT
 
 # --- (1) discovery, and a re-apply that changes nothing ------------------------
@@ -324,5 +329,72 @@ if [ -n "$RESTART" ]; then
 else
 	echo "# (5) skipped the k3s restarts: set K3S_RESTART (e.g. 'sudo systemctl restart k3s')"
 fi
+
+# --- (6) secrets, an app's scope, pause and resume -----------------------------
+# The gateway's own age identity and SOPS (a file the real sops made with
+# Flux's published test key, from ../shared/fixtures when it is there): the
+# cluster holds the decrypted Secrets; a release encrypted to another gateway,
+# or with an object outside the app's namespaces, is refused before anything
+# of it applies; a paused app verifies and stores a release and applies it
+# only when resumed. The API server itself stores stringData as data.
+NS6=${NS}-6
+FLUX6=${OUTPOST_FIXTURES:-$ROOT/../shared/fixtures}/sops/fluxcd__kustomize-controller@186fb3b29138/internal/controller/testdata/sops
+mkdir -p e6-1 e6-2 e6-3 e6-4
+sed -e "s/^apps: .*/apps: [{name: e6, namespace: $NS6}]/" \
+	-e "s#state_dir: .*#state_dir: $TMP/state6#" config.yaml > config6.yaml
+sops6=0
+if [ -f "$FLUX6/keys/age.txt" ]; then
+	cp "$FLUX6/keys/age.txt" site6.txt; chmod 600 site6.txt
+	printf 'secrets:\n  identities: [%s]\n' "$TMP/site6.txt" >> config6.yaml
+	sops6=1
+fi
+op6() { $OUTPOST --config "$TMP/config6.yaml" "$@"; }
+ME6=$(op6 identity new 2>>log6)
+age-keygen -o other6.txt >/dev/null 2>&1
+OTHER6=$(age-keygen -y other6.txt 2>/dev/null)
+PLAIN6="e2e-$RANDOM$RANDOM"
+for v in 1 2 3 4; do
+	printf 'apiVersion: v1\nkind: Namespace\nmetadata: {name: %s}\n' "$NS6" > e6-$v/00-ns.yaml
+done
+secret6() {
+	printf 'apiVersion: v1\nkind: Secret\nmetadata: {name: %s}\ntype: Opaque\ndata: {value: %s}\n' \
+		"$1" "$(printf %s "$2" | base64 -w0)"
+}
+secret6 db "$PLAIN6" | age -r "$ME6" -o e6-1/10-db.yaml.age 2>>log6
+[ $sops6 = 1 ] && cp "$FLUX6/algorithms/age.yaml" e6-1/20-sops.yaml
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: marker}\ndata: {a: "2"}\n' > e6-2/05-marker.yaml
+secret6 db other | age -r "$OTHER6" -o e6-2/10-db.yaml.age 2>>log6
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: marker}\ndata: {a: "3"}\n' > e6-3/05-marker.yaml
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: stray, namespace: kube-system}\n' > e6-3/10-stray.yaml
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: marker}\ndata: {a: "4"}\n' > e6-4/05-marker.yaml
+cp e6-1/10-db.yaml.age e6-4/
+for v in 1 2 3 4; do pack e6 $v e6-$v 60; done
+op6 import e6-1.bundle 2>>log6; rc=$?
+check "(6) a release with an age-encrypted Secret applies (exit $rc)" test $rc -eq 0
+check "(6) the cluster holds the decrypted Secret" \
+	test "$(kubectl get secret db -n "$NS6" -o jsonpath='{.data.value}' | base64 -d)" = "$PLAIN6"
+if [ $sops6 = 1 ]; then
+	check "(6) the SOPS Secret holds its decrypted value, no sops metadata" \
+		test "$(kubectl get secret age -n "$NS6" -o jsonpath='{.data.key}' | base64 -d)/$(kubectl get secret age -n "$NS6" -o jsonpath='{.sops}')" = value/
+else
+	echo "# (6) skipped the SOPS file: ../shared/fixtures/sops is not here"
+fi
+op6 import e6-2.bundle 2>>log6; rc=$?
+check "(6) encrypted to another gateway: refused (exit $rc)" test $rc -eq 1
+check "(6) ... and nothing of it applied" bash -c "! kubectl get configmap marker -n $NS6"
+op6 import e6-3.bundle 2>>log6; rc=$?
+check "(6) an object in kube-system, outside the app's namespaces: refused (exit $rc)" test $rc -eq 1
+check "(6) ... nothing of it applied" bash -c "! kubectl get configmap marker -n $NS6 && ! kubectl get configmap stray -n kube-system"
+op6 pause e6 --for 1h --reason e2e 2>>log6
+op6 import e6-4.bundle 2>>log6; rc=$?
+check "(6) paused: the new release is verified and stored, not applied" \
+	bash -c "! kubectl get configmap marker -n $NS6"
+check "(6) ... and status says paused" bash -c "$OUTPOST --config $TMP/config6.yaml status | grep -qi 'paused'"
+op6 resume e6 2>>log6
+op6 once 2>>log6; rc=$?
+check "(6) resumed: the release applies (exit $rc)" \
+	test "$(kubectl get configmap marker -n "$NS6" -o jsonpath='{.data.a}')" = 4
+kubectl delete namespace "$NS6" --wait=false >/dev/null 2>&1
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

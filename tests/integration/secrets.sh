@@ -99,8 +99,8 @@ check "the Secret encrypted to this gateway holds its decrypted data" \
 	test "$(kctl get secret db -n shop -o jsonpath='{.data.value}' | base64 -d)" = "$PLAIN1"
 check "the armored one, encrypted to the fleet key, too" \
 	test "$(kctl get secret api -n shop -o jsonpath='{.data.value}' | base64 -d)" = "$PLAIN2"
-check "the SOPS Secret holds its decrypted value" \
-	test "$(kctl get secret age -n shop -o jsonpath='{.stringData.key}{.data.key}')" = "$SOPSPLAIN"
+check "the SOPS Secret holds its decrypted value (its stringData, as the server keeps it: data)" \
+	test "$(kctl get secret age -n shop -o jsonpath='{.data.key}' | base64 -d)" = "$SOPSPLAIN"
 check "... and no sops metadata" test -z "$(kctl get secret age -n shop -o jsonpath='{.sops}')"
 check "status shows the gateway's recipient" grep -q "^age recipient: $ME" <(op status)
 check "status --json carries it" grep -q "\"recipient\":\"$ME\"" <(op status --json)

@@ -721,6 +721,16 @@ YAML
 }
 check "an impersonated user is authorized by the RBAC objects applied" t_impersonation
 
+# A Secret's stringData is write-only: the server merges it into data,
+# base64, over data's own keys, and never returns it (upstream's
+# Convert_v1_Secret_To_core_Secret).
+t_secret_stringdata() {
+    printf 'apiVersion: v1\nkind: Secret\nmetadata: {name: sd, namespace: default}\ndata: {a: b2xk, b: Yg==}\nstringData: {a: new, c: "3"}\n' |
+        k apply --server-side -f - >/dev/null &&
+        [ "$(k get secret sd -n default -o jsonpath='{.data.a}/{.data.b}/{.data.c}/{.stringData}')" = "bmV3/Yg==/Mw==/" ]
+}
+check "a Secret's stringData is stored as data, never returned" t_secret_stringdata
+
 t_stats() {
     curl -sS --cacert "$sim/ca.crt" "$(url /kubesim/stats)" >"$work/stats" &&
         cat "$work/stats" &&

@@ -673,6 +673,15 @@ class Store:
                         == "true":
                     spec["storageClassName"] = sc["metadata"]["name"]
                     break
+        elif kind == "Secret" and isinstance(obj.get("stringData"), dict):
+            # stringData is write-only: the API server merges it into data
+            # (base64, its keys over data's) and never returns it
+            # (Convert_v1_Secret_To_core_Secret, pkg/apis/core/v1/conversion.go)
+            data = obj.get("data") if isinstance(obj.get("data"), dict) else {}
+            for key, value in obj.pop("stringData").items():
+                if isinstance(value, str):
+                    data[key] = base64.b64encode(value.encode()).decode()
+            obj["data"] = data
         elif kind == "Namespace":
             name = obj["metadata"]["name"]
             obj["metadata"].setdefault("labels", {})[
