@@ -115,3 +115,16 @@ void buf_free(struct buf *b)
 		mem_free(b->data);
 	buf_init(b, b->max);
 }
+
+int error_to(struct buf *why, int e, const char *fmt, ...)
+{
+	char msg[768];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (why)
+		buf_addstr(why, msg);
+	return error(e, "%s", msg);
+}

@@ -60,4 +60,11 @@ char *buf_detach(struct buf *b, size_t *len);
 
 void buf_free(struct buf *b);
 
+/*
+ * error() (error.h), and the same sentence appended to why when it is not
+ * NULL, for a caller that shows it elsewhere too (a status line, a test).
+ */
+int error_to(struct buf *why, int e, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 #endif

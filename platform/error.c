@@ -1,9 +1,7 @@
 /* error — error codes and their sentences. */
 #include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 
-#include "buf.h"
 #include "error.h"
 #include "log.h"
 
@@ -49,19 +47,6 @@ int error(int e, const char *fmt, ...)
 	log_vmsg(LOG_ERROR, fmt, ap);
 	va_end(ap);
 	return e;
-}
-
-int error_to(struct buf *why, int e, const char *fmt, ...)
-{
-	char msg[768];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (why)
-		buf_addstr(why, msg);
-	return error(e, "%s", msg);
 }
 
 void die(const char *fmt, ...)

@@ -44,13 +44,6 @@ const char *err_str(int e);
 /* Log "what: why" at error level and return e (a negative enum err). */
 int error(int e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-struct buf;
-
-/* error(), and the same sentence appended to why when it is not NULL (for a
- * caller that shows it elsewhere too: a status line, a test). */
-int error_to(struct buf *why, int e, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
 /* Log at error level and exit(1). Start-up and broken invariants only. */
 _Noreturn void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -1,5 +1,6 @@
 /* cmd — the command table and what every command shares. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
@@ -62,10 +63,26 @@ int cmd_bad_usage(const char *cmd, const char *why, const char *arg)
 	return cmd_usage(cmd);
 }
 
+int cmd_no_args(const char *cmd, int argc, char **argv)
+{
+	if (argc < 2)
+		return 0;
+	if (strcmp(argv[1], "--help") == 0) {
+		printf("usage: outpost %s %s\n", cmd, cmd_find(cmd) ? cmd_find(cmd)->usage : "");
+		exit(0);
+	}
+	return cmd_bad_usage(cmd, argv[1][0] == '-' ? "unknown option" : "unexpected argument",
+			     argv[1]);
+}
+
 int cmd_dispatch(const char *cmd, const struct subcmd *subs, int argc, char **argv)
 {
 	if (argc < 2)
 		return cmd_usage(cmd);
+	if (strcmp(argv[1], "--help") == 0) {   /* each subcommand's: SUB --help */
+		printf("usage: outpost %s %s\n", cmd, cmd_find(cmd) ? cmd_find(cmd)->usage : "");
+		return 0;
+	}
 	for (; subs->name; subs++)
 		if (strcmp(subs->name, argv[1]) == 0)
 			return subs->run(argc - 1, argv + 1);
@@ -95,12 +112,17 @@ static int cmd_help(int argc, char **argv)
 	}
 	if (argc > 2)
 		return cmd_usage(argv[0]);
+	if (strcmp(argv[1], "--help") == 0) {
+		printf("usage: outpost help [COMMAND]\n");
+		return 0;
+	}
 	c = cmd_find(argv[1]);
 	if (!c) {
 		error(E_USAGE, "help: no command '%s'", argv[1]);
 		return 2;
 	}
-	printf("usage: outpost %s %s\n\n%s\n", c->name, c->usage, c->summary);
+	printf("usage: outpost %s %s\n\n%s\n\n'outpost %s --help' shows its options.\n",
+	       c->name, c->usage, c->summary, c->name);
 	return 0;
 }
 
@@ -109,8 +131,8 @@ static int cmd_version(int argc, char **argv)
 	struct buf out = BUF_INIT(8192);
 	int rc;
 
-	if (argc > 1)
-		return cmd_usage(argv[0]);
+	if (cmd_no_args("version", argc, argv))
+		return 2;
 	rc = version_describe(&out, store_library_version());
 	if (!rc)
 		fputs(out.data, stdout);

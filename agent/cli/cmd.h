@@ -27,6 +27,10 @@ void cmd_print_help(FILE *f);
 /* Print "usage: outpost NAME USAGE" on stderr and return 2. */
 int cmd_usage(const char *name);
 
+/* For a command that takes no arguments: 0 when it has none; "--help"
+ * prints its usage line and exits 0; anything else is refused (2). */
+int cmd_no_args(const char *cmd, int argc, char **argv);
+
 /* Log "CMD: why ARG" and the usage line of CMD; returns 2. */
 int cmd_bad_usage(const char *cmd, const char *why, const char *arg);
 

@@ -180,8 +180,8 @@ int cmd_once(int argc, char **argv)
 	struct agent *a;
 	int rc;
 
-	if (argc > 1)
-		return cmd_bad_usage("once", "unexpected argument", argv[1]);
+	if (cmd_no_args("once", argc, argv))
+		return 2;
 	if (open_agent(&cfg, &a))
 		return 1;
 	rc = upstream_new(&up, &cfg);
@@ -247,8 +247,8 @@ int cmd_run(int argc, char **argv)
 	struct schedule_state reports = { 0 };  /* the report outbox's retries */
 	time_t next_drift = 0;
 
-	if (argc > 1)
-		return cmd_bad_usage("run", "unexpected argument", argv[1]);
+	if (cmd_no_args("run", argc, argv))
+		return 2;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;     /* no SA_RESTART: sleeps end early */
 	sigaction(SIGTERM, &sa, NULL);

@@ -74,6 +74,38 @@ static int opts_parse_int(const char *s, long long *out)
 }
 
 /*
+ * `outpost CMD [SUB] --help`, for a table without its own "help": the usage
+ * line and each option of the table with its one line of help, on stdout;
+ * then exit 0 (as git's parse-options does), nothing else having run.
+ */
+_Noreturn static void opts_help(const struct opts *o)
+{
+	const struct cmd *c = cmd_find(o->cmd);
+
+	if (o->sub)     /* the command's usage line covers all its subcommands */
+		printf("outpost %s %s\n", o->cmd, o->sub);
+	else
+		printf("usage: outpost %s %s\n", o->cmd, c ? c->usage : "");
+	if (o->opt[0].name || o->opt[0].shrt)
+		fputs("\noptions:\n", stdout);
+	for (const struct opt *e = o->opt; e->name || e->shrt; e++) {
+		char left[64];
+		int n = 0;
+
+		if (e->shrt)
+			n = snprintf(left, sizeof(left), "-%c%s", e->shrt, e->name ? ", " : "");
+		if (e->name)
+			n += snprintf(left + n, sizeof(left) - (size_t)n, "--%s", e->name);
+		if (e->arg)
+			snprintf(left + n, sizeof(left) - (size_t)n, " %s", e->arg);
+		printf("  %-24s %s%s\n", left, e->help ? e->help : "",
+		       e->kind == OPT_KIND_LIST ? " (may be given more than once)" : "");
+	}
+	fflush(stdout);
+	exit(0);
+}
+
+/*
  * One pass over argv: with store 0 it only checks (and may refuse), with
  * store 1 it writes what the checking pass accepted, so a refusal leaves
  * the destinations untouched.
@@ -108,6 +140,8 @@ static int opts_pass(struct opts *o, int argc, char **argv, int store)
 			continue;
 		}
 		e = opts_find(o->opt, a, &val);
+		if (!e && o->cmd && strcmp(a, "--help") == 0)
+			opts_help(o);
 		if (!e)
 			return opts_refuse(o, "unknown option %s", a);
 		j = (int)(e - o->opt);

@@ -17,7 +17,23 @@ out=$($OUTPOST --help)
 check "help lists commands" grep -qE '^  version +show' <<<"$out"
 for c in $(sed -n 's/^  \([a-z-]*\) .*/\1/p' <<<"$out"); do
 	check "help $c shows its usage" grep -q "^usage: outpost $c" <<<"$($OUTPOST help "$c")"
+	# CMD --help runs nothing and exits 0: its options (from the table the
+	# command parses with), or its subcommands' usage
+	h=$($OUTPOST "$c" --help 2>&1); rc=$?
+	check "$c --help exits 0 ($rc) with its usage" \
+		bash -c '[ "$1" -eq 0 ] && grep -q "^usage: outpost $2" <<<"$3"' _ "$rc" "$c" "$h"
 done
+h=$($OUTPOST import --help)
+check "import --help lists each option with its help" \
+	bash -c 'grep -qE "^  --force +import even what is not newer$" <<<"$1" &&
+		 grep -qE "^  --no-apply +store the bundle, do not apply it$" <<<"$1"' _ "$h"
+h=$($OUTPOST root init --help)
+check "root init --help: the subcommand's options, a value's name, a list" \
+	grep -qE '^  --key KEY +.*\(may be given more than once\)$' <<<"$h"
+check "history --help: a short option" grep -qE '^  -n N +' <<<"$($OUTPOST history --help)"
+$OUTPOST once --now 2>err; rc=$?
+check "once refuses an option it does not have (exit $rc)" \
+	bash -c '[ "$1" -eq 2 ] && grep -q "once: unknown option --now" err' _ "$rc"
 
 $OUTPOST no-such-command 2>err; rc=$?
 check "unknown command exits 2" test $rc -eq 2
